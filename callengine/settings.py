@@ -1,0 +1,225 @@
+"""The calls service's configuration: the only module that reads ``os.environ``.
+
+``Settings.from_env()`` parses every variable once at start-up into a frozen object and raises
+one ``SettingsError`` that lists every missing or invalid variable, so an operator fixes them
+all in one go instead of one per restart.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar, final
+
+from callengine.errors import SettingsError
+
+__all__ = ["Secret", "Settings"]
+
+T = TypeVar("T")
+
+APP_ENVS = ("development", "production")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+BRAINS = ("echo",)
+
+
+@final
+class Secret:
+    """A string that never shows itself in ``repr``/logs (starlette's ``Secret``)."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@final
+@dataclass(frozen=True)
+class Settings:
+    """Everything the calls service reads from its environment (README lists each variable)."""
+
+    app_env: str = "development"
+    log_level: str = "INFO"
+    host: str = "0.0.0.0"
+    port: int = 5050
+    max_concurrent_calls: int = 50
+    drain_timeout_seconds: float = 60.0
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    public_base_url: str = ""
+    twilio_auth_token: Secret = field(default_factory=lambda: Secret(""))
+    internal_secret: Secret = field(default_factory=lambda: Secret(""))
+    brain: str = "echo"
+    start_timeout_seconds: float = 10.0
+    inbound_silence_seconds: float = 20.0
+    max_call_seconds: float = 3600.0
+    outbound_chunk_ms: int = 100
+    outbound_lead_ms: int = 300
+    echo_pause_ms: int = 400
+    max_message_bytes: int = 64 * 1024
+    spool_dir: Path = Path("var/spool/calls")
+    recordings_dir: Path = Path("var/recordings")
+    record_calls: bool = False
+    capture_dir: Path | None = None
+    instance_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
+
+    @property
+    def production(self) -> bool:
+        return self.app_env == "production"
+
+    @property
+    def public_stream_url(self) -> str:
+        """The ``wss://`` URL Twilio signs for the WebSocket handshake (empty when unset)."""
+        base = self.public_base_url.rstrip("/")
+        if not base:
+            return ""
+        for old, new in (("https://", "wss://"), ("http://", "ws://")):
+            if base.startswith(old):
+                base = new + base[len(old):]
+        return base + "/ws/twilio"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Parse ``environ`` (default ``os.environ``).
+
+        Raises:
+            SettingsError: listing every missing or invalid variable.
+        """
+        env = os.environ if environ is None else environ
+        problems: list[str] = []
+
+        def get(name: str, parse: Callable[[str], T], default: T) -> T:
+            raw = env.get(name, "").strip()
+            if raw == "":
+                return default
+            try:
+                return parse(raw)
+            except ValueError as exc:
+                problems.append(f"{name}={raw!r}: {exc}")
+                return default
+
+        app_env = get("APP_ENV", _choice(APP_ENVS), "development")
+        token = Secret(env.get("TWILIO_AUTH_TOKEN", "").strip())
+        secret = Secret(env.get("INTERNAL_SECRET", "").strip())
+        public_base_url = get("PUBLIC_BASE_URL", _url, "")
+        capture = env.get("CAPTURE_DIR", "").strip()
+        settings = cls(
+            app_env=app_env,
+            log_level=get("LOG_LEVEL", _choice(LOG_LEVELS, upper=True), "INFO"),
+            host=get("CALLS_HOST", str, "0.0.0.0"),
+            port=get("CALLS_PORT", _int_range(0, 65535), 5050),
+            max_concurrent_calls=get("MAX_CONCURRENT_CALLS", _int_range(1, 100_000), 50),
+            drain_timeout_seconds=get("DRAIN_TIMEOUT_SECONDS", _float_range(0, 86_400), 60.0),
+            redis_url=get("REDIS_URL", _redis_url, "redis://127.0.0.1:6379/0"),
+            public_base_url=public_base_url,
+            twilio_auth_token=token,
+            internal_secret=secret,
+            brain=get("CALLS_BRAIN", _choice(BRAINS), "echo"),
+            start_timeout_seconds=get("CALLS_START_TIMEOUT_SECONDS", _float_range(0.1, 600), 10.0),
+            inbound_silence_seconds=get(
+                "CALLS_INBOUND_SILENCE_SECONDS", _float_range(1, 3600), 20.0
+            ),
+            max_call_seconds=get("CALLS_MAX_CALL_SECONDS", _float_range(1, 86_400), 3600.0),
+            outbound_chunk_ms=get("CALLS_OUTBOUND_CHUNK_MS", _int_range(20, 1000, step=20), 100),
+            outbound_lead_ms=get("CALLS_OUTBOUND_LEAD_MS", _int_range(0, 5000), 300),
+            echo_pause_ms=get("CALLS_ECHO_PAUSE_MS", _int_range(100, 5000, step=20), 400),
+            max_message_bytes=get("CALLS_MAX_MESSAGE_BYTES", _int_range(1024, 1 << 24), 65536),
+            spool_dir=get("CALLS_SPOOL_DIR", Path, Path("var/spool/calls")),
+            recordings_dir=get("RECORDINGS_DIR", Path, Path("var/recordings")),
+            record_calls=get("CALLS_RECORD", _bool, False),
+            capture_dir=Path(capture) if capture else None,
+            instance_id=get(
+                "CALLS_INSTANCE_ID", str, f"{socket.gethostname()}-{os.getpid()}"
+            ),
+        )
+        if token and not public_base_url:
+            problems.append(
+                "PUBLIC_BASE_URL: required when TWILIO_AUTH_TOKEN is set "
+                "(Twilio signs the public wss:// URL)"
+            )
+        if app_env == "production":
+            for name, value in (
+                ("TWILIO_AUTH_TOKEN", token),
+                ("INTERNAL_SECRET", secret),
+                ("PUBLIC_BASE_URL", public_base_url),
+            ):
+                if not value:
+                    problems.append(f"{name}: required when APP_ENV=production")
+        if problems:
+            raise SettingsError(problems)
+        return settings
+
+
+def _choice(allowed: tuple[str, ...], *, upper: bool = False) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.upper() if upper else raw.lower()
+        if value not in allowed:
+            raise ValueError(f"expected one of {', '.join(allowed)}")
+        return value
+
+    return parse
+
+
+def _int_range(low: int, high: int, *, step: int = 1) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError("expected a whole number") from None
+        if not low <= value <= high:
+            raise ValueError(f"expected {low}..{high}")
+        if value % step:
+            raise ValueError(f"expected a multiple of {step}")
+        return value
+
+    return parse
+
+
+def _float_range(low: float, high: float) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError("expected a number") from None
+        if not low <= value <= high:
+            raise ValueError(f"expected {low:g}..{high:g}")
+        return value
+
+    return parse
+
+
+def _bool(raw: str) -> bool:
+    value = raw.lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("expected true or false")
+
+
+def _url(raw: str) -> str:
+    if not raw.startswith(("https://", "http://")) or "?" in raw:
+        raise ValueError("expected an http(s):// URL without a query string")
+    return raw.rstrip("/")
+
+
+def _redis_url(raw: str) -> str:
+    if not raw.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError("expected redis://, rediss:// or unix://")
+    return raw

@@ -1,0 +1,340 @@
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+import trio
+from trio_websocket import ConnectionClosed, open_websocket
+from twilio.request_validator import RequestValidator
+
+from callengine.admission import Admission
+from callengine.events import CloseCode
+from callengine.protocol.call_token import mint_call_token
+from callengine.settings import Secret, Settings
+from tests.conftest import start_engine
+from tests.fakes.memory_reporter import InMemoryReporter
+from tests.fakes.twilio_ws import SILENCE_FRAME, SPEECH_FRAME, open_call
+
+
+async def http_get(port: int, target: str, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
+    stream = await trio.open_tcp_stream("127.0.0.1", port)
+    async with stream:
+        await stream.send_all(f"{method} {target} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        data = b""
+        while chunk := await stream.receive_some():
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), headers, body
+
+
+async def raw_upgrade(
+    port: int, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    """Send a WebSocket upgrade by hand and read the (refusal) response to the end."""
+    lines = [
+        "GET /ws/twilio HTTP/1.1",
+        f"Host: 127.0.0.1:{port}",
+        "Connection: Upgrade",
+        "Upgrade: websocket",
+        "Sec-WebSocket-Version: 13",
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+        *(f"{k}: {v}" for k, v in (headers or {}).items()),
+    ]
+    stream = await trio.open_tcp_stream("127.0.0.1", port)
+    async with stream:
+        await stream.send_all(("\r\n".join(lines) + "\r\n\r\n").encode())
+        data = b""
+        with trio.fail_after(5):
+            while chunk := await stream.receive_some():
+                data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    head_lines = head.decode().split("\r\n")
+    parsed = dict(line.split(": ", 1) for line in head_lines[1:])
+    return int(head_lines[0].split()[1]), parsed, body
+
+
+async def test_health_reports_capacity_and_state(engine):
+    status, headers, body = await http_get(engine.port, "/health")
+    assert status == 200
+    assert headers["Content-Type"] == "application/json"
+    doc = json.loads(body)
+    assert doc["status"] == "ok"
+    assert doc["active_calls"] == 0
+    assert doc["capacity"] == 10
+    assert doc["rejected"] == {"full": 0, "draining": 0, "signature": 0, "token": 0}
+    assert doc["redis"]["reachable"] is True
+    assert doc["version"] == "test"
+
+
+async def test_unknown_path_is_404_json(engine):
+    status, _, body = await http_get(engine.port, "/nope")
+    assert status == 404
+    assert json.loads(body)["error"]["code"] == "not_found"
+
+
+async def test_plain_get_on_websocket_path_is_426(engine):
+    status, headers, _ = await http_get(engine.port, "/ws/twilio")
+    assert status == 426
+    assert headers["Upgrade"] == "websocket"
+
+
+async def test_health_rejects_post(engine):
+    status, headers, _ = await http_get(engine.port, "/health", method="POST")
+    assert status == 405
+    assert headers["Allow"] == "GET, HEAD"
+
+
+async def test_garbage_request_gets_400(engine):
+    stream = await trio.open_tcp_stream("127.0.0.1", engine.port)
+    async with stream:
+        await stream.send_all(b"HELLO\r\n\r\n")
+        data = await stream.receive_some()
+    assert data.startswith(b"HTTP/1.1 400")
+
+
+async def test_echo_call_replays_speech_then_marks(engine):
+    async with open_call(engine.port, subprotocols=["audio.twilio.com"]) as call:
+        assert call.ws.subprotocol == "audio.twilio.com"
+        await call.connected()
+        await call.start({"business_id": "b1"})
+        await call.frames(SILENCE_FRAME, 10)
+        await call.frames(SPEECH_FRAME, 25)  # 500 ms of speech
+        await call.frames(SILENCE_FRAME, 25)  # a pause ends the turn
+        messages = await call.receive_until("mark")
+        media = [m for m in messages if m["event"] == "media"]
+        assert media and all(m["streamSid"] == call.stream_sid for m in media)
+        echoed = sum(len(m["media"]["payload"]) * 3 // 4 for m in media)
+        assert 400 <= echoed // 8 <= 600  # about the 500 ms we said (+ onset pre-roll)
+        await call.stop()
+        with pytest.raises(ConnectionClosed) as closed:
+            await call.ws.get_message()
+        assert closed.value.reason.code == CloseCode.NORMAL
+
+
+async def test_barge_in_sends_clear(engine):
+    async with open_call(engine.port) as call:
+        await call.connected()
+        await call.start()
+        await call.frames(SPEECH_FRAME, 100)  # 2 s of speech
+        await call.frames(SILENCE_FRAME, 22)
+        first = await call.receive()
+        assert first["event"] == "media"
+        await call.frames(SPEECH_FRAME, 5)  # talk over the echo
+        rest = await call.receive_until("clear", timeout=2)
+        assert rest[-1] == {"event": "clear", "streamSid": call.stream_sid}
+        await call.stop()
+
+
+async def test_full_engine_refuses_with_503_and_retry_after(nursery, settings):
+    settings = replace(settings, max_concurrent_calls=1)
+    reporter = InMemoryReporter()
+    server = await start_engine(nursery, settings, reporter)
+    async with open_call(server.port) as first:
+        await first.connected()
+        status, headers, body = await raw_upgrade(server.port)
+        assert status == 503
+        assert headers["Retry-After"] == "1"
+        assert json.loads(body)["error"]["code"] == "full"
+    health = server.health()
+    assert health["rejected"]["full"] == 1
+    assert {"type": "rejected", "reason": "full"} in reporter.events
+
+
+async def test_draining_engine_refuses_new_calls(engine):
+    engine.deps.admission.draining = True
+    status, _, body = await raw_upgrade(engine.port)
+    assert status == 503
+    assert json.loads(body)["error"]["code"] == "draining"
+    status, _, body = await http_get(engine.port, "/health")
+    assert status == 503 and json.loads(body)["status"] == "draining"
+
+
+@pytest.fixture
+def signed_settings(settings: Settings) -> Settings:
+    return replace(
+        settings,
+        twilio_auth_token=Secret("tw-secret"),
+        public_base_url="https://calls.example.com",
+        internal_secret=Secret("internal"),
+    )
+
+
+async def test_handshake_without_valid_signature_is_403(nursery, signed_settings):
+    server = await start_engine(nursery, signed_settings)
+    for headers in (None, {"X-Twilio-Signature": "bogus"}):
+        status, _, body = await raw_upgrade(server.port, headers)
+        assert status == 403
+        assert "x-twilio-signature" in json.loads(body)["error"]["message"]
+    assert server.health()["rejected"]["signature"] == 2
+
+
+async def test_signed_handshake_and_token_are_accepted(nursery, signed_settings):
+    server = await start_engine(nursery, signed_settings)
+    signature = RequestValidator("tw-secret").compute_signature(
+        "wss://calls.example.com/ws/twilio", {}
+    )
+    sid = "CA" + "7" * 32
+    async with open_call(
+        server.port, call_sid=sid, headers=[(b"x-twilio-signature", signature.encode())]
+    ) as call:
+        await call.connected()
+        await call.start({"token": mint_call_token("internal", sid), "business_id": "b9"})
+        await call.frames(SILENCE_FRAME, 5)
+        await call.stop()
+        with pytest.raises(ConnectionClosed) as closed:
+            await call.ws.get_message()
+    assert closed.value.reason.code == CloseCode.NORMAL
+
+
+async def test_wrong_call_token_closes_with_policy_violation(nursery, signed_settings):
+    reporter = InMemoryReporter()
+    server = await start_engine(nursery, signed_settings, reporter)
+    signature = RequestValidator("tw-secret").compute_signature(
+        "wss://calls.example.com/ws/twilio", {}
+    )
+    async with open_call(server.port, headers=[(b"x-twilio-signature", signature.encode())]) as call:
+        await call.connected()
+        await call.start({"token": mint_call_token("internal", "CA-some-other-call")})
+        with pytest.raises(ConnectionClosed) as closed:
+            await call.ws.get_message()
+    assert closed.value.reason.code == CloseCode.POLICY_VIOLATION
+    assert closed.value.reason.reason == "invalid call token"
+    assert server.health()["rejected"]["token"] == 1
+    assert reporter.records == []  # not a call: nothing to finalize
+
+
+async def expect_close(call, code: int) -> str:
+    with pytest.raises(ConnectionClosed) as closed:
+        with trio.fail_after(5):
+            while True:
+                await call.ws.get_message()
+    assert closed.value.reason.code == code, closed.value.reason
+    return closed.value.reason.reason
+
+
+async def test_bad_input_closes_only_that_call(engine):
+    async with open_call(engine.port, call_sid="CAgood", stream_sid="MZgood") as good:
+        await good.connected()
+        await good.start()
+        cases = [
+            (lambda c: c.ws.send_message("{not json"), CloseCode.PROTOCOL_ERROR, "malformed JSON"),
+            (lambda c: c.ws.send_message(b"\x00\x01"), CloseCode.UNSUPPORTED_DATA, "binary"),
+            (lambda c: c.media(SILENCE_FRAME), CloseCode.UNEXPECTED_EVENT, "media event before start"),
+            (lambda c: c.ws.send_message('{"event":"media","streamSid":"MZ1"}'), CloseCode.PROTOCOL_ERROR, "missing field"),
+        ]
+        for i, (send_bad, code, text) in enumerate(cases):
+            async with open_call(engine.port, call_sid=f"CAbad{i}", stream_sid=f"MZbad{i}") as bad:
+                await bad.connected()
+                await send_bad(bad)
+                reason = await expect_close(bad, code)
+                if text:
+                    assert text in reason
+        # a start followed by a media event with a missing field
+        async with open_call(engine.port, call_sid="CAbad9", stream_sid="MZbad9") as bad:
+            await bad.connected()
+            await bad.start()
+            await bad.ws.send_message('{"event":"media","sequenceNumber":"2","media":{"timestamp":"0"}}')
+            reason = await expect_close(bad, CloseCode.PROTOCOL_ERROR)
+            assert "payload" in reason
+        # the good call never noticed
+        await good.frames(SPEECH_FRAME, 25)
+        await good.frames(SILENCE_FRAME, 25)
+        assert (await good.receive_until("mark"))[-1]["event"] == "mark"
+        await good.stop()
+
+
+async def test_oversize_message_closes_with_1009(nursery, settings):
+    server = await start_engine(nursery, replace(settings, max_message_bytes=2048))
+    async with open_call(server.port) as call:
+        await call.connected()
+        await call.start()
+        await call.ws.send_message('{"event":"media","x":"' + "a" * 4096 + '"}')
+        await expect_close(call, CloseCode.MESSAGE_TOO_BIG)
+
+
+async def test_no_start_within_deadline_closes_4000(nursery, settings):
+    server = await start_engine(nursery, replace(settings, start_timeout_seconds=0.3))
+    async with open_call(server.port) as call:
+        await call.connected()
+        reason = await expect_close(call, CloseCode.START_TIMEOUT)
+    assert "no start event" in reason
+    with trio.fail_after(2):
+        while server.deps.admission.statistics().active:
+            await trio.sleep(0.01)
+
+
+async def test_inbound_silence_ends_the_call(nursery, settings):
+    reporter = InMemoryReporter()
+    server = await start_engine(nursery, replace(settings, inbound_silence_seconds=1), reporter)
+    async with open_call(server.port) as call:
+        await call.connected()
+        await call.start()
+        await expect_close(call, CloseCode.INBOUND_SILENCE)
+    with trio.fail_after(5):
+        await reporter.finalized.wait()
+    assert reporter.records[0]["end_reason"] == "inbound_silence"
+
+
+async def test_call_record_is_finalized_with_dtmf_and_transcript(nursery, settings):
+    reporter = InMemoryReporter()
+    server = await start_engine(nursery, settings, reporter)
+    async with open_call(server.port) as call:
+        await call.connected()
+        await call.start({"business_id": "biz-7", "From": "+15550001111", "To": "+15550100000"})
+        await call.dtmf("1")
+        await call.frames(SPEECH_FRAME, 25)
+        await call.frames(SILENCE_FRAME, 25)
+        await call.receive_until("mark")
+        await call.mark("echo-1")  # what Twilio does once our audio has played
+        await call.dtmf("#")
+        await call.stop()
+        with trio.fail_after(5):
+            await reporter.finalized.wait()
+    record = reporter.records[0]
+    assert record["call_sid"] == call.call_sid
+    assert record["business_id"] == "biz-7"
+    assert record["from"] == "+15550001111" and record["to"] == "+15550100000"
+    assert record["end_reason"] == "stopped"
+    assert [d["digit"] for d in record["dtmf"]] == ["1", "#"]
+    assert [t["speaker"] for t in record["transcript"]] == ["caller", "agent"]
+    assert record["metrics"]["frames_in"] == 50
+    assert record["metrics"]["marks_echoed"] == 1
+    assert reporter.event_types() == ["call_started", "call_ended"]
+    assert reporter.live == {}
+    assert server.deps.admission.statistics().active == 0
+
+
+async def test_drain_lets_calls_finish_then_closes_with_1001(nursery, settings):
+    reporter = InMemoryReporter()
+    server = await start_engine(nursery, replace(settings, drain_timeout_seconds=0.5), reporter)
+    async with open_call(server.port) as call:
+        await call.connected()
+        await call.start()
+        await call.frames(SILENCE_FRAME, 2)
+        nursery.start_soon(server.drain, 0.5)
+        await call.frames(SILENCE_FRAME, 10)  # still served while draining
+        await expect_close(call, CloseCode.GOING_AWAY)
+    with trio.fail_after(5):
+        await reporter.finalized.wait()
+    assert reporter.records[0]["end_reason"] == "shutdown"
+
+
+async def test_plain_websocket_client_without_subprotocol_is_accepted(engine):
+    async with open_websocket("127.0.0.1", engine.port, "/ws/twilio", use_ssl=False) as ws:
+        assert ws.subprotocol is None
+
+
+async def test_limiter_slot_is_released_after_every_ending(nursery, settings):
+    admission = Admission(2)
+    server = await start_engine(nursery, replace(settings, max_concurrent_calls=2), admission=admission)
+    for _ in range(5):
+        async with open_call(server.port) as call:
+            await call.connected()
+            await call.ws.send_message("garbage")
+            await expect_close(call, CloseCode.PROTOCOL_ERROR)
+    with trio.fail_after(2):
+        while admission.statistics().active:
+            await trio.sleep(0.01)

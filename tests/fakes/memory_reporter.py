@@ -1,0 +1,38 @@
+"""An in-memory ``Reporter`` for tests: records what a real one would send to Redis."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import trio
+
+from callengine.reporting.base import FinalizeOutcome, LiveCall
+
+
+class InMemoryReporter:
+    def __init__(self) -> None:
+        self.live: dict[str, LiveCall] = {}
+        self.events: list[dict[str, str]] = []
+        self.records: list[dict[str, Any]] = []
+        self.finalized = trio.Event()
+
+    @property
+    def reachable(self) -> bool:
+        return True
+
+    def call_started(self, call: LiveCall) -> None:
+        self.live[call.call_sid] = call
+
+    def call_ended(self, call_sid: str) -> None:
+        self.live.pop(call_sid, None)
+
+    def publish(self, kind: str, fields: dict[str, str]) -> None:
+        self.events.append({"type": kind, **fields})
+
+    async def finalize(self, record: dict[str, Any]) -> str:
+        self.records.append(record)
+        self.finalized.set()
+        return FinalizeOutcome.ENQUEUED
+
+    def event_types(self) -> list[str]:
+        return [e["type"] for e in self.events]
