@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rq import Queue, Retry
+from rq.exceptions import DuplicateJobError
 from rq.serializers import JSONSerializer
 
 from jobs.keys import HIGH
@@ -25,7 +26,8 @@ RESULT_TTL_SECONDS = 24 * 3600
 
 
 def finalize_job_id(call_sid: str) -> str:
-    """One job id per call: enqueueing the same record twice replaces, never duplicates."""
+    """One job id per call, so the same record enqueued twice (a spool drain that was cut
+    short, say) runs once."""
     return f"finalize-call-{call_sid}"
 
 
@@ -36,13 +38,18 @@ def enqueue_finalize_call(connection: Redis, record: dict[str, Any]) -> str:
         redis.exceptions.RedisError: when Redis is unreachable (the caller spools).
     """
     queue = Queue(HIGH, connection=connection, serializer=JSONSerializer)
-    job = queue.enqueue(
-        FINALIZE_CALL,
-        record,
-        job_id=finalize_job_id(str(record["call_sid"])),
-        job_timeout=FINALIZE_TIMEOUT_SECONDS,
-        retry=FINALIZE_RETRY,
-        result_ttl=RESULT_TTL_SECONDS,
-        description=f"finalize call {record['call_sid']}",
-    )
-    return str(job.id)
+    job_id = finalize_job_id(str(record["call_sid"]))
+    try:
+        queue.enqueue(
+            FINALIZE_CALL,
+            record,
+            job_id=job_id,
+            unique=True,
+            job_timeout=FINALIZE_TIMEOUT_SECONDS,
+            retry=FINALIZE_RETRY,
+            result_ttl=RESULT_TTL_SECONDS,
+            description=f"finalize call {record['call_sid']}",
+        )
+    except DuplicateJobError:
+        pass  # already queued or done: the first copy wins
+    return job_id

@@ -2,8 +2,9 @@
 
 Twilio plays outbound audio at its own clock and buffers whatever arrives early ("media
 messages are buffered and played in the order received"). So instead of hitting every 20 ms
-slot we keep Twilio's buffer a little ahead: when an utterance starts we send ``lead`` seconds
-at once, then one chunk each time the estimated buffer falls below ``lead``. Scheduler stalls
+slot we keep Twilio's buffer a little ahead: while its estimated content is below ``lead`` we
+send another chunk, so it holds between ``lead`` and ``lead`` + one chunk during an utterance
+(the first ``lead`` goes out at once). Scheduler stalls
 shorter than the lead become inaudible, and ``clear`` still silences the caller at once.
 Marks go out right after the audio they follow; nothing waits behind the lead.
 """
@@ -18,6 +19,7 @@ from typing import final
 __all__ = ["Pacer", "PacerItem"]
 
 BYTES_PER_SECOND = 8000
+EPSILON = 1e-6  # float slack: "buffered == lead" at the due time must count as due
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +93,7 @@ class Pacer:
                 queue.popleft()
                 out.append(PacerItem(mark=head))
                 continue
-            if self.playout_end - now >= self._lead:
+            if self.playout_end - now >= self._lead + EPSILON:
                 break
             chunk = head[: self._chunk]
             if len(chunk) == len(head):

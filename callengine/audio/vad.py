@@ -27,6 +27,8 @@ class VadConfig:
     min_rms: int = 300  # absolute floor: quieter than this is never speech
     margin: float = 3.0  # voiced = rms > margin × noise floor
     floor_alpha: float = 0.05  # how fast the noise floor follows quiet frames
+    floor_fall: float = 0.1  # ...and drops to quieter ones
+    floor_rise_voiced: float = 0.002  # ~10 s: steady line noise stops counting as speech
 
 
 @final
@@ -48,9 +50,16 @@ class EnergyVad:
     def update(self, energy: int) -> VadEvent | None:
         cfg = self._cfg
         voiced = energy > self.threshold
-        if not voiced:
-            # Track the noise floor only on quiet frames so speech cannot raise it.
-            self._floor += (energy - self._floor) * cfg.floor_alpha
+        # The noise floor falls fast, follows quiet frames, and creeps up under "speech" so
+        # that a noisy line cannot hold the detector open forever while real (short)
+        # utterances barely move it.
+        if energy <= self._floor:
+            rate = cfg.floor_fall
+        elif voiced:
+            rate = cfg.floor_rise_voiced
+        else:
+            rate = cfg.floor_alpha
+        self._floor += (energy - self._floor) * rate
         if voiced == self.speaking:
             self._run = 0
             return None

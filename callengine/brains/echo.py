@@ -62,7 +62,9 @@ class EchoTurns:
                 self._utterance.append(frame.ulaw)
         else:
             self._preroll.append(frame.ulaw)
-            del self._preroll[: -self._onset]
+            excess = len(self._preroll) - (self._onset - 1)
+            if excess > 0:
+                del self._preroll[:excess]
         if event is VadEvent.SPEECH_STARTED:
             self._utterance = self._preroll + self._utterance
             self._preroll = []
