@@ -60,7 +60,6 @@ class EngineStats:
         self.calls_started = 0
         self.end_reasons: Counter[str] = Counter()
         self.frames_in = 0
-        self.frames_dropped = 0
         self.barge_ins = 0
         self.inbound_lag = LagHistogram()
 
@@ -69,7 +68,6 @@ class EngineStats:
             "calls_started": self.calls_started,
             "end_reasons": dict(self.end_reasons),
             "frames_in": self.frames_in,
-            "frames_dropped": self.frames_dropped,
             "barge_ins": self.barge_ins,
             "inbound_lag_ms": self.inbound_lag.summary(),
         }

@@ -1,8 +1,9 @@
 """``CallActor``: one phone call, as a nursery of four named tasks.
 
 - ``recv``   drains the WebSocket continuously (trio-websocket stops answering pings when its
-             own queue is full), decodes, and feeds a small bounded channel; audio that does
-             not fit is dropped and counted rather than stalling the socket.
+             own queue is full) and decodes; each audio frame goes straight to the brain's
+             quick ``on_media`` hook (its commands, e.g. a barge-in ``clear``, leave at once),
+             control events go to the brain task through a small bounded channel.
 - ``send``   turns brain commands into Twilio messages; audio is paced by ``Pacer`` to keep
              Twilio's buffer a little ahead, ``clear`` and marks never wait behind audio.
 - ``brain``  whatever talks to the caller (``brains.base.Brain``).
@@ -67,7 +68,7 @@ log = logging.getLogger(__name__)
 
 CLEANUP_TIMEOUT = 5.0  # close + files + finalize; a dead peer or Redis cannot hold a slot
 CLOSE_TIMEOUT = 2.0
-INBOUND_BUFFER = 50  # frames (1 s): older audio is useless for barge-in anyway
+INBOUND_BUFFER = 16  # control events (DTMF, marks): tiny, and never dropped
 COMMAND_BUFFER = 16
 REPORT_INTERVAL = 1.0
 MAX_REASON_BYTES = 120  # RFC 6455: a close reason fits in 123 bytes
@@ -107,7 +108,6 @@ class CallActor:
         self._last_seq = 0
         self._seq_gaps = 0
         self._frames_in = 0
-        self._frames_dropped = 0
         self._unknown_events = 0
         self._dtmf: list[dict[str, Any]] = []
         self._marks_sent: dict[str, float] = {}
@@ -265,8 +265,9 @@ class CallActor:
 
     async def _receive_loop(self) -> None:
         ws = self._ws
-        send_nowait = self._inbound_tx.send_nowait
         send = self._inbound_tx.send
+        on_media = self._brain.on_media
+        command_nowait = self._commands_tx.send_nowait
         lag = self._stats.inbound_lag
         clock = trio.current_time
         capture = self._capture
@@ -303,10 +304,11 @@ class CallActor:
                 self._frames_in += 1
                 if recording is not None:
                     recording.inbound(event.ulaw)
-                try:
-                    send_nowait(event)
-                except trio.WouldBlock:
-                    self._frames_dropped += 1
+                for command in on_media(event):
+                    try:
+                        command_nowait(command)
+                    except trio.WouldBlock:  # the send task is behind: wait, never drop
+                        await self._commands_tx.send(command)
                 continue
             if type(event) is UnknownEvent:
                 self._unknown_events += 1
@@ -444,7 +446,6 @@ class CallActor:
             await self._ws.aclose(int(self._close_code), _truncate(self._close_text))
         self._stats.end_reasons[reason.value] += 1
         self._stats.frames_in += self._frames_in
-        self._stats.frames_dropped += self._frames_dropped
         self._stats.barge_ins += self._barge_ins
         if self._start is None:
             self._log.info(
@@ -471,13 +472,11 @@ class CallActor:
         )
         outcome = await self._reporter.finalize(self._record(duration))
         self._log.info(
-            "call ended reason=%s code=%d duration=%.1fs frames_in=%d dropped=%d "
-            "barge_ins=%d record=%s",
+            "call ended reason=%s code=%d duration=%.1fs frames_in=%d barge_ins=%d record=%s",
             reason.value,
             self._close_code,
             duration,
             self._frames_in,
-            self._frames_dropped,
             self._barge_ins,
             outcome,
         )
@@ -510,7 +509,6 @@ class CallActor:
             "instance": self._settings.instance_id,
             "metrics": {
                 "frames_in": self._frames_in,
-                "frames_dropped": self._frames_dropped,
                 "sequence_gaps": self._seq_gaps,
                 "unknown_events": self._unknown_events,
                 "audio_out_ms": self._pacer.sent_bytes // 8,

@@ -1,9 +1,19 @@
 """The Brain seam: whatever talks to the caller.
 
-A brain receives inbound events (``MediaReceived`` carries PCM16 8 kHz as well as μ-law,
-``DtmfReceived``, ``MarkReached``, ``StreamStopped``) from a bounded channel and emits commands
-(``SendAudio``, ``SendMark``, ``ClearPlayback``, ``HangUp``) into another. It runs as the call's
-``brain`` task; returning ends the call, raising ends it with ``internal_error``.
+A brain hears the caller in two ways:
+
+- ``on_media(frame)`` is called on the call's receive task for every 20 ms frame
+  (``MediaReceived`` carries PCM16 8 kHz and the μ-law bytes). It must be quick and must not
+  block: energy/VAD bookkeeping, buffering, barge-in decisions. It returns the commands to
+  send at once, so a barge-in ``ClearPlayback`` leaves within the frame that detected it and
+  audio costs no extra task switch per frame (50 per second per call add up: the engine's
+  capacity is bounded by per-frame scheduling, not by arithmetic).
+- ``run(call, inbound, commands)`` is the call's ``brain`` task. ``inbound`` is a small bounded
+  channel of control events (``DtmfReceived``, ``MarkReached``); ``commands`` takes
+  ``SendAudio``, ``SendMark``, ``ClearPlayback`` and ``HangUp``. Slow work (speech
+  recognition, a vendor's socket) lives here; a brain that needs audio in this task copies
+  frames from ``on_media`` into a bounded buffer of its own. Returning hangs up once the
+  queued audio has played; raising ends the call with ``internal_error``.
 """
 
 from __future__ import annotations
@@ -14,7 +24,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     import trio
 
-    from callengine.events import Command, InboundEvent
+    from collections.abc import Sequence
+
+    from callengine.events import Command, InboundEvent, MediaReceived
 
 __all__ = ["Brain", "BrainFactory", "CallInfo"]
 
@@ -31,6 +43,10 @@ class CallInfo:
 
 class Brain(Protocol):
     name: str
+
+    def on_media(self, frame: MediaReceived) -> Sequence[Command]:
+        """React to one inbound frame (on the receive task; never blocks)."""
+        ...
 
     async def run(
         self,

@@ -18,7 +18,6 @@ from callengine.events import (
     MediaReceived,
     SendAudio,
     SendMark,
-    StreamStopped,
 )
 
 if TYPE_CHECKING:
@@ -107,6 +106,7 @@ class EchoBrain:
 
     def __init__(self, *, pause_ms: int = 400) -> None:
         self._turns = EchoTurns(pause_ms=pause_ms)
+        self.on_media = self._turns.on_media  # the per-frame path is pure turn-taking
 
     async def run(
         self,
@@ -116,15 +116,10 @@ class EchoBrain:
     ) -> None:
         turns = self._turns
         async for event in inbound:
-            if type(event) is MediaReceived:
-                for command in turns.on_media(event):
-                    await commands.send(command)
-            elif type(event) is MarkReached:
+            if type(event) is MarkReached:
                 turns.on_mark(event)
             elif type(event) is DtmfReceived:
                 turns.on_dtmf(event)
-            elif type(event) is StreamStopped:
-                return
 
     def summary(self) -> dict[str, Any]:
         return {

@@ -1,0 +1,156 @@
+"""Start and stop the processes a benchmark needs: a private Redis, the engine, the peer.
+
+The engine is pinned to CPU 0 and the harness to CPU 1 (anchors-calls.md §3: on 2 cores the
+load generator must not compete with the server under test).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ENGINE_CPU = "0"
+HARNESS_CPU = "1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_http(url: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError as exc:
+            if getattr(exc, "code", None) == 503:  # draining still means "up"
+                return
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
+
+
+def get_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=5) as resp:
+        return json.loads(resp.read())
+
+
+def taskset(cpu: str) -> list[str]:
+    return ["taskset", "-c", cpu] if shutil.which("taskset") else []
+
+
+@contextmanager
+def private_redis(workdir: Path) -> Iterator[str]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise SystemExit("bench: redis-server is not installed (apt-get install redis-server)")
+    port = free_port()
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(workdir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@contextmanager
+def engine(redis_url: str, workdir: Path, **env: str) -> Iterator[tuple[int, int]]:
+    """Run ``python -m callengine`` on a free port; yields (pid, port)."""
+    port = free_port()
+    full_env = {
+        **os.environ,
+        "CALLS_HOST": "127.0.0.1",
+        "CALLS_PORT": str(port),
+        "REDIS_URL": redis_url,
+        "LOG_LEVEL": "WARNING",
+        "CALLS_SPOOL_DIR": str(workdir / "spool"),
+        "MAX_CONCURRENT_CALLS": "1000",
+        **env,
+    }
+    log = open(workdir / f"engine-{port}.log", "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [*taskset(ENGINE_CPU), sys.executable, "-m", "callengine"],
+        env=full_env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_http(f"http://127.0.0.1:{port}/health")
+        yield proc.pid, port
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+@contextmanager
+def pipecat_peer(workdir: Path, *, vad: bool = False) -> Iterator[tuple[int, int]]:
+    """Run the Pipecat echo bot (bench/peers) in its own venv; yields (pid, port)."""
+    python = ROOT / "bench" / ".venv-pipecat" / "bin" / "python"
+    if not python.exists():
+        subprocess.run(["bash", str(ROOT / "bench" / "peers" / "setup_pipecat.sh")], check=True)
+    port = free_port()
+    log = open(workdir / f"pipecat-{port}.log", "wb")  # noqa: SIM115 - closed below
+    cmd = [*taskset(ENGINE_CPU), str(python), str(ROOT / "bench" / "peers" / "pipecat_echo.py"),
+           "--port", str(port)]
+    if vad:
+        cmd.append("--vad")
+    proc = subprocess.Popen(
+        cmd,
+        env={**os.environ, "ORT_DISABLE_TELEMETRY": "1"},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_http(f"http://127.0.0.1:{port}/health", timeout=60)
+        yield proc.pid, port
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def run_harness(url: str, out: Path, *, server_pid: int, calls: int, duration: float,
+                extra: list[str] | None = None) -> dict:
+    """Run ``python -m callengine.loadtest`` pinned to the harness CPU; returns its JSON."""
+    cmd = [
+        sys.executable, "-m", "callengine.loadtest", "--url", url, "--calls", str(calls),
+        "--duration", str(duration), "--server-pid", str(server_pid), "--json", str(out),
+        "--quiet", "--pin-cpu", HARNESS_CPU, "--ramp", "0.02", *(extra or []),
+    ]
+    subprocess.run(cmd, cwd=ROOT, check=False, stdout=subprocess.DEVNULL)
+    return json.loads(out.read_text())
