@@ -59,13 +59,14 @@ async def start_engine(
     settings: Settings,
     reporter: Any | None = None,
     admission: Admission | None = None,
+    brains: Any | None = None,
 ) -> CallsServer:
     admission = admission or Admission(settings.max_concurrent_calls)
     deps = EngineDeps(
         admission=admission,
         reporter=reporter or InMemoryReporter(),
         stats=EngineStats(),
-        brain_factory=brain_factory(settings),
+        brain_factory=brains or brain_factory(settings),
         version="test",
     )
     server: CallsServer = await nursery.start(serve_calls, settings, deps)

@@ -119,6 +119,9 @@ async def open_call(
         use_ssl=False,
         extra_headers=headers,
         subprotocols=subprotocols,
+        # A test may leave audio unread; trio-websocket's reader stops (and never sees the
+        # server's close) once its queue is full, so give it room.
+        message_queue_size=10_000,
     ) as ws:
         try:
             yield FakeTwilio(ws, call_sid, stream_sid)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import replace
 
@@ -106,7 +107,7 @@ async def test_echo_call_replays_speech_then_marks(engine):
         messages = await call.receive_until("mark")
         media = [m for m in messages if m["event"] == "media"]
         assert media and all(m["streamSid"] == call.stream_sid for m in media)
-        echoed = sum(len(m["media"]["payload"]) * 3 // 4 for m in media)
+        echoed = sum(len(base64.b64decode(m["media"]["payload"])) for m in media)
         assert 400 <= echoed // 8 <= 600  # about the 500 ms we said (+ onset pre-roll)
         await call.stop()
         with pytest.raises(ConnectionClosed) as closed:

@@ -1,0 +1,35 @@
+"""The CI smoke replay: the real service and the real harness as separate processes, with
+SLOs that make the harness exit non-zero when the engine misbehaves."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import trio
+
+from tests.callengine.test_main import ROOT, calls_service, wait_up
+
+
+@pytest.mark.slow
+async def test_replayed_fixtures_meet_the_slos(tmp_path, shared_redis):
+    fixtures = sorted((ROOT / "tests" / "fixtures" / "twilio").glob("*.jsonl"))
+    assert len(fixtures) >= 4
+    with calls_service(tmp_path) as (_, port):
+        await wait_up(port)
+        cmd = [
+            sys.executable, "-m", "callengine.loadtest",
+            "--url", f"ws://127.0.0.1:{port}/ws/twilio", "--calls", "10", "--quiet",
+            *(arg for f in fixtures for arg in ("--session", str(f))),
+            "--slo", "failed=0", "--slo", "refused=0", "--slo", "underruns=0",
+            "--slo", "barge_in_p99_ms=250",
+            "--json", str(tmp_path / "smoke.json"),
+        ]
+        done = await trio.run_process(cmd, cwd=ROOT, capture_stdout=True, check=False)
+        assert done.returncode == 0, done.stdout.decode()
+        # every call was finalized through Redis
+        with trio.fail_after(10):
+            while shared_redis.llen("rq:queue:high") < 10:
+                await trio.sleep(0.1)
