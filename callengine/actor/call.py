@@ -71,6 +71,7 @@ CLOSE_TIMEOUT = 2.0
 INBOUND_BUFFER = 16  # control events (DTMF, marks): tiny, and never dropped
 COMMAND_BUFFER = 16
 REPORT_INTERVAL = 1.0
+MAX_EARLY_MESSAGES = 8  # kept for the capture; a client cannot grow it before `start`
 MAX_REASON_BYTES = 120  # RFC 6455: a close reason fits in 123 bytes
 _BUSINESS_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -201,7 +202,8 @@ class CallActor:
         if not isinstance(raw, str):
             self._end(EndReason.BINARY_FRAME, CloseCode.UNSUPPORTED_DATA, "binary frames are not accepted")
             return None
-        self._early.append(((trio.current_time() - self._opened_at) * 1000, raw))
+        if len(self._early) < MAX_EARLY_MESSAGES:
+            self._early.append(((trio.current_time() - self._opened_at) * 1000, raw))
         try:
             return decode(raw)
         except ProtocolError as exc:
