@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
-from typing import Union
 
 __all__ = [
     "ClearPlayback",
@@ -133,15 +132,15 @@ class UnknownEvent:
     event: str
 
 
-InboundEvent = Union[
-    StreamConnected,
-    StreamStarted,
-    MediaReceived,
-    DtmfReceived,
-    MarkReached,
-    StreamStopped,
-    UnknownEvent,
-]
+InboundEvent = (
+    StreamConnected
+    | StreamStarted
+    | MediaReceived
+    | DtmfReceived
+    | MarkReached
+    | StreamStopped
+    | UnknownEvent
+)
 
 
 # --- outbound commands ---------------------------------------------------------------------
@@ -173,4 +172,4 @@ class HangUp:
     reason: str = field(default="hangup")
 
 
-Command = Union[SendAudio, SendMark, ClearPlayback, HangUp]
+Command = SendAudio | SendMark | ClearPlayback | HangUp

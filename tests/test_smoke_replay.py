@@ -3,9 +3,7 @@ SLOs that make the harness exit non-zero when the engine misbehaves."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import trio

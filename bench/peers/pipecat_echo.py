@@ -42,7 +42,6 @@ os.environ.setdefault("OTEL_SDK_DISABLED", "true")
 import uvicorn  # noqa: E402
 from fastapi import FastAPI, WebSocket  # noqa: E402
 from loguru import logger  # noqa: E402
-
 from pipecat.frames.frames import Frame, InputAudioRawFrame, OutputAudioRawFrame  # noqa: E402
 from pipecat.pipeline.pipeline import Pipeline  # noqa: E402
 from pipecat.pipeline.worker import PipelineParams, PipelineWorker  # noqa: E402

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    import trio
-
     from collections.abc import Sequence
+
+    import trio
 
     from callengine.events import Command, InboundEvent, MediaReceived
 

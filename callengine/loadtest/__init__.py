@@ -46,7 +46,14 @@ from callengine.loadtest.playback import PlaybackModel
 from callengine.loadtest.report import format_summary
 from callengine.loadtest.runner import prepare_plans, run_load_test
 from callengine.loadtest.scenarios import SCENARIOS, build_scenario
-from callengine.loadtest.session import Session, SessionEvent, build_session, dump_session, load_session, parse_session
+from callengine.loadtest.session import (
+    Session,
+    SessionEvent,
+    build_session,
+    dump_session,
+    load_session,
+    parse_session,
+)
 from callengine.loadtest.slo import SloSpec, check_slos, parse_slo
 
 __all__ = [

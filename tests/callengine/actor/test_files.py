@@ -38,7 +38,7 @@ async def test_replayed_call_is_recorded_and_captured_and_the_capture_replays(
     assert results["barge_in"]["cleared"] >= 1
 
     # the recording: stereo μ-law, as long as the caller's audio
-    wav = Path(record["recording_path"]).read_bytes()
+    wav = await trio.Path(record["recording_path"]).read_bytes()
     assert wav[:4] == b"RIFF" and struct.unpack("<H", wav[20:22])[0] == 7
     frames = struct.unpack("<I", wav[46:50])[0]
     media = sum(1 for e in original.events if e.msg.get("event") == "media")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 
 import orjson
 import pytest
 
 from callengine.loadtest.__main__ import build_parser, config_from_args, main
 from callengine.loadtest.errors import LoadTestError
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pathlib import Path
