@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import binascii
 import re
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -140,7 +141,7 @@ def _stop(msg: dict[str, Any]) -> StreamStopped:
     return StreamStopped(_seq(msg))
 
 
-_DECODERS = {
+_DECODERS: dict[str, Callable[[dict[str, Any]], InboundEvent]] = {
     "connected": _connected,
     "start": _start,
     "dtmf": _dtmf,

@@ -287,14 +287,14 @@ class RedisReporter:
                 pipe.zremrangebyscore(bkey, "-inf", now_ms)
             if batch.full and batch.instance:
                 ikey = keys.instance(self._settings.instance_id)
-                pipe.hset(ikey, mapping=batch.instance)
+                pipe.hset(ikey, mapping=batch.instance)  # type: ignore[arg-type]  # invariant stub
                 pipe.expire(ikey, STATE_TTL_SECONDS)
                 pipe.sadd(keys.INSTANCES, self._settings.instance_id)
                 self._capacity(
                     keys=[keys.INSTANCES, keys.CAPACITY], args=[keys.INSTANCE_PREFIX], client=pipe
                 )
             for event in batch.events:
-                pipe.xadd(keys.EVENTS, event, maxlen=keys.EVENTS_MAXLEN, approximate=True)
+                pipe.xadd(keys.EVENTS, event, maxlen=keys.EVENTS_MAXLEN, approximate=True)  # type: ignore[arg-type]
             results = pipe.execute()
             self.last_active_count = int(results[0])
 
