@@ -4,8 +4,10 @@
              own queue is full) and decodes; each audio frame goes straight to the brain's
              quick ``on_media`` hook (its commands, e.g. a barge-in ``clear``, leave at once),
              control events go to the brain task through a small bounded channel.
-- ``send``   turns brain commands into Twilio messages; audio is paced by ``Pacer`` to keep
-             Twilio's buffer a little ahead, ``clear`` and marks never wait behind audio.
+- ``send``   turns brain commands into Twilio messages at once (``clear`` and marks never
+             wait behind audio). Audio is paced by ``Pacer`` to keep Twilio's buffer a little
+             ahead, released on Twilio's own 20 ms inbound clock by ``recv``; ``send`` takes
+             over pacing only if inbound frames stop.
 - ``brain``  whatever talks to the caller (``brains.base.Brain``).
 - ``report`` watches the silence and length deadlines and flushes recordings.
 
@@ -71,6 +73,9 @@ CLOSE_TIMEOUT = 2.0
 INBOUND_BUFFER = 16  # control events (DTMF, marks): tiny, and never dropped
 COMMAND_BUFFER = 16
 REPORT_INTERVAL = 1.0
+# The send task paces only if no inbound frame arrived this long after audio fell due
+# (normally the receive task paces on Twilio's 20 ms frames; the lead is 200 ms).
+FALLBACK_SLACK = 0.06
 MAX_EARLY_MESSAGES = 8  # kept for the capture; a client cannot grow it before `start`
 MAX_REASON_BYTES = 120  # RFC 6455: a close reason fits in 123 bytes
 _BUSINESS_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -122,6 +127,9 @@ class CallActor:
             INBOUND_BUFFER
         )
         self._commands_tx, self._commands_rx = trio.open_memory_channel[Command](COMMAND_BUFFER)
+        self._send_lock = trio.Lock()  # pop-and-send runs in order, whichever task does it
+        self._next_due = math.inf  # when the pacer next has something to send
+        self._fallback: trio.CancelScope | None = None  # the send task's wait, see _send_loop
         self._pacer = Pacer(
             chunk_bytes=settings.outbound_chunk_ms * 8,
             lead_seconds=settings.outbound_lead_ms / 1000,
@@ -311,6 +319,8 @@ class CallActor:
                         command_nowait(command)
                     except trio.WouldBlock:  # the send task is behind: wait, never drop
                         await self._commands_tx.send(command)
+                if self._next_due <= now:  # pace outbound audio off Twilio's 20 ms clock
+                    await self._flush_due()
                 continue
             if type(event) is UnknownEvent:
                 self._unknown_events += 1
@@ -337,56 +347,80 @@ class CallActor:
                 await send(event)  # control events are never dropped
 
     async def _send_loop(self) -> None:
-        ws = self._ws
-        pacer = self._pacer
+        """Brain commands → Twilio, at once; the fallback pacer when inbound audio stops.
+
+        Outbound audio is normally released by the receive task, right after an inbound
+        frame (Twilio sends one every 20 ms, a free clock: no extra wake-ups). This task
+        waits for commands under a deadline that the receive task keeps pushing back while
+        it paces; the deadline only fires when inbound frames stop arriving.
+        """
         commands = self._commands_rx
-        clock = trio.current_time
-        assert self._start is not None
-        sid = self._start.stream_sid
-        recording = self._recording
         try:
             while True:
-                now = clock()
-                due = pacer.next_due(now)
-                if due <= now:
-                    for item in pacer.pop_due(now):
-                        if item.audio is not None:
-                            await ws.send_message(encode_media(sid, item.audio))
-                            if recording is not None:
-                                recording.outbound(item.audio)
-                        else:
-                            assert item.mark is not None
-                            self._marks_sent[item.mark] = clock()
-                            await ws.send_message(encode_mark(sid, item.mark))
-                    continue
-                if self._hangup is not None and pacer.idle:
-                    # Let Twilio play our last words before the socket closes.
-                    await trio.sleep_until(pacer.playout_end)
-                    self._end(EndReason.HANGUP, CloseCode.NORMAL, self._hangup)
+                if self._hangup is not None:
+                    await self._finish_speaking()
                     return
                 command: Command | None = None
-                with trio.move_on_at(due):
+                with trio.CancelScope(deadline=self._next_due + FALLBACK_SLACK) as scope:
+                    self._fallback = scope
                     command = await commands.receive()
+                self._fallback = None
                 if command is None:
-                    continue
-                if type(command) is SendAudio:
-                    pacer.push_audio(command.ulaw)
+                    await self._flush_due()
+                elif type(command) is SendAudio:
+                    self._pacer.push_audio(command.ulaw)
+                    await self._flush_due()
                 elif type(command) is SendMark:
-                    pacer.push_mark(command.name)
+                    self._pacer.push_mark(command.name)
+                    await self._flush_due()
                 elif type(command) is ClearPlayback:
-                    for name in pacer.clear(clock()):
-                        self._marks_sent.pop(name, None)
-                    if recording is not None:
-                        recording.cleared()
-                    self._barge_ins += 1
-                    await ws.send_message(encode_clear(sid))
-                    self._reporter.publish(
-                        "barge_in", {"call_sid": self._start.call_sid, "business_id": self._business_id}
-                    )
+                    await self._clear()
                 elif type(command) is HangUp:
                     self._hangup = command.reason
         except ConnectionClosed as exc:
             self._closed_by_peer(exc)
+
+    async def _flush_due(self) -> None:
+        """Send every audio chunk and mark the pacer has due now, in order."""
+        assert self._start is not None
+        sid = self._start.stream_sid
+        async with self._send_lock:
+            now = trio.current_time()
+            for item in self._pacer.pop_due(now):
+                if item.audio is not None:
+                    await self._ws.send_message(encode_media(sid, item.audio))
+                    if self._recording is not None:
+                        self._recording.outbound(item.audio)
+                else:
+                    assert item.mark is not None
+                    self._marks_sent[item.mark] = trio.current_time()
+                    await self._ws.send_message(encode_mark(sid, item.mark))
+            self._next_due = self._pacer.next_due(now)
+        if self._fallback is not None:
+            self._fallback.deadline = self._next_due + FALLBACK_SLACK
+
+    async def _clear(self) -> None:
+        """Barge-in: drop our queued audio and Twilio's, now."""
+        assert self._start is not None
+        async with self._send_lock:
+            for name in self._pacer.clear(trio.current_time()):
+                self._marks_sent.pop(name, None)
+            self._next_due = math.inf
+            if self._recording is not None:
+                self._recording.cleared()
+            await self._ws.send_message(encode_clear(self._start.stream_sid))
+        self._barge_ins += 1
+        self._reporter.publish(
+            "barge_in", {"call_sid": self._start.call_sid, "business_id": self._business_id}
+        )
+
+    async def _finish_speaking(self) -> None:
+        """After ``HangUp``: send what is queued on our own clock, let it play, then end."""
+        while not self._pacer.idle:
+            await trio.sleep_until(self._pacer.next_due(trio.current_time()))
+            await self._flush_due()
+        await trio.sleep_until(self._pacer.playout_end)
+        self._end(EndReason.HANGUP, CloseCode.NORMAL, self._hangup or "hangup")
 
     async def _brain_loop(self) -> None:
         assert self._start is not None

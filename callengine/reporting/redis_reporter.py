@@ -44,7 +44,7 @@ HEARTBEAT_SECONDS = 2.0
 LEASE_MS = 15_000  # a crashed instance's calls vanish from the count within 15 s
 STATE_TTL_SECONDS = 15
 MAX_BACKOFF_SECONDS = 10.0
-MIN_FLUSH_INTERVAL = 0.05  # coalesce bursts of call starts into one round trip
+MIN_FLUSH_INTERVAL = 0.5  # coalesce call starts, ends and barge-in events into one round trip
 MAX_BUFFERED_EVENTS = keys.EVENTS_MAXLEN
 REDIS_TIMEOUT_SECONDS = 2.0
 
