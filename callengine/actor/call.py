@@ -76,6 +76,7 @@ REPORT_INTERVAL = 1.0
 # The send task paces only if no inbound frame arrived this long after audio fell due
 # (normally the receive task paces on Twilio's 20 ms frames; the lead is 200 ms).
 FALLBACK_SLACK = 0.06
+PACING_SLACK = 0.01  # half of Twilio's 20 ms frame: see Pacer
 MAX_EARLY_MESSAGES = 8  # kept for the capture; a client cannot grow it before `start`
 MAX_REASON_BYTES = 120  # RFC 6455: a close reason fits in 123 bytes
 _BUSINESS_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -133,6 +134,7 @@ class CallActor:
         self._pacer = Pacer(
             chunk_bytes=settings.outbound_chunk_ms * 8,
             lead_seconds=settings.outbound_lead_ms / 1000,
+            slack_seconds=PACING_SLACK,
         )
 
     @property
@@ -274,6 +276,12 @@ class CallActor:
     # --- phase 2: the four tasks ------------------------------------------------------------
 
     async def _receive_loop(self) -> None:
+        try:
+            await self._receive_frames()
+        except ConnectionClosed as exc:  # a send (pacing) found the socket closed
+            self._closed_by_peer(exc)
+
+    async def _receive_frames(self) -> None:
         ws = self._ws
         send = self._inbound_tx.send
         on_media = self._brain.on_media
@@ -508,9 +516,10 @@ class CallActor:
         )
         outcome = await self._reporter.finalize(self._record(duration))
         self._log.info(
-            "call ended reason=%s code=%d duration=%.1fs frames_in=%d barge_ins=%d record=%s",
+            "call ended reason=%s code=%d (%s) duration=%.1fs frames_in=%d barge_ins=%d record=%s",
             reason.value,
             self._close_code,
+            self._close_text,
             duration,
             self._frames_in,
             self._barge_ins,

@@ -36,11 +36,20 @@ class Pacer:
 
     __slots__ = ("_chunk", "_lead", "_queue", "_queued_bytes", "playout_end", "sent_bytes")
 
-    def __init__(self, *, chunk_bytes: int, lead_seconds: float) -> None:
+    def __init__(self, *, chunk_bytes: int, lead_seconds: float, slack_seconds: float = 0.0) -> None:
+        """
+        Args:
+            chunk_bytes: audio per outbound message.
+            lead_seconds: keep at least this much audio queued at Twilio while talking.
+            slack_seconds: release a chunk this much before it is strictly due. When the
+                caller releases on a clock of its own (Twilio's 20 ms inbound frames), half a
+                tick keeps the release on one side of the due time despite arrival jitter,
+                so chunks leave at a steady cadence instead of flipping between two ticks.
+        """
         if chunk_bytes <= 0:
             raise ValueError("chunk_bytes must be positive")
         self._chunk = chunk_bytes
-        self._lead = lead_seconds
+        self._lead = lead_seconds + slack_seconds
         self._queue: deque[bytes | str] = deque()  # bytes = audio, str = mark name
         self._queued_bytes = 0
         self.playout_end = 0.0  # when Twilio's buffer runs dry, as far as we know

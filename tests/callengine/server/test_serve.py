@@ -339,3 +339,19 @@ async def test_limiter_slot_is_released_after_every_ending(nursery, settings):
     with trio.fail_after(2):
         while admission.statistics().active:
             await trio.sleep(0.01)
+
+
+async def test_maximum_call_length_ends_the_call(nursery, settings):
+    reporter = InMemoryReporter()
+    server = await start_engine(nursery, replace(settings, max_call_seconds=1.0), reporter)
+    async with open_call(server.port) as call:
+        await call.connected()
+        await call.start()
+        async with trio.open_nursery() as talk:
+            talk.start_soon(call.frames, SILENCE_FRAME, 200)
+            reason = await expect_close(call, CloseCode.MAX_DURATION)
+            talk.cancel_scope.cancel()
+    assert "longer than 1 s" in reason
+    with trio.fail_after(5):
+        await reporter.finalized.wait()
+    assert reporter.records[0]["end_reason"] == "max_duration"
