@@ -104,12 +104,7 @@ def engine(redis_url: str, workdir: Path, **env: str) -> Iterator[tuple[int, int
         wait_http(f"http://127.0.0.1:{port}/health")
         yield proc.pid, port
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _stop(proc, timeout=30)
         log.close()
 
 
@@ -135,13 +130,18 @@ def pipecat_peer(workdir: Path, *, vad: bool = False) -> Iterator[tuple[int, int
         wait_http(f"http://127.0.0.1:{port}/health", timeout=60)
         yield proc.pid, port
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _stop(proc, timeout=15)
         log.close()
+
+
+def _stop(proc: subprocess.Popen[bytes], *, timeout: float) -> None:
+    """SIGTERM (the engine drains), then SIGKILL if it takes longer than ``timeout``."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def run_harness(url: str, out: Path, *, server_pid: int, calls: int, duration: float,

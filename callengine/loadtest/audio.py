@@ -1,7 +1,7 @@
 """Audio helpers for the harness: μ-law coding, synthetic caller audio, voiced flags.
 
-Pure module (no trio). ``audioop`` is deprecated on 3.11/3.12 and comes from ``audioop-lts`` on
-3.13+; the import is wrapped so ``-W error`` test runs do not trip on the DeprecationWarning.
+Pure module (no trio). μ-law coding and frame energy come from ``callengine.audio.mulaw``,
+the one place that imports ``audioop``.
 """
 
 from __future__ import annotations
@@ -9,16 +9,13 @@ from __future__ import annotations
 import array
 import math
 import sys
-import warnings
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
     import random
     from collections.abc import Sequence
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)
-    import audioop
+from callengine.audio.mulaw import pcm_to_ulaw, rms, ulaw_to_pcm
 
 __all__ = [
     "MULAW_SILENCE",
@@ -43,19 +40,9 @@ VOICED_RMS: Final = 300
 ONSET_GAP_FRAMES: Final = 10
 
 
-def pcm_to_ulaw(pcm: bytes) -> bytes:
-    """Encode 16-bit little-endian PCM to μ-law."""
-    return audioop.lin2ulaw(pcm, 2)
-
-
-def ulaw_to_pcm(ulaw: bytes) -> bytes:
-    """Decode μ-law to 16-bit little-endian PCM."""
-    return audioop.ulaw2lin(ulaw, 2)
-
-
 def frame_rms(ulaw_frame: bytes) -> int:
     """Return the RMS of a μ-law frame's decoded 16-bit PCM."""
-    return int(audioop.rms(audioop.ulaw2lin(ulaw_frame, 2), 2))
+    return rms(ulaw_to_pcm(ulaw_frame))
 
 
 def onset_flags(voiced: Sequence[bool], gap_frames: int = ONSET_GAP_FRAMES) -> list[bool]:
