@@ -69,7 +69,7 @@ class Settings:
     start_timeout_seconds: float = 10.0
     inbound_silence_seconds: float = 20.0
     max_call_seconds: float = 3600.0
-    outbound_chunk_ms: int = 200
+    outbound_chunk_ms: int = 100
     outbound_lead_ms: int = 200
     echo_pause_ms: int = 400
     max_message_bytes: int = 64 * 1024
@@ -136,7 +136,7 @@ class Settings:
                 "CALLS_INBOUND_SILENCE_SECONDS", _float_range(1, 3600), 20.0
             ),
             max_call_seconds=get("CALLS_MAX_CALL_SECONDS", _float_range(1, 86_400), 3600.0),
-            outbound_chunk_ms=get("CALLS_OUTBOUND_CHUNK_MS", _int_range(20, 1000, step=20), 200),
+            outbound_chunk_ms=get("CALLS_OUTBOUND_CHUNK_MS", _int_range(20, 1000, step=20), 100),
             outbound_lead_ms=get("CALLS_OUTBOUND_LEAD_MS", _int_range(0, 5000), 200),
             echo_pause_ms=get("CALLS_ECHO_PAUSE_MS", _int_range(100, 5000, step=20), 400),
             max_message_bytes=get("CALLS_MAX_MESSAGE_BYTES", _int_range(1024, 1 << 24), 65536),
