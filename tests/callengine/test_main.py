@@ -71,6 +71,12 @@ async def wait_up(port: int) -> None:
                 await trio.sleep(0.05)
 
 
+async def wait_draining(port: int) -> None:
+    with trio.fail_after(5):
+        while (await health(port))[1]["status"] != "draining":
+            await trio.sleep(0.02)
+
+
 async def wait_exit(proc: subprocess.Popen[bytes], timeout: float) -> int:
     with trio.fail_after(timeout):
         while proc.poll() is None:
@@ -87,9 +93,7 @@ async def test_sigterm_drains_live_calls_then_exits_cleanly(tmp_path, shared_red
             await call.start()
             await call.frames(SILENCE_FRAME, 3)
             proc.send_signal(signal.SIGTERM)
-            with trio.fail_after(5):
-                while (await health(port))[1]["status"] != "draining":
-                    await trio.sleep(0.02)
+            await wait_draining(port)
             status, doc = await health(port)
             assert status == 503 and doc["active_calls"] == 1
             await call.frames(SILENCE_FRAME, 20)  # the live call is still served
@@ -111,9 +115,7 @@ async def test_second_sigterm_ends_calls_at_once(tmp_path, shared_redis):
             await call.connected()
             await call.start()
             proc.send_signal(signal.SIGTERM)
-            with trio.fail_after(5):
-                while (await health(port))[1]["status"] != "draining":
-                    await trio.sleep(0.02)
+            await wait_draining(port)
             proc.send_signal(signal.SIGTERM)
             with pytest.raises(ConnectionClosed) as closed:
                 with trio.fail_after(5):
