@@ -19,7 +19,7 @@ from bench import suites
 from bench.plot import draw
 from bench.procs import ROOT, private_redis
 
-SUITES = ("capacity", "reject", "leak", "peer")
+SUITES = ("capacity", "cost", "reject", "leak", "peer")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -27,6 +27,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--suites", default=",".join(SUITES), help="comma list of " + ", ".join(SUITES))
     p.add_argument("--levels", default="50,100,150,200,250", help="capacity levels (calls)")
     p.add_argument("--duration", type=float, default=60.0, help="capacity call length, s")
+    p.add_argument("--cost-levels", default="50,100", help="cost-vs-floor levels (calls)")
+    p.add_argument("--cost-duration", type=float, default=30.0)
+    p.add_argument("--cost-repeats", type=int, default=3)
     p.add_argument("--peer-levels", default="5,10,20,40")
     p.add_argument("--peer-duration", type=float, default=30.0)
     p.add_argument("--peer-vad", action="store_true", help="run the peer with Silero VAD")
@@ -50,6 +53,14 @@ def summary(results: dict[str, Any]) -> str:
             )
         passing = [r["calls"] for r in rows if r["pass"]]
         lines += ["", f"Capacity (largest passing level): {max(passing) if passing else 'none'}", ""]
+    if co := results.get("cost"):
+        lines += ["| calls | floor receive µs/call-s | floor echo µs/call-s | engine µs/call-s | engine / receive | engine / echo | engine RSS KB/call |",
+                  "|---|---|---|---|---|---|---|"]
+        for r in co["levels"]:
+            m = r["median_us_per_call_s"]
+            lines.append(f"| {r['calls']} | {m['receive']} | {m['echo']} | {m['engine']} | "
+                         f"{r['engine_over_receive']} | {r['engine_over_echo']} | {r['engine_rss_per_call_kb']} |")
+        lines += ["", f"(medians of {co['repeats']} interleaved rounds of {co['duration']:g} s calls)", ""]
     if rej := results.get("reject"):
         lines += [f"Reject when full ({rej['active_calls']} live calls, {rej['attempts']} attempts): "
                   f"p50 {rej['p50_ms']} ms, p99 {rej['p99_ms']} ms, max {rej['max_ms']} ms", ""]
@@ -96,6 +107,10 @@ def main(argv: list[str] | None = None) -> int:
         if "leak" in chosen:
             print(f"leak: {args.leak_calls} short calls", flush=True)
             results["leak"] = suites.leak(redis_url, work, args.leak_calls)
+        if "cost" in chosen:
+            print(f"cost: engine vs the bare trio-websocket floor at {args.cost_levels}", flush=True)
+            levels = [int(x) for x in args.cost_levels.split(",")]
+            results["cost"] = suites.cost(redis_url, work, levels, args.cost_duration, args.cost_repeats)
         if "peer" in chosen:
             print(f"peer: Pipecat echo bot vs us at {args.peer_levels}", flush=True)
             levels = [int(x) for x in args.peer_levels.split(",")]

@@ -134,6 +134,25 @@ def pipecat_peer(workdir: Path, *, vad: bool = False) -> Iterator[tuple[int, int
         log.close()
 
 
+@contextmanager
+def floor_peer(workdir: Path, *, mode: str = "echo") -> Iterator[tuple[int, int]]:
+    """Run the bare trio-websocket floor (bench/peers/floor_ws.py); yields (pid, port)."""
+    port, health_port = free_port(), free_port()
+    log = open(workdir / f"floor-{port}.log", "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [*taskset(ENGINE_CPU), sys.executable, str(ROOT / "bench" / "peers" / "floor_ws.py"),
+         "--port", str(port), "--health-port", str(health_port), "--mode", mode],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_http(f"http://127.0.0.1:{health_port}/health")
+        yield proc.pid, port
+    finally:
+        _stop(proc, timeout=15)
+        log.close()
+
+
 def _stop(proc: subprocess.Popen[bytes], *, timeout: float) -> None:
     """SIGTERM (the engine drains), then SIGKILL if it takes longer than ``timeout``."""
     proc.send_signal(signal.SIGTERM)

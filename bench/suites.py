@@ -1,4 +1,5 @@
-"""The benchmark suites: capacity sweep, reject-when-full, leak, and the Pipecat peer."""
+"""The benchmark suites: capacity sweep, cost against the stack floor, reject-when-full, leak,
+and the Pipecat peer."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 import trio
 
-from bench.procs import HARNESS_CPU, ROOT, engine, get_json, pipecat_peer, run_harness
+from bench.procs import HARNESS_CPU, ROOT, engine, floor_peer, get_json, pipecat_peer, run_harness
 
 # Capacity criteria (issue #2): a level passes only if every one holds.
 CRITERIA = {
@@ -193,4 +194,44 @@ def peer(redis_url: str, work: Path, levels: list[int], duration: float, *, vad:
         row = _row(calls, res, health)
         out["ours"].append(row)
         print("  ours   " + _fmt(row), flush=True)
+    return out
+
+
+def cost(redis_url: str, work: Path, levels: list[int], duration: float, repeats: int) -> dict[str, Any]:
+    """CPU per call-second of the engine against the bare trio-websocket floor, interleaved.
+
+    Each round runs the floor (receive-only, then lean echo) and the engine back to back at
+    one level, so that machine noise hits all three alike; the medians over ``repeats``
+    rounds and the engine/floor ratios are reported.
+    """
+    out: dict[str, Any] = {"levels": [], "duration": duration, "repeats": repeats}
+    for calls in levels:
+        runs: dict[str, list[float]] = {"receive": [], "echo": [], "engine": []}
+        rss: list[float] = []
+        for round_no in range(repeats):
+            for mode in ("receive", "echo"):
+                with floor_peer(work, mode=mode) as (pid, port):
+                    res = run_harness(f"ws://127.0.0.1:{port}/ws/twilio",
+                                      work / f"floor-{mode}-{calls}-{round_no}.json",
+                                      server_pid=pid, calls=calls, duration=duration)
+                runs[mode].append((res.get("server") or {}).get("cpu_us_per_call_s") or 0.0)
+            with engine(redis_url, work) as (pid, port):
+                res = run_harness(f"ws://127.0.0.1:{port}/ws/twilio",
+                                  work / f"cost-engine-{calls}-{round_no}.json",
+                                  server_pid=pid, calls=calls, duration=duration)
+            row = _row(calls, res, None)
+            runs["engine"].append(row["cpu_us_per_call_s"] or 0.0)
+            rss.append(row["rss_per_call_kb"] or 0.0)
+            print(f"  {calls:>4} calls round {round_no + 1}: floor receive {runs['receive'][-1]:.0f}, "
+                  f"floor echo {runs['echo'][-1]:.0f}, engine {runs['engine'][-1]:.0f} µs/call-s "
+                  f"(engine underruns {row['underruns']}, failed {row['failed']})", flush=True)
+        med = {k: round(statistics.median(v)) for k, v in runs.items()}
+        out["levels"].append({
+            "calls": calls,
+            "runs_us_per_call_s": runs,
+            "median_us_per_call_s": med,
+            "engine_over_receive": round(med["engine"] / med["receive"], 2) if med["receive"] else None,
+            "engine_over_echo": round(med["engine"] / med["echo"], 2) if med["echo"] else None,
+            "engine_rss_per_call_kb": round(statistics.median(rss)),
+        })
     return out
