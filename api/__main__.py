@@ -1,0 +1,71 @@
+"""``python -m api``: serve the API with Hypercorn's trio worker on API_PORT (default 5000)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+
+import trio
+from hypercorn.config import Config
+from hypercorn.trio import serve
+from quart_trio import QuartTrio
+
+from api.app import create_app
+from api.errors import SettingsError
+from api.settings import Settings
+
+log = logging.getLogger("api")
+GRACEFUL_TIMEOUT_SECONDS = 10  # in-flight requests (SSE streams end) before cancellation
+
+
+def hypercorn_config(settings: Settings) -> Config:
+    config = Config()
+    config.bind = [f"{settings.host}:{settings.port}"]
+    config.worker_class = "trio"
+    config.graceful_timeout = GRACEFUL_TIMEOUT_SECONDS
+    config.accesslog = None
+    config.errorlog = "-"
+    return config
+
+
+async def _wait_for_signal() -> None:
+    with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        async for signum in signals:
+            log.info("%s: finishing in-flight requests", signal.Signals(signum).name)
+            return
+
+
+async def _serve(app: QuartTrio, config: Config) -> None:
+    await serve(app, config, shutdown_trigger=_wait_for_signal)
+
+
+def main() -> int:
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"api: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if settings.workers > 1:
+        # Several processes: hand over to Hypercorn's own supervisor (each worker builds the app).
+        from hypercorn.run import run
+
+        config = hypercorn_config(settings)
+        config.workers = settings.workers
+        config.application_path = "api.wsgi:app"
+        return run(config)
+    app = create_app(settings)
+    log.info("prosaas-api listening on %s:%d (%s)", settings.host, settings.port, settings.app_env)
+    try:
+        trio.run(_serve, app, hypercorn_config(settings))
+    except OSError as exc:
+        log.error("cannot serve: %s", exc)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""``create_app(settings)``: the composition root of the API.
+
+Builds the ``Runtime`` (engine, Redis, limiters), registers one blueprint per resource, one
+JSON error handler, CSRF and session loading, and the request-metrics hooks.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import trio
+from quart import Response, g, jsonify, request
+from quart_trio import QuartTrio
+from werkzeug.exceptions import HTTPException
+
+from api.errors import ApiError, TooManyRequests
+from api.metrics import FLUSH_INTERVAL_SECONDS, RequestMetrics
+from api.runtime import EXTENSION, Runtime
+from api.security import csrf_protect
+
+if TYPE_CHECKING:
+    from api.settings import Settings
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+MAX_BODY_BYTES = 1 << 20  # JSON bodies and Twilio's form posts are small
+
+
+def create_app(settings: Settings, *, runtime: Runtime | None = None) -> QuartTrio:
+    """Build the app. ``runtime`` lets tests inject clients (e.g. a fake Twilio HTTP client)."""
+    from api.routes import BLUEPRINTS
+
+    app = QuartTrio("api")
+    app.config.update(
+        SECRET_KEY=settings.secret_key.reveal(),
+        SESSION_COOKIE_NAME="prosaas_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SECURE=settings.production,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=settings.session_max_age_seconds),
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        BACKGROUND_TASK_SHUTDOWN_TIMEOUT=5,
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    rt = runtime or Runtime.build(settings)
+    app.extensions[EXTENSION] = rt
+    metrics = RequestMetrics()
+    rt.extras["metrics"] = metrics
+    stopping = trio.Event()
+
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+
+    @app.before_request
+    async def _start_timer() -> None:
+        g.started = time.perf_counter()
+        csrf_protect()
+
+    @app.after_request
+    async def _observe(response: Response) -> Response:
+        started = getattr(g, "started", None)
+        if started is not None:
+            rule = request.url_rule.rule if request.url_rule is not None else "(unmatched)"
+            metrics.observe(f"{request.method} {rule}", response.status_code, (time.perf_counter() - started) * 1000)
+        return response
+
+    @app.errorhandler(ApiError)
+    async def _api_error(exc: ApiError) -> tuple[Response, int, dict[str, str]]:
+        headers = {}
+        if isinstance(exc, TooManyRequests):
+            headers["Retry-After"] = str(exc.retry_after_seconds)
+        return jsonify(exc.to_json()), exc.status, headers
+
+    @app.errorhandler(HTTPException)
+    async def _http_error(exc: HTTPException) -> tuple[Response, int]:
+        code = (exc.name or "error").lower().replace(" ", "_")
+        status = exc.code or 500
+        body = {"error": {"code": code, "message": exc.description or exc.name, "details": None}}
+        return jsonify(body), status
+
+    @app.errorhandler(Exception)
+    async def _unexpected(exc: Exception) -> tuple[Response, int]:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        body = {"error": {"code": "internal_error", "message": "internal server error", "details": None}}
+        return jsonify(body), 500
+
+    async def _flush_metrics() -> None:
+        while not stopping.is_set():
+            with trio.move_on_after(FLUSH_INTERVAL_SECONDS):
+                await stopping.wait()
+            try:
+                await rt.redis_call(metrics.flush)
+            except ApiError:
+                pass  # kept in memory; /readyz reports Redis itself
+
+    @app.before_serving
+    async def _startup() -> None:
+        app.add_background_task(_flush_metrics)
+
+    @app.after_serving
+    async def _shutdown() -> None:
+        stopping.set()
+        with trio.move_on_after(2):
+            try:
+                await rt.redis_call(metrics.flush)
+            except ApiError:
+                log.warning("request metrics not flushed: Redis unreachable at shutdown")
+        rt.close()
+
+    return app
+
+
+def json_error(status: int, code: str, message: str, details: Any = None) -> tuple[Response, int]:
+    return jsonify({"error": {"code": code, "message": message, "details": details}}), status

@@ -1,0 +1,86 @@
+"""``python -m api.migrate``: upgrade the database to the newest revision (idempotent).
+
+The compose ``migrate`` service runs it once before the API starts; running it again on an
+up-to-date database does nothing and exits 0. ``--check`` exits 1 when migrations are pending.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+from api.db.engine import make_engine
+from api.errors import SettingsError
+from api.settings import Settings
+
+__all__ = ["alembic_config", "current_revision", "head_revision", "main", "upgrade"]
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+log = logging.getLogger("api.migrate")
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    assert head is not None, "no migrations found"
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at (``None`` before the first migration)."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine) -> None:
+    """Upgrade ``engine``'s database to head inside one connection."""
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m api.migrate", description=__doc__)
+    parser.add_argument("--check", action="store_true", help="exit 1 if the database is not at head")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"api.migrate: {exc}", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url, pool_size=1)
+    try:
+        before = current_revision(engine)
+        if args.check:
+            ok = before == head_revision()
+            print(f"database at {before or 'nothing'}, head is {head_revision()}")
+            return 0 if ok else 1
+        upgrade(engine)
+        after = current_revision(engine)
+    finally:
+        engine.dispose()
+    if before == after:
+        print(f"database already at head ({after})")
+    else:
+        print(f"database upgraded from {before or 'empty'} to {after}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

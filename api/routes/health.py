@@ -1,0 +1,174 @@
+"""Runbook probes: liveness, readiness, version, metrics and WhatsApp shard health."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import time
+import urllib.error
+import urllib.request
+from typing import TYPE_CHECKING, Any
+
+import trio
+from quart import Blueprint, jsonify, request
+from sqlalchemy import text
+
+from api import __version__
+from api.errors import Unauthorized
+from api.metrics import read_metrics
+from api.migrate import current_revision, head_revision
+from api.runtime import current_runtime
+from api.version import build_info
+from callengine import keys as call_keys
+from jobs.keys import ALL_QUEUES
+
+if TYPE_CHECKING:
+    import redis
+    from quart import Response
+
+__all__ = ["bp"]
+
+bp = Blueprint("health", __name__)
+READY_CHECK_TIMEOUT_SECONDS = 3.0  # each check; a hung dependency reads as "not ready"
+DEAD_LETTER = "failed"  # DESIGN.md §5: jobs that exhausted their retries
+
+
+@bp.get("/api/health")
+async def health() -> Response:
+    return jsonify({"status": "ok", "version": __version__})
+
+
+async def _check(fn: Any, *args: Any) -> tuple[bool, str]:
+    """Run a blocking check in a thread, abandoning it after the timeout (threads cannot be
+    cancelled; the thread finishes on its own and its result is dropped)."""
+    with trio.move_on_after(READY_CHECK_TIMEOUT_SECONDS):
+        try:
+            return await trio.to_thread.run_sync(fn, *args, abandon_on_cancel=True)
+        except Exception as exc:
+            return False, f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+    return False, f"timed out after {READY_CHECK_TIMEOUT_SECONDS:g}s"
+
+
+@bp.get("/readyz")
+async def readyz() -> tuple[Response, int]:
+    rt = current_runtime()
+
+    def database() -> tuple[bool, str]:
+        with rt.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True, "reachable"
+
+    def migrations() -> tuple[bool, str]:
+        current, head = current_revision(rt.engine), head_revision()
+        if current != head:
+            return False, f"database at {current or 'nothing'}, head is {head}: run python -m api.migrate"
+        return True, f"at head ({head})"
+
+    def redis_ping() -> tuple[bool, str]:
+        rt.redis.ping()
+        return True, "reachable"
+
+    checks: dict[str, dict[str, Any]] = {}
+    db_ok, db_detail = await _check(database)
+    checks["database"] = {"ok": db_ok, "detail": db_detail}
+    if db_ok:
+        ok, detail = await _check(migrations)
+    else:
+        ok, detail = False, "skipped: database unreachable"
+    checks["migrations"] = {"ok": ok, "detail": detail}
+    ok, detail = await _check(redis_ping)
+    checks["redis"] = {"ok": ok, "detail": detail}
+    failing = [name for name, check in checks.items() if not check["ok"]]
+    status = "ready" if not failing else "not_ready"
+    return jsonify({"status": status, "failing": failing, "checks": checks}), 200 if not failing else 503
+
+
+@bp.get("/version")
+async def version() -> Response:
+    return jsonify(build_info(current_runtime().settings))
+
+
+def _snapshot(client: redis.Redis) -> dict[str, Any]:
+    pipe = client.pipeline(transaction=False)
+    pipe.get(call_keys.ACTIVE_COUNT)
+    pipe.get(call_keys.CAPACITY)
+    for name in (*ALL_QUEUES, DEAD_LETTER):
+        pipe.llen(f"rq:queue:{name}")
+        pipe.zcard(f"rq:failed:{name}")
+        pipe.zcard(f"rq:wip:{name}")
+        pipe.zcard(f"rq:scheduled:{name}")
+    values = pipe.execute()
+    active, capacity, rest = values[0], values[1], values[2:]
+    queues = {}
+    for i, name in enumerate((*ALL_QUEUES, DEAD_LETTER)):
+        queued, failed, started, scheduled = rest[4 * i : 4 * i + 4]
+        queues[name] = {"queued": queued, "failed": failed, "started": started, "scheduled": scheduled}
+    return {
+        "calls": {
+            "active_count": int(active) if active is not None else None,
+            "capacity": int(capacity) if capacity is not None else None,
+        },
+        "queues": queues,
+        "routes": read_metrics(client),
+    }
+
+
+@bp.get("/metrics.json")
+async def metrics_json() -> Response:
+    rt = current_runtime()
+    expected = rt.settings.internal_secret.reveal()
+    token = request.args.get("token", "")
+    if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
+        raise Unauthorized("a valid ?token= (INTERNAL_SECRET) is required", code="bad_token")
+    await rt.redis_call(rt.extras["metrics"].flush)  # this worker's latest numbers too
+    body = await rt.redis_call(_snapshot)
+    body["whatsapp"] = {"shards": await _probe_shards(rt.settings.baileys_shard_urls, rt.settings.shard_probe_timeout_seconds)}
+    body["generated_at"] = time.time()
+    return jsonify(body)
+
+
+def _probe(url: str, timeout: float) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(url + "/health", timeout=timeout) as resp:  # noqa: S310 (configured http URL)
+            raw = resp.read(64 * 1024)
+            status = resp.status
+    except urllib.error.HTTPError as exc:
+        return {"url": url, "state": "unhealthy", "status": exc.code, "detail": exc.reason}
+    except (OSError, ValueError) as exc:
+        return {"url": url, "state": "unreachable", "detail": str(getattr(exc, "reason", exc))}
+    body: Any
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        body = None
+    return {
+        "url": url,
+        "state": "ok" if status == 200 else "unhealthy",
+        "status": status,
+        "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+        "health": body,
+    }
+
+
+async def _probe_shards(urls: tuple[str, ...], timeout: float) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+
+    async def one(n: int, url: str) -> None:
+        result: dict[str, Any] = {"url": url, "state": "unreachable", "detail": f"no answer within {timeout:g}s"}
+        with trio.move_on_after(timeout + 0.5):
+            result = await trio.to_thread.run_sync(_probe, url, timeout, abandon_on_cancel=True)
+        results[str(n)] = result
+
+    async with trio.open_nursery() as nursery:
+        for n, url in enumerate(urls, start=1):
+            nursery.start_soon(one, n, url)
+    return dict(sorted(results.items(), key=lambda kv: int(kv[0])))
+
+
+@bp.get("/health/whatsapp")
+async def health_whatsapp() -> tuple[Response, int]:
+    settings = current_runtime().settings
+    shards = await _probe_shards(settings.baileys_shard_urls, settings.shard_probe_timeout_seconds)
+    healthy = all(shard["state"] == "ok" for shard in shards.values())
+    return jsonify({"status": "ok" if healthy else "degraded", "shards": shards}), 200 if healthy else 503

@@ -1,0 +1,99 @@
+"""The API's dependencies, built once by ``create_app`` and reached through ``current_runtime()``.
+
+SQLAlchemy and redis-py are synchronous, so each call runs in a worker thread under its own
+``CapacityLimiter`` sized to its pool (anchors-stack.md §2.2): a slow database cannot starve
+Redis calls, and no request ever waits for a pool checkout inside a thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar, cast, final
+
+import trio
+from quart import current_app
+from redis import Redis, RedisError
+
+from api.db.engine import make_engine, make_session_factory, session_scope
+from api.errors import Unavailable
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from api.settings import Settings
+
+__all__ = ["Runtime", "current_runtime", "make_redis"]
+
+T = TypeVar("T")
+REDIS_SOCKET_TIMEOUT_SECONDS = 2.0  # webhooks answer Twilio within its 15 s; Redis must be fast
+EXTENSION = "prosaas"
+
+
+def make_redis(url: str, *, pool_size: int) -> Redis:
+    return Redis.from_url(
+        url,
+        max_connections=pool_size,
+        socket_timeout=REDIS_SOCKET_TIMEOUT_SECONDS,
+        socket_connect_timeout=REDIS_SOCKET_TIMEOUT_SECONDS,
+        decode_responses=True,
+    )
+
+
+@final
+@dataclass
+class Runtime:
+    """Clients and limiters shared by every request of one process."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    redis: Redis
+    db_limiter: trio.CapacityLimiter
+    redis_limiter: trio.CapacityLimiter
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, settings: Settings, *, redis_client: Redis | None = None) -> Runtime:
+        engine = make_engine(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            statement_timeout_ms=settings.db_statement_timeout_ms,
+        )
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=make_session_factory(engine),
+            redis=redis_client or make_redis(settings.redis_url, pool_size=settings.redis_pool_size),
+            db_limiter=trio.CapacityLimiter(settings.db_pool_size),
+            redis_limiter=trio.CapacityLimiter(settings.redis_pool_size),
+        )
+
+    async def db(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(session, *args)`` in a thread inside one transaction (commit on success).
+
+        Cancellation waits for the thread (threads cannot be cancelled; the Postgres
+        statement_timeout bounds it). Errors propagate unchanged.
+        """
+
+        def work() -> T:
+            with session_scope(self.sessions) as session:
+                return fn(session, *args)
+
+        return await trio.to_thread.run_sync(work, limiter=self.db_limiter)
+
+    async def redis_call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(redis_client, *args)`` in a thread; ``RedisError`` becomes ``Unavailable``."""
+        try:
+            return await trio.to_thread.run_sync(fn, self.redis, *args, limiter=self.redis_limiter)
+        except RedisError as exc:
+            raise Unavailable("Redis is unreachable", code="redis_unavailable", details=str(exc)) from exc
+
+    def close(self) -> None:
+        self.engine.dispose()
+        self.redis.close()
+
+
+def current_runtime() -> Runtime:
+    return cast(Runtime, current_app.extensions[EXTENSION])

@@ -1,0 +1,99 @@
+"""``python -m api.seed``: create (idempotently) the demo business, its owner and a system admin,
+then print their logins.
+
+Passwords come from SEED_OWNER_PASSWORD / SEED_ADMIN_PASSWORD when set; otherwise random ones
+are generated on first creation and printed once (a re-run keeps existing passwords and says so).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.db.engine import make_engine, make_session_factory, session_scope
+from api.db.models import Business, Role, User
+from api.errors import SettingsError
+from api.migrate import current_revision, head_revision
+from api.security import hash_password
+from api.settings import Settings
+
+__all__ = ["DEMO_PHONE", "SeedLogin", "seed"]
+
+DEMO_PHONE = "+15550100000"
+DEMO_BUSINESS = "Demo Business"
+OWNER_EMAIL = "owner@demo.prosaas.local"
+ADMIN_EMAIL = "admin@prosaas.local"
+
+
+@dataclass(frozen=True)
+class SeedLogin:
+    email: str
+    role: str
+    password: str | None  # None: the user existed already and keeps its password
+    business_id: int | None
+
+
+def _user(session: Session, email: str, role: Role, business_id: int | None, password: str | None) -> SeedLogin:
+    existing = session.scalar(select(User).where(User.email == email))
+    if existing is not None:
+        return SeedLogin(email, existing.role, None, existing.business_id)
+    chosen = password or secrets.token_urlsafe(12)
+    session.add(User(email=email, name=role.value.replace("_", " ").title(), role=role, business_id=business_id,
+                     password_hash=hash_password(chosen)))
+    session.flush()
+    return SeedLogin(email, role.value, chosen, business_id)
+
+
+def seed(session: Session, *, owner_password: str | None = None, admin_password: str | None = None) -> list[SeedLogin]:
+    """Create what is missing; never changes existing rows."""
+    business = session.scalar(select(Business).where(Business.phone_e164 == DEMO_PHONE))
+    if business is None:
+        business = Business(
+            name=DEMO_BUSINESS,
+            phone_e164=DEMO_PHONE,
+            greeting="Thanks for calling Demo Business. How can I help you today?",
+            brain="receptionist",
+            brain_settings={},
+            max_concurrent_calls=5,
+        )
+        session.add(business)
+        session.flush()
+    return [
+        _user(session, OWNER_EMAIL, Role.OWNER, business.id, owner_password),
+        _user(session, ADMIN_EMAIL, Role.SYSTEM_ADMIN, None, admin_password),
+    ]
+
+
+def main() -> int:
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"api.seed: {exc}", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url, pool_size=1)
+    try:
+        if current_revision(engine) != head_revision():
+            print("api.seed: the database is not migrated; run python -m api.migrate first", file=sys.stderr)
+            return 1
+        with session_scope(make_session_factory(engine)) as session:
+            logins = seed(
+                session,
+                owner_password=os.environ.get("SEED_OWNER_PASSWORD") or None,
+                admin_password=os.environ.get("SEED_ADMIN_PASSWORD") or None,
+            )
+    finally:
+        engine.dispose()
+    print(f"demo business: {DEMO_BUSINESS} ({DEMO_PHONE})")
+    for login in logins:
+        shown = login.password if login.password is not None else "(exists; password unchanged)"
+        print(f"  {login.role:<13} {login.email:<28} password: {shown}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Framework-free, synchronous services; each takes a SQLAlchemy ``Session`` first."""

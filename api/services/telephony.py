@@ -1,0 +1,122 @@
+"""Database side of the Twilio webhooks (sync; the routes run these in threads)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api.db.models import Business, Call, CallDirection, CallStatus, Lead, utcnow
+
+__all__ = ["TERMINAL", "apply_status", "business_for_number", "open_call", "status_rank"]
+
+TERMINAL = frozenset(
+    {CallStatus.COMPLETED, CallStatus.BUSY, CallStatus.NO_ANSWER, CallStatus.FAILED, CallStatus.CANCELED, CallStatus.REJECTED}
+)
+_PROGRESS = {CallStatus.QUEUED: 0, CallStatus.INITIATED: 1, CallStatus.RINGING: 2, CallStatus.IN_PROGRESS: 3}
+
+
+def status_rank(status: str) -> int:
+    """Order of a call's statuses: progress states rise, any terminal state outranks them."""
+    return 10 if status in TERMINAL else _PROGRESS.get(CallStatus(status), 0)
+
+
+def business_for_number(session: Session, to_e164: str) -> dict[str, Any] | None:
+    """The active business owning ``to_e164`` and the caller's lead, as plain dicts."""
+    business = session.scalar(select(Business).where(Business.phone_e164 == to_e164, Business.is_active.is_(True)))
+    if business is None:
+        return None
+    return {
+        "id": business.id,
+        "name": business.name,
+        "greeting": business.greeting,
+        "brain": business.brain,
+        "brain_settings": dict(business.brain_settings or {}),
+        "language": business.language,
+        "timezone": business.timezone,
+        "max_concurrent_calls": business.max_concurrent_calls,
+    }
+
+
+def lead_for_caller(session: Session, business_id: int, phone: str | None) -> dict[str, Any] | None:
+    if not phone:
+        return None
+    lead = session.scalar(select(Lead).where(Lead.business_id == business_id, Lead.phone_e164 == phone))
+    return None if lead is None else {"id": lead.id, "name": lead.name, "status": lead.status}
+
+
+def open_call(
+    session: Session,
+    *,
+    call_sid: str,
+    business_id: int,
+    direction: str,
+    caller: str,
+    called: str,
+    status: str,
+    end_reason: str | None = None,
+    lead_id: int | None = None,
+) -> None:
+    """Create the call row when the voice webhook answers (idempotent: Twilio may retry)."""
+    if session.scalar(select(Call.id).where(Call.call_sid == call_sid)) is not None:
+        return
+    now = utcnow()
+    call = Call(
+        call_sid=call_sid,
+        business_id=business_id,
+        lead_id=lead_id,
+        direction=direction if direction in CallDirection.__members__.values() else CallDirection.INBOUND,
+        from_number=caller[:32],
+        to_number=called[:32],
+        status=status,
+        end_reason=end_reason,
+        started_at=now,
+        ended_at=now if status in TERMINAL else None,
+    )
+    try:
+        with session.begin_nested():
+            session.add(call)
+    except IntegrityError:
+        pass  # a concurrent retry of the same webhook created it first
+
+
+def apply_status(
+    session: Session, *, call_sid: str, status: str, duration: int | None, sequence: int | None, at: datetime | None
+) -> str:
+    """Reconcile Twilio's status callback with the stored call.
+
+    Out-of-order and repeated callbacks are harmless: a lower ``SequenceNumber`` or a status
+    ranked below the stored one changes nothing, and a terminal status is never replaced.
+    Returns what happened: ``updated``, ``stale`` or ``unknown_call``.
+    """
+    call = session.scalar(select(Call).where(Call.call_sid == call_sid).with_for_update())
+    if call is None:
+        return "unknown_call"
+    events = dict(call.events or {})
+    last_seq = events.get("status_sequence")
+    if sequence is not None and isinstance(last_seq, int) and sequence <= last_seq:
+        return "stale"
+    current = call.status
+    changed = False
+    if current in TERMINAL:
+        pass  # final already (ours or Twilio's); only the duration may still arrive
+    elif status_rank(status) > status_rank(current):
+        call.status = status
+        changed = True
+    if status in TERMINAL:
+        if duration is not None and call.billed_duration_seconds != duration:
+            call.billed_duration_seconds = duration
+            changed = True
+        if call.ended_at is None:
+            call.ended_at = at or utcnow()
+            changed = True
+    history = list(events.get("twilio_statuses", []))
+    history.append(status)
+    events["twilio_statuses"] = history[-20:]
+    if sequence is not None:
+        events["status_sequence"] = sequence
+    call.events = events
+    return "updated" if changed else "stale"

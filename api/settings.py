@@ -1,0 +1,239 @@
+"""The API's configuration: the only module of ``api`` that reads ``os.environ``.
+
+``Settings.from_env()`` parses every variable once at start-up into a frozen object and raises
+one ``SettingsError`` listing every missing or invalid variable (DESIGN.md §8), so an operator
+fixes them all in one go. ``APP_ENV=production`` refuses to start without its secrets.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar, final
+
+from api.errors import SettingsError
+
+__all__ = ["DEV_SECRET_KEY", "Secret", "Settings"]
+
+T = TypeVar("T")
+
+APP_ENVS = ("development", "production")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# Development only: lets cookies survive restarts and several workers without configuration.
+# Production refuses to start with it (SECRET_KEY is required there).
+DEV_SECRET_KEY = "dev-only-insecure-secret-key"  # noqa: S105
+DEFAULT_DATABASE_URL = "sqlite:///var/prosaas.db"
+MAX_SHARDS = 64  # BAILEYS_NUM_SHARDS upper bound: a sanity limit, not a design one
+
+
+@final
+class Secret:
+    """A string that never shows itself in ``repr``/logs (starlette's ``Secret``)."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@final
+@dataclass(frozen=True)
+class Settings:
+    """Everything the API reads from its environment (the README lists each variable)."""
+
+    app_env: str = "development"
+    log_level: str = "INFO"
+    host: str = "0.0.0.0"
+    port: int = 5000
+    workers: int = 1
+    database_url: str = DEFAULT_DATABASE_URL
+    db_pool_size: int = 10
+    db_statement_timeout_ms: int = 10_000
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_pool_size: int = 32
+    secret_key: Secret = field(default_factory=lambda: Secret(DEV_SECRET_KEY))
+    internal_secret: Secret = field(default_factory=lambda: Secret(""))
+    public_base_url: str = ""
+    twilio_account_sid: str = ""
+    twilio_auth_token: Secret = field(default_factory=lambda: Secret(""))
+    recordings_dir: Path = Path("var/recordings")
+    media_dir: Path = Path("var/media")
+    baileys_shard_urls: tuple[str, ...] = ("http://baileys:3300",)
+    shard_probe_timeout_seconds: float = 1.0
+    session_max_age_seconds: int = 8 * 3600
+    login_attempts_per_account: int = 5  # per LOGIN_WINDOW_SECONDS
+    login_attempts_per_ip: int = 20
+    login_window_seconds: int = 300
+    git_commit: str = ""
+    build_time: str = ""
+
+    @property
+    def production(self) -> bool:
+        return self.app_env == "production"
+
+    @property
+    def stream_url(self) -> str:
+        """The ``wss://`` media stream URL given to Twilio (no query string: DESIGN.md §2)."""
+        base = self.public_base_url
+        for old, new in (("https://", "wss://"), ("http://", "ws://")):
+            if base.startswith(old):
+                base = new + base[len(old):]
+        return base + "/ws/twilio"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Parse ``environ`` (default ``os.environ``).
+
+        Raises:
+            SettingsError: listing every missing or invalid variable.
+        """
+        env = os.environ if environ is None else environ
+        problems: list[str] = []
+
+        def get(name: str, parse: Callable[[str], T], default: T) -> T:
+            raw = env.get(name, "").strip()
+            if raw == "":
+                return default
+            try:
+                return parse(raw)
+            except ValueError as exc:
+                problems.append(f"{name}={raw!r}: {exc}")
+                return default
+
+        def secret(name: str) -> Secret:
+            return Secret(env.get(name, "").strip())
+
+        app_env = get("APP_ENV", _choice(APP_ENVS), "development")
+        secret_key = secret("SECRET_KEY")
+        internal_secret = secret("INTERNAL_SECRET")
+        token = secret("TWILIO_AUTH_TOKEN")
+        public_base_url = get("PUBLIC_BASE_URL", _url, "")
+        num_shards = get("BAILEYS_NUM_SHARDS", _int_range(1, MAX_SHARDS), 1)
+        shard_urls = tuple(
+            get(f"BAILEYS_SHARD_{n}_URL", _url, "http://baileys:3300" if n == 1 else f"http://baileys-{n}:3300")
+            for n in range(1, num_shards + 1)
+        )
+        settings = cls(
+            app_env=app_env,
+            log_level=get("LOG_LEVEL", _choice(LOG_LEVELS, upper=True), "INFO"),
+            host=get("API_HOST", str, "0.0.0.0"),
+            port=get("API_PORT", _int_range(0, 65535), 5000),
+            workers=get("API_WORKERS", _int_range(1, 64), 1),
+            database_url=get("DATABASE_URL", _database_url, DEFAULT_DATABASE_URL),
+            db_pool_size=get("DB_POOL_SIZE", _int_range(1, 200), 10),
+            db_statement_timeout_ms=get("DB_STATEMENT_TIMEOUT_MS", _int_range(100, 600_000), 10_000),
+            redis_url=get("REDIS_URL", _redis_url, "redis://127.0.0.1:6379/0"),
+            redis_pool_size=get("REDIS_POOL_SIZE", _int_range(1, 1000), 32),
+            secret_key=secret_key if secret_key else Secret(DEV_SECRET_KEY),
+            internal_secret=internal_secret,
+            public_base_url=public_base_url,
+            twilio_account_sid=get("TWILIO_ACCOUNT_SID", _account_sid, ""),
+            twilio_auth_token=token,
+            recordings_dir=get("RECORDINGS_DIR", Path, Path("var/recordings")),
+            media_dir=get("MEDIA_DIR", Path, Path("var/media")),
+            baileys_shard_urls=shard_urls,
+            shard_probe_timeout_seconds=get("BAILEYS_PROBE_TIMEOUT_SECONDS", _float_range(0.05, 30), 1.0),
+            session_max_age_seconds=get("SESSION_MAX_AGE_SECONDS", _int_range(60, 30 * 86_400), 8 * 3600),
+            git_commit=get("GIT_COMMIT", str, ""),
+            build_time=get("BUILD_TIME", str, ""),
+        )
+        if token and not public_base_url:
+            problems.append(
+                "PUBLIC_BASE_URL: required when TWILIO_AUTH_TOKEN is set "
+                "(Twilio signs the public URL of each webhook)"
+            )
+        if app_env == "production":
+            if not secret_key or secret_key.reveal() == DEV_SECRET_KEY:
+                problems.append("SECRET_KEY: required when APP_ENV=production")
+            elif len(secret_key.reveal()) < 32:
+                problems.append("SECRET_KEY: must be at least 32 characters in production")
+            if not internal_secret:
+                problems.append("INTERNAL_SECRET: required when APP_ENV=production")
+            for name, value in (("TWILIO_AUTH_TOKEN", token), ("PUBLIC_BASE_URL", public_base_url)):
+                if not value:
+                    problems.append(f"{name}: required when APP_ENV=production")
+        if problems:
+            raise SettingsError(problems)
+        return settings
+
+
+def _choice(allowed: tuple[str, ...], *, upper: bool = False) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.upper() if upper else raw.lower()
+        if value not in allowed:
+            raise ValueError(f"expected one of {', '.join(allowed)}")
+        return value
+
+    return parse
+
+
+def _int_range(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError("expected a whole number") from None
+        if not low <= value <= high:
+            raise ValueError(f"expected {low}..{high}")
+        return value
+
+    return parse
+
+
+def _float_range(low: float, high: float) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError("expected a number") from None
+        if not low <= value <= high:
+            raise ValueError(f"expected {low:g}..{high:g}")
+        return value
+
+    return parse
+
+
+def _url(raw: str) -> str:
+    if not raw.startswith(("https://", "http://")) or "?" in raw:
+        raise ValueError("expected an http(s):// URL without a query string")
+    return raw.rstrip("/")
+
+
+def _redis_url(raw: str) -> str:
+    if not raw.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError("expected redis://, rediss:// or unix://")
+    return raw
+
+
+def _database_url(raw: str) -> str:
+    if not raw.startswith(("sqlite://", "postgresql://", "postgresql+psycopg2://", "postgres://")):
+        raise ValueError("expected sqlite:///path or postgresql://…")
+    # SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3; the driver installed is psycopg2.
+    for alias in ("postgres://", "postgresql://"):
+        if raw.startswith(alias):
+            raw = "postgresql+psycopg2://" + raw[len(alias):]
+    return raw
+
+
+def _account_sid(raw: str) -> str:
+    if not re.fullmatch(r"AC[0-9a-fA-F]{32}", raw):
+        raise ValueError("expected AC followed by 32 hex digits")
+    return raw

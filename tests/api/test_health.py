@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api import __version__
+from api.app import create_app
+from tests.api.conftest import INTERNAL, REDIS_URL
+
+
+async def test_health_reports_version(client: Any) -> None:
+    resp = await client.get("/api/health")
+    assert resp.status_code == 200
+    assert await resp.get_json() == {"status": "ok", "version": __version__}
+
+
+async def test_readyz_is_ready_on_a_migrated_database(client: Any) -> None:
+    resp = await client.get("/readyz")
+    body = await resp.get_json()
+    assert resp.status_code == 200, body
+    assert body["failing"] == [] and set(body["checks"]) == {"database", "migrations", "redis"}
+
+
+async def test_version_names_package_and_commit(client: Any) -> None:
+    body = await (await client.get("/version")).get_json()
+    assert body["version"] == __version__
+    assert body["git_commit"] is None or len(body["git_commit"]) == 40
+
+
+async def test_metrics_require_the_internal_secret(client: Any) -> None:
+    assert (await client.get("/metrics.json")).status_code == 401
+    assert (await client.get("/metrics.json?token=wrong")).status_code == 401
+    body = await (await client.get("/metrics.json?token=wrong")).get_json()
+    assert body["error"]["code"] == "bad_token"
+
+
+async def test_metrics_count_routes_in_redis_and_read_call_gauges(client: Any, redis_client: Any) -> None:
+    redis_client.set("calls:active_count", 3)
+    redis_client.set("calls:capacity", 50)
+    redis_client.rpush("rq:queue:high", "job-1", "job-2")
+    redis_client.rpush("rq:queue:failed", "dead-1")
+    redis_client.zadd("rq:failed:default", {"job-x": 1})
+    for _ in range(3):
+        await client.get("/api/health")
+    body = await (await client.get(f"/metrics.json?token={INTERNAL}")).get_json()
+    assert body["calls"] == {"active_count": 3, "capacity": 50}
+    assert body["queues"]["high"]["queued"] == 2
+    assert body["queues"]["failed"]["queued"] == 1
+    assert body["queues"]["default"]["failed"] == 1
+    route = body["routes"]["GET /api/health"]
+    assert route["count"] == 3 and route["errors_5xx"] == 0 and route["latency_ms_mean"] >= 0
+    # Shared across workers: the numbers live in Redis, not in this process.
+    assert redis_client.hget("api:metrics:requests", "GET /api/health") == "3"
+
+
+async def test_health_whatsapp_reports_each_unreachable_shard_with_503(api_settings: Any) -> None:
+    from dataclasses import replace
+
+    from tests.conftest import free_port
+
+    settings = replace(api_settings, baileys_shard_urls=(f"http://127.0.0.1:{free_port()}", f"http://127.0.0.1:{free_port()}"))
+    app = create_app(settings)
+    async with app.test_app() as test_app:
+        resp = await test_app.test_client().get("/health/whatsapp")
+        body = await resp.get_json()
+    assert resp.status_code == 503
+    assert set(body["shards"]) == {"1", "2"}
+    assert all(shard["state"] == "unreachable" for shard in body["shards"].values())
+
+
+async def test_unknown_route_is_a_json_404(client: Any) -> None:
+    resp = await client.get("/api/nope")
+    assert resp.status_code == 404
+    assert (await resp.get_json())["error"]["code"] == "not_found"
+
+
+def _break_sqlite_file(url: str) -> None:
+    """Replace the database file by a directory: unopenable even for root (who ignores modes)."""
+    path = Path(url.removeprefix("sqlite:///"))
+    path.unlink()
+    for extra in ("-wal", "-shm"):
+        Path(str(path) + extra).unlink(missing_ok=True)
+    path.mkdir()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_readyz_turns_503_when_the_sqlite_file_is_unusable(api_settings: Any) -> None:
+    _break_sqlite_file(api_settings.database_url)
+    app = create_app(api_settings)
+    async with app.test_app() as test_app:
+        resp = await test_app.test_client().get("/readyz")
+        body = await resp.get_json()
+    assert resp.status_code == 503
+    assert body["failing"] == ["database", "migrations"]
+    assert body["checks"]["migrations"]["detail"] == "skipped: database unreachable"
+
+
+async def test_readyz_names_redis_when_redis_is_down(api_settings: Any) -> None:
+    from dataclasses import replace
+
+    from tests.conftest import free_port
+
+    settings = replace(api_settings, redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    app = create_app(settings)
+    async with app.test_app() as test_app:
+        resp = await test_app.test_client().get("/readyz")
+        body = await resp.get_json()
+    assert resp.status_code == 503
+    assert body["failing"] == ["redis"]
+    assert REDIS_URL  # the shared Redis was not touched
