@@ -1,13 +1,17 @@
 """Jobs about phone calls.
 
-``finalize_call`` receives the call record the calls service builds when a call ends. For now
-it validates and logs it; the API issue gives it a database (store the call, upsert the lead).
+``finalize_call`` receives the call record the calls service builds when a call ends
+(``callengine.actor.call.CallActor._record``): it validates the shape, stores the call, upserts
+the lead by (business, phone) and links them, in one transaction. Idempotent by ``call_sid``.
 """
 
 from __future__ import annotations
 
 import logging
 from typing import Any
+
+from api.services.call_records import UnusableRecord, store_call_record
+from jobs.db import job_session
 
 __all__ = ["RecordError", "finalize_call", "validate_call_record"]
 
@@ -53,14 +57,30 @@ def validate_call_record(record: Any) -> dict[str, Any]:
 
 
 def finalize_call(record: dict[str, Any]) -> dict[str, Any]:
-    """Validate and log a finished call (idempotent: the job id is derived from call_sid)."""
+    """Validate and store a finished call; returns what happened.
+
+    Idempotent: the job id is derived from call_sid and a second delivery of the same record
+    finds the call already finalized and changes nothing.
+
+    Raises:
+        RecordError: the record is malformed or names an unknown business (permanent: the
+            job fails without retries being useful).
+        sqlalchemy.exc.OperationalError: the database is unreachable (RQ retries with backoff).
+    """
     record = validate_call_record(record)
+    try:
+        with job_session() as session:
+            outcome = store_call_record(session, record)
+    except UnusableRecord as exc:
+        raise RecordError(f"call {record['call_sid']}: {exc}") from exc
     log.info(
-        "call finalized call_sid=%s business_id=%s end_reason=%s duration=%.1fs turns=%d",
+        "call finalized call_sid=%s business_id=%s end_reason=%s duration=%.1fs turns=%d lead_id=%s %s",
         record["call_sid"],
         record["business_id"],
         record["end_reason"],
         record["duration_seconds"],
         len(record["transcript"]),
+        outcome["lead_id"],
+        outcome["status"],
     )
-    return {"call_sid": record["call_sid"], "status": "logged"}
+    return outcome

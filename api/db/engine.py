@@ -15,30 +15,35 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 __all__ = ["make_engine", "make_session_factory", "session_scope"]
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 15  # writers wait for each other instead of "database is locked"
 
 
-def make_engine(url: str, *, pool_size: int = 10, statement_timeout_ms: int = 10_000) -> Engine:
-    """Build the engine for ``url``; creates the SQLite file's directory when needed."""
+def make_engine(
+    url: str, *, pool_size: int = 10, statement_timeout_ms: int = 10_000, null_pool: bool = False
+) -> Engine:
+    """Build the engine for ``url``; creates the SQLite file's directory when needed.
+
+    ``null_pool`` opens a connection per checkout (for forked job processes).
+    """
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    pool_kwargs: dict[str, Any] = (
+        {"poolclass": NullPool} if null_pool else {"pool_size": pool_size, "max_overflow": 0}
+    )
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False}
-        kwargs["pool_size"] = pool_size
-        kwargs["max_overflow"] = 0
-        engine = create_engine(url, **kwargs)
+        engine = create_engine(url, **kwargs, **pool_kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    kwargs["pool_size"] = pool_size
-    kwargs["max_overflow"] = 0
     kwargs["connect_args"] = {"options": f"-c statement_timeout={statement_timeout_ms}", "connect_timeout": 5}
-    return create_engine(url, **kwargs)
+    return create_engine(url, **kwargs, **pool_kwargs)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -1,0 +1,118 @@
+"""Store a finished call's record (from the calls service) and upsert its lead.
+
+Idempotent by ``call_sid``: the second delivery of the same record finds ``finalized_at`` set
+and changes nothing. Works whether or not the voice webhook created the row first, and never
+downgrades a final status that Twilio's status callback already reported.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api.db.models import Business, Call, CallDirection, CallStatus, Lead, LeadSource, utcnow
+from api.phones import normalize_e164
+from api.services.telephony import TERMINAL
+
+__all__ = ["UnusableRecord", "store_call_record", "upsert_lead"]
+
+
+class UnusableRecord(ValueError):
+    """The record cannot be stored (unknown business, tenant mismatch); retrying cannot help."""
+
+
+def upsert_lead(session: Session, business_id: int, phone: str, *, source: str, when: datetime) -> Lead:
+    """The lead of (business, phone), created when missing; ``last_contact_at`` moves forward.
+
+    A concurrent insert of the same pair (two calls from one number finishing together) loses
+    the unique-constraint race inside a savepoint and reads the winner's row.
+    """
+    lead = session.scalar(select(Lead).where(Lead.business_id == business_id, Lead.phone_e164 == phone))
+    if lead is None:
+        try:
+            with session.begin_nested():
+                lead = Lead(business_id=business_id, phone_e164=phone, source=source, last_contact_at=when)
+                session.add(lead)
+        except IntegrityError:
+            lead = session.scalar(select(Lead).where(Lead.business_id == business_id, Lead.phone_e164 == phone))
+            assert lead is not None
+    if lead.last_contact_at is None or lead.last_contact_at < when:
+        lead.last_contact_at = when
+    return lead
+
+
+def _when(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None
+
+
+def store_call_record(session: Session, record: dict[str, Any]) -> dict[str, Any]:
+    """Store ``record`` (already shape-checked by ``jobs.calls.validate_call_record``).
+
+    Returns:
+        ``{"call_sid", "status": "stored"|"already_stored", "call_id", "lead_id"}``.
+
+    Raises:
+        UnusableRecord: unknown business, or the row belongs to another business.
+    """
+    call_sid = record["call_sid"]
+    raw_business = record["business_id"]
+    if not raw_business.isdigit():
+        raise UnusableRecord(f"business_id {raw_business!r} is not a business of this system")
+    business_id = int(raw_business)
+    if session.get(Business, business_id) is None:
+        raise UnusableRecord(f"business {business_id} does not exist")
+    call = session.scalar(select(Call).where(Call.call_sid == call_sid).with_for_update())
+    if call is not None and call.business_id != business_id:
+        raise UnusableRecord(f"call {call_sid} belongs to another business")
+    if call is not None and call.finalized_at is not None:
+        return {"call_sid": call_sid, "status": "already_stored", "call_id": call.id, "lead_id": call.lead_id}
+
+    direction = record["direction"] if record["direction"] in tuple(CallDirection) else CallDirection.INBOUND
+    caller = str(record.get("from") or (call.from_number if call else "") or "")
+    called = str(record.get("to") or (call.to_number if call else "") or "")
+    started, ended = _when(record["started_at"]), _when(record["ended_at"])
+    now = utcnow()
+    peer = normalize_e164(caller if direction == CallDirection.INBOUND else called)
+    lead = upsert_lead(session, business_id, peer, source=LeadSource.CALL, when=ended or now) if peer else None
+
+    if call is None:
+        call = Call(call_sid=call_sid, business_id=business_id, direction=direction, status=CallStatus.COMPLETED)
+        session.add(call)
+    call.direction = direction
+    call.from_number, call.to_number = caller[:32], called[:32]
+    if call.status not in TERMINAL:
+        call.status = CallStatus.COMPLETED
+    call.end_reason = str(record["end_reason"])[:64]
+    call.started_at = started or call.started_at
+    call.ended_at = ended or call.ended_at or now
+    call.duration_seconds = float(record["duration_seconds"])
+    call.transcript = list(record["transcript"])
+    call.recording_path = record.get("recording_path") or None
+    call.brain = str(record["brain"])[:32] if record.get("brain") else call.brain
+    call.events = {
+        **(call.events or {}),
+        "stream_sid": record["stream_sid"],
+        "dtmf": record["dtmf"],
+        "close_code": record.get("close_code"),
+        "instance": record.get("instance"),
+        "metrics": record.get("metrics") or {},
+        "brain_summary": record.get("brain_summary") or {},
+    }
+    summary = (record.get("brain_summary") or {}).get("summary")
+    if isinstance(summary, str):
+        call.summary = summary
+    if lead is not None:
+        call.lead_id = lead.id
+    call.finalized_at = now
+    session.flush()
+    return {"call_sid": call_sid, "status": "stored", "call_id": call.id, "lead_id": call.lead_id}

@@ -1,0 +1,194 @@
+from __future__ import annotations
+
+import json
+import time
+import xml.etree.ElementTree as ET
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from sqlalchemy import select
+from twilio.request_validator import RequestValidator
+
+from api.db.models import Call
+from callengine.protocol.call_token import verify_call_token
+from tests.api.conftest import AUTH_TOKEN, INTERNAL, PUBLIC, make_tenant
+
+SID = "CA" + "a1" * 16
+
+
+def signed(path: str, form: dict[str, str], token: str = AUTH_TOKEN) -> dict[str, Any]:
+    signature = RequestValidator(token).compute_signature(PUBLIC + path, form)
+    return {
+        "data": urlencode(form),
+        "headers": {"X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"},
+    }
+
+
+def voice_form(to: str, sid: str = SID, caller: str = "+13330000009") -> dict[str, str]:
+    return {"CallSid": sid, "AccountSid": "AC" + "0" * 32, "From": caller, "To": to,
+            "CallStatus": "ringing", "Direction": "inbound", "ApiVersion": "2010-04-01"}
+
+
+def open_capacity(redis_client: Any, active: int = 0, capacity: int = 50) -> None:
+    redis_client.set("calls:active_count", active)
+    redis_client.set("calls:capacity", capacity)
+
+
+async def post(client: Any, path: str, form: dict[str, str], **kw: Any) -> tuple[int, str]:
+    resp = await client.post(path, **signed(path, form, **kw))
+    return resp.status_code, await resp.get_data(as_text=True)
+
+
+def calls(db: Any) -> list[Call]:
+    db.expire_all()
+    return list(db.scalars(select(Call)))
+
+
+async def test_voice_connects_the_stream_with_parameters_token_and_setup(client: Any, db: Any, redis_client: Any) -> None:
+    tenant = make_tenant(db, 1)
+    open_capacity(redis_client)
+    status, body = await post(client, "/twilio/voice", voice_form(tenant.phone))
+    assert status == 200, body
+    root = ET.fromstring(body)
+    connect = root.find("Connect")
+    assert connect is not None and connect.get("action") == PUBLIC + "/twilio/stream-ended"
+    stream = connect.find("Stream")
+    assert stream is not None and stream.get("url") == "wss://api.example.test/ws/twilio"
+    params = {p.get("name"): p.get("value") for p in stream.findall("Parameter")}
+    assert params["business_id"] == str(tenant.business_id)
+    assert verify_call_token(INTERNAL, SID, params["token"])
+    assert params["from"] == "+13330000009" and params["to"] == tenant.phone
+    setup = json.loads(redis_client.get(f"calls:setup:{SID}"))
+    assert 590 <= redis_client.ttl(f"calls:setup:{SID}") <= 600
+    assert setup["business_id"] == str(tenant.business_id) and setup["greeting"] == "Hello from 1"
+    assert setup["brain"] == "echo" and setup["menu"] == [{"digit": "1", "label": "sales"}]
+    assert setup["lead"] is None
+    [call] = calls(db)
+    assert (call.call_sid, call.status, call.business_id) == (SID, "ringing", tenant.business_id)
+
+
+async def test_known_caller_is_linked_to_the_lead_in_setup(client: Any, db: Any, redis_client: Any) -> None:
+    tenant = make_tenant(db, 1)
+    open_capacity(redis_client)
+    await post(client, "/twilio/voice", voice_form(tenant.phone, caller="+14440000001"))
+    setup = json.loads(redis_client.get(f"calls:setup:{SID}"))
+    assert setup["lead"]["name"] == "Lead of 1"
+    assert calls(db)[0].lead_id == setup["lead"]["id"]
+
+
+@pytest.mark.parametrize("headers", [{}, {"X-Twilio-Signature": "bm90IGEgc2lnbmF0dXJl"}])
+async def test_voice_without_a_valid_signature_is_403_and_changes_nothing(
+    client: Any, db: Any, redis_client: Any, headers: dict[str, str]
+) -> None:
+    tenant = make_tenant(db, 1)
+    open_capacity(redis_client)
+    resp = await client.post("/twilio/voice", data=urlencode(voice_form(tenant.phone)),
+                             headers={"Content-Type": "application/x-www-form-urlencoded", **headers})
+    assert resp.status_code == 403
+    assert (await resp.get_json())["error"]["code"] == "bad_signature"
+    assert redis_client.get(f"calls:setup:{SID}") is None and calls(db) == []
+
+
+async def test_signature_with_another_token_or_tampered_form_is_refused(client: Any, db: Any, redis_client: Any) -> None:
+    tenant = make_tenant(db, 1)
+    open_capacity(redis_client)
+    assert (await post(client, "/twilio/voice", voice_form(tenant.phone), token="other"))[0] == 403
+    good = signed("/twilio/voice", voice_form(tenant.phone))
+    good["data"] = urlencode(voice_form(tenant.phone, caller="+19999999999"))
+    assert (await client.post("/twilio/voice", **good)).status_code == 403
+    assert calls(db) == []
+
+
+async def test_unknown_number_is_rejected_never_a_default_business(client: Any, db: Any, redis_client: Any) -> None:
+    make_tenant(db, 1)
+    open_capacity(redis_client)
+    status, body = await post(client, "/twilio/voice", voice_form("+15559999999"))
+    assert status == 200 and '<Reject reason="rejected" />' in body
+    assert calls(db) == [] and redis_client.get(f"calls:setup:{SID}") is None
+    [(_id, event)] = redis_client.xrange("calls:events")
+    assert event["type"] == "rejected" and event["reason"] == "unknown_number"
+
+
+@pytest.mark.parametrize(
+    ("active", "capacity", "reason"),
+    [(50, 50, "capacity"), (0, 0, "no_capacity"), (None, None, "no_capacity")],
+)
+async def test_cluster_full_or_no_engine_rejects_busy(
+    client: Any, db: Any, redis_client: Any, active: int | None, capacity: int | None, reason: str
+) -> None:
+    tenant = make_tenant(db, 1)
+    if capacity is not None:
+        open_capacity(redis_client, active or 0, capacity)
+    status, body = await post(client, "/twilio/voice", voice_form(tenant.phone))
+    assert '<Reject reason="busy" />' in body
+    [call] = calls(db)
+    assert (call.status, call.end_reason) == ("rejected", reason)
+    assert redis_client.get(f"calls:setup:{SID}") is None
+
+
+async def test_per_business_limit_counts_only_live_leases(client: Any, db: Any, redis_client: Any) -> None:
+    tenant = make_tenant(db, 1, max_calls=2)
+    open_capacity(redis_client, 2, 50)
+    key = f"calls:business:{tenant.business_id}:active"
+    now_ms = int(time.time() * 1000)
+    redis_client.zadd(key, {"CA-live": now_ms + 15_000, "CA-expired": now_ms - 1_000})
+    assert "<Connect" in (await post(client, "/twilio/voice", voice_form(tenant.phone)))[1]
+    redis_client.zadd(key, {"CA-live-2": now_ms + 15_000})
+    _, body = await post(client, "/twilio/voice", voice_form(tenant.phone, sid="CA" + "b2" * 16))
+    assert '<Reject reason="busy" />' in body
+
+
+async def test_voice_webhook_retry_is_idempotent(client: Any, db: Any, redis_client: Any) -> None:
+    tenant = make_tenant(db, 1)
+    open_capacity(redis_client)
+    for _ in range(2):
+        assert (await post(client, "/twilio/voice", voice_form(tenant.phone)))[0] == 200
+    assert len(calls(db)) == 1
+
+
+async def test_stream_ended_hangs_up_after_a_started_stream(client: Any, db: Any, redis_client: Any) -> None:
+    tenant = make_tenant(db, 1)
+    open_capacity(redis_client)
+    await post(client, "/twilio/voice", voice_form(tenant.phone))
+    redis_client.xadd("calls:events", {"type": "call_started", "call_sid": SID, "business_id": "1"})
+    _, body = await post(client, "/twilio/stream-ended", {"CallSid": SID})
+    assert body.endswith("<Response><Hangup /></Response>")
+
+
+async def test_stream_ended_says_busy_when_the_engine_refused_the_stream(client: Any, db: Any, redis_client: Any) -> None:
+    tenant = make_tenant(db, 1)
+    open_capacity(redis_client)
+    await post(client, "/twilio/voice", voice_form(tenant.phone))
+    redis_client.xadd("calls:events", {"type": "call_started", "call_sid": "CA-other"})
+    _, body = await post(client, "/twilio/stream-ended", {"CallSid": SID})
+    assert "<Say" in body and "busy" in body and "<Hangup />" in body
+
+
+async def test_status_callbacks_reconcile_in_any_order(client: Any, db: Any, redis_client: Any) -> None:
+    tenant = make_tenant(db, 1)
+    open_capacity(redis_client)
+    await post(client, "/twilio/voice", voice_form(tenant.phone))
+    done = {"CallSid": SID, "CallStatus": "completed", "CallDuration": "42", "SequenceNumber": "3"}
+    late = {"CallSid": SID, "CallStatus": "in-progress", "SequenceNumber": "2"}
+    assert (await post(client, "/twilio/status", done))[0] == 204
+    assert (await post(client, "/twilio/status", late))[0] == 204  # arrives after: ignored
+    assert (await post(client, "/twilio/status", done))[0] == 204  # repeated: no change
+    [call] = calls(db)
+    assert (call.status, call.billed_duration_seconds) == ("completed", 42)
+    assert call.ended_at is not None
+
+
+async def test_status_without_signature_changes_nothing(client: Any, db: Any, redis_client: Any) -> None:
+    tenant = make_tenant(db, 1)
+    open_capacity(redis_client)
+    await post(client, "/twilio/voice", voice_form(tenant.phone))
+    resp = await client.post("/twilio/status", data=urlencode({"CallSid": SID, "CallStatus": "failed"}),
+                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert resp.status_code == 403
+    assert calls(db)[0].status == "ringing"
+
+
+async def test_status_with_unknown_status_is_400(client: Any, db: Any) -> None:
+    status, body = await post(client, "/twilio/status", {"CallSid": SID, "CallStatus": "exploded"})
+    assert status == 400 and "exploded" in body
