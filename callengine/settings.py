@@ -22,7 +22,8 @@ T = TypeVar("T")
 
 APP_ENVS = ("development", "production")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-BRAINS = ("echo",)
+OPENAI_REALTIME_APIS = ("ga", "beta")  # the GA protocol, or the older OpenAI-Beta: realtime=v1
+BRAINS = ("echo", "openai_realtime")
 
 
 @final
@@ -72,6 +73,18 @@ class Settings:
     outbound_chunk_ms: int = 100
     outbound_lead_ms: int = 200
     echo_pause_ms: int = 400
+    openai_api_key: Secret = field(default_factory=lambda: Secret(""))
+    openai_realtime_url: str = "wss://api.openai.com/v1/realtime"
+    openai_realtime_model: str = "gpt-realtime"
+    openai_realtime_api: str = "ga"
+    openai_realtime_voice: str = "alloy"
+    openai_realtime_transcription_model: str = "gpt-4o-mini-transcribe"
+    openai_realtime_connect_timeout_seconds: float = 5.0
+    openai_realtime_connect_attempts: int = 3
+    openai_realtime_first_audio_seconds: float = 8.0
+    openai_realtime_vad_threshold: float = 0.5
+    openai_realtime_vad_prefix_ms: int = 300
+    openai_realtime_vad_silence_ms: int = 500
     max_message_bytes: int = 64 * 1024
     spool_dir: Path = Path("var/spool/calls")
     recordings_dir: Path = Path("var/recordings")
@@ -139,6 +152,34 @@ class Settings:
             outbound_chunk_ms=get("CALLS_OUTBOUND_CHUNK_MS", _int_range(20, 1000, step=20), 100),
             outbound_lead_ms=get("CALLS_OUTBOUND_LEAD_MS", _int_range(0, 5000), 200),
             echo_pause_ms=get("CALLS_ECHO_PAUSE_MS", _int_range(100, 5000, step=20), 400),
+            openai_api_key=Secret(env.get("OPENAI_API_KEY", "").strip()),
+            openai_realtime_url=get(
+                "OPENAI_REALTIME_URL", _ws_url, "wss://api.openai.com/v1/realtime"
+            ),
+            openai_realtime_model=get("OPENAI_REALTIME_MODEL", _token, "gpt-realtime"),
+            openai_realtime_api=get("OPENAI_REALTIME_API", _choice(OPENAI_REALTIME_APIS), "ga"),
+            openai_realtime_voice=get("OPENAI_REALTIME_VOICE", _token, "alloy"),
+            openai_realtime_transcription_model=get(
+                "OPENAI_REALTIME_TRANSCRIPTION_MODEL", _token, "gpt-4o-mini-transcribe"
+            ),
+            openai_realtime_connect_timeout_seconds=get(
+                "OPENAI_REALTIME_CONNECT_TIMEOUT_SECONDS", _float_range(0.1, 60), 5.0
+            ),
+            openai_realtime_connect_attempts=get(
+                "OPENAI_REALTIME_CONNECT_ATTEMPTS", _int_range(1, 10), 3
+            ),
+            openai_realtime_first_audio_seconds=get(
+                "OPENAI_REALTIME_FIRST_AUDIO_SECONDS", _float_range(0.5, 120), 8.0
+            ),
+            openai_realtime_vad_threshold=get(
+                "OPENAI_REALTIME_VAD_THRESHOLD", _float_range(0, 1), 0.5
+            ),
+            openai_realtime_vad_prefix_ms=get(
+                "OPENAI_REALTIME_VAD_PREFIX_MS", _int_range(0, 2000), 300
+            ),
+            openai_realtime_vad_silence_ms=get(
+                "OPENAI_REALTIME_VAD_SILENCE_MS", _int_range(100, 5000), 500
+            ),
             max_message_bytes=get("CALLS_MAX_MESSAGE_BYTES", _int_range(1024, 1 << 24), 65536),
             spool_dir=get("CALLS_SPOOL_DIR", Path, Path("var/spool/calls")),
             recordings_dir=get("RECORDINGS_DIR", Path, Path("var/recordings")),
@@ -161,6 +202,8 @@ class Settings:
             ):
                 if not value:
                     problems.append(f"{name}: required when APP_ENV=production")
+        if settings.brain == "openai_realtime" and not settings.openai_api_key:
+            problems.append("OPENAI_API_KEY: required when CALLS_BRAIN=openai_realtime")
         if problems:
             raise SettingsError(problems)
         return settings
@@ -217,6 +260,18 @@ def _url(raw: str) -> str:
     if not raw.startswith(("https://", "http://")) or "?" in raw:
         raise ValueError("expected an http(s):// URL without a query string")
     return raw.rstrip("/")
+
+
+def _ws_url(raw: str) -> str:
+    if not raw.startswith(("wss://", "ws://")) or "?" in raw:
+        raise ValueError("expected a ws(s):// URL without a query string (the model is added)")
+    return raw.rstrip("/")
+
+
+def _token(raw: str) -> str:
+    if not raw.replace("-", "").replace(".", "").replace("_", "").isalnum():
+        raise ValueError("expected letters, digits, '-', '.' or '_'")
+    return raw
 
 
 def _redis_url(raw: str) -> str:

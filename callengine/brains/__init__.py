@@ -18,4 +18,8 @@ def brain_factory(settings: Settings) -> BrainFactory:
     if settings.brain == "echo":
         pause_ms = settings.echo_pause_ms
         return lambda: EchoBrain(pause_ms=pause_ms)
+    if settings.brain == "openai_realtime":
+        from callengine.brains.openai_realtime import openai_realtime_factory
+
+        return openai_realtime_factory(settings)
     raise ValueError(f"unknown brain {settings.brain!r}")

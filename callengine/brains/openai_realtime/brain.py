@@ -1,0 +1,349 @@
+"""``OpenAIRealtimeBrain``: the thin trio shell around ``Conversation`` (one per call).
+
+The call's brain task runs:
+
+- ``control`` — Twilio's mark echoes (what the caller heard) into the conversation;
+- one vendor *session* at a time, as a nursery of three tasks over one WebSocket:
+  ``reader`` (vendor events → ``Conversation`` → Twilio commands and vendor replies),
+  ``writer`` (the caller's μ-law, copied by ``on_media`` into a bounded buffer, batched into
+  ``input_audio_buffer.append``) and ``watchdog`` (no audio within ``first_audio_seconds``).
+
+Connecting has a deadline (handshake + ``session.created`` + ``session.updated``). Until the
+caller has heard the assistant, a failed session is retried with exponential backoff, up to
+``connect_attempts`` sessions; after that, or once the caller has heard the assistant, a
+failure plays the shipped apology clip and hangs up. The API key only travels in the
+handshake header and is never logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, final
+
+import trio
+
+from callengine.brains.openai_realtime import protocol as p
+from callengine.brains.openai_realtime.config import (
+    TOOLS,
+    CallSetup,
+    RealtimeConfig,
+    instructions_for,
+)
+from callengine.brains.openai_realtime.conversation import SESSION_UPDATE_ID, Actions, Conversation
+from callengine.brains.openai_realtime.errors import (
+    ErrorCategory,
+    RealtimeError,
+    VendorFailed,
+    VendorUnavailable,
+    map_websocket_errors,
+)
+from callengine.brains.openai_realtime.transport import open_vendor_websocket
+from callengine.events import HangUp, MarkReached, SendAudio, SendMark
+from callengine.logs import CallLogger
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from trio_websocket import WebSocketConnection
+
+    from callengine.brains.base import CallInfo
+    from callengine.brains.openai_realtime.setup_store import CallSetupSource
+    from callengine.events import Command, InboundEvent, MediaReceived
+
+__all__ = ["OpenAIRealtimeBrain"]
+
+log = logging.getLogger(__name__)
+
+AUDIO_BUFFER_FRAMES = 50  # 1 s of caller audio waits for the vendor; older frames are dropped
+APPEND_MAX_FRAMES = 10  # one append carries at most 200 ms (fewer messages when behind)
+WATCHDOG_TICK_SECONDS = 0.1
+VENDOR_MESSAGE_QUEUE = 256  # trio-websocket's inbound queue: deltas arrive in bursts
+MAX_VENDOR_MESSAGE_BYTES = 4 * 1024 * 1024
+NO_COMMANDS: tuple[Command, ...] = ()
+
+
+@final
+class OpenAIRealtimeBrain:
+    name = "openai_realtime"
+
+    def __init__(
+        self, config: RealtimeConfig, setups: CallSetupSource, apology: bytes
+    ) -> None:
+        self._config = config
+        self._setups = setups
+        self._apology = apology
+        self._audio_tx, self._audio_rx = trio.open_memory_channel[bytes](AUDIO_BUFFER_FRAMES)
+        self._log = CallLogger(log)
+        self._conv: Conversation | None = None
+        self._setup = CallSetup()
+        self._setup_problems: list[str] = []
+        self._attempts = 0
+        self._failures: list[dict[str, str]] = []
+        self._end = "caller_hung_up"  # unless the conversation or a failure ends the call
+        self._frames_dropped = 0
+        self._failure: RealtimeError | None = None
+
+    # --- the engine's hooks -----------------------------------------------------------------
+
+    def on_media(self, frame: MediaReceived) -> Sequence[Command]:
+        try:
+            self._audio_tx.send_nowait(frame.ulaw)
+        except trio.WouldBlock:  # vendor not connected or too slow: never block the call
+            self._frames_dropped += 1
+        return NO_COMMANDS
+
+    async def run(
+        self,
+        call: CallInfo,
+        inbound: trio.MemoryReceiveChannel[InboundEvent],
+        commands: trio.MemorySendChannel[Command],
+    ) -> None:
+        """Talk to the caller through the vendor until the conversation ends.
+
+        Returns after ``hang_up`` (the engine hangs up once the goodbye has played), or after
+        queueing the apology and ``HangUp`` when the vendor fails. Cancellation: when the
+        call ends otherwise; the vendor socket is closed on the way out.
+        """
+        self._log.bind(call_sid=call.call_sid, stream_sid=call.stream_sid)
+        raw = await self._setups.load(call.call_sid)
+        setup, self._setup_problems = CallSetup.from_json(raw)
+        if not setup.caller_number:
+            params = call.custom_parameters
+            caller = params.get("from") or params.get("From") or ""
+            setup = CallSetup(**{**setup.__dict__, "caller_number": caller})
+        self._setup = setup
+        conv = self._conv = Conversation(self._config, setup)
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._control_loop, inbound, conv, name=f"call:{call.call_sid}:oai-control")
+            await self._converse(conv, commands)
+            nursery.cancel_scope.cancel()
+
+    def summary(self) -> dict[str, Any]:
+        conv = self._conv
+        config = self._config
+        return {
+            "transcript": conv.transcript() if conv else [],
+            "lead": dict(conv.lead) if conv else {},
+            "caller_id": self._setup.caller_number or None,
+            "end": self._end,
+            "hangup_reason": conv.hangup_reason if conv else None,
+            "barge_ins": conv.barge_ins if conv else 0,
+            "truncations": list(conv.truncations) if conv else [],
+            "vendor": {
+                "model": config.model,
+                "dialect": config.dialect.value,
+                "session_id": conv.session_id if conv else "",
+                "attempts": self._attempts,
+                "failures": self._failures,
+                "errors": list(conv.errors) if conv else [],
+                "frames_dropped": self._frames_dropped,
+            },
+            "setup_problems": self._setup_problems,
+        }
+
+    # --- sessions ---------------------------------------------------------------------------
+
+    async def _control_loop(
+        self, inbound: trio.MemoryReceiveChannel[InboundEvent], conv: Conversation
+    ) -> None:
+        async for event in inbound:
+            if type(event) is MarkReached:
+                conv.on_mark(event.name)
+
+    async def _converse(self, conv: Conversation, commands: trio.MemorySendChannel[Command]) -> None:
+        config = self._config
+        backoff = config.backoff_seconds
+        while True:
+            self._attempts += 1
+            conv.new_session()
+            try:
+                await self._session(conv, commands)
+            except RealtimeError as exc:
+                self._failures.append({"category": exc.category.value, "error": str(exc)})
+                retry = (
+                    not conv.answered
+                    and exc.retryable
+                    and self._attempts < config.connect_attempts
+                )
+                self._log.warning(
+                    "vendor session %d failed (%s): %s%s",
+                    self._attempts,
+                    exc.category.value,
+                    exc,
+                    f"; retrying in {backoff:g} s" if retry else "",
+                )
+                if retry:
+                    await trio.sleep(backoff)
+                    backoff *= 2
+                    continue
+                await self._apologise(commands)
+                return
+            self._end = "hang_up"
+            return
+
+    async def _apologise(self, commands: trio.MemorySendChannel[Command]) -> None:
+        self._end = "vendor_failure"
+        await commands.send(SendAudio(self._apology))
+        await commands.send(SendMark("apology"))
+        await commands.send(HangUp("vendor failure"))
+
+    async def _session(self, conv: Conversation, commands: trio.MemorySendChannel[Command]) -> None:
+        """One vendor session; returns when the conversation is finished.
+
+        Raises:
+            RealtimeError: connecting failed or the session broke.
+        """
+        config = self._config
+        timeout = config.connect_timeout_seconds
+        self._failure = None
+        finished = False
+        try:
+            async with open_vendor_websocket(
+                config.session_url,
+                config.headers(),
+                timeout=timeout,
+                message_queue_size=VENDOR_MESSAGE_QUEUE,
+                max_message_size=MAX_VENDOR_MESSAGE_BYTES,
+            ) as ws:
+                await self._configure_in_time(ws, conv, commands)
+                self._log.info(
+                    "vendor session %s ready (attempt %d, model %s)",
+                    conv.session_id,
+                    self._attempts,
+                    config.model,
+                )
+                # The tasks store their failure and cancel each other (raising inside the
+                # nursery would wrap it in an exception group).
+                async with trio.open_nursery() as tasks:
+                    tasks.start_soon(self._reader, ws, conv, commands, tasks.cancel_scope)
+                    tasks.start_soon(self._writer, ws, tasks.cancel_scope)
+                    tasks.start_soon(self._watchdog, conv, tasks.cancel_scope)
+                finished = self._failure is None
+        except RealtimeError as exc:
+            if finished:  # the conversation was over; only the close handshake failed
+                self._log.info("vendor close after hang-up failed: %s", exc)
+                return
+            if self._failure is None:
+                self._failure = exc
+        if self._failure is not None:
+            raise self._failure
+
+    async def _configure_in_time(
+        self,
+        ws: WebSocketConnection,
+        conv: Conversation,
+        commands: trio.MemorySendChannel[Command],
+    ) -> None:
+        """``session.created``, then ``session.update`` → ``session.updated``, in time."""
+        timeout = self._config.connect_timeout_seconds
+        try:
+            with trio.fail_after(timeout):
+                await self._configure(ws, conv, commands)
+        except trio.TooSlowError:
+            raise VendorUnavailable(
+                f"no vendor session within {timeout:g} s", ErrorCategory.TIMEOUT
+            ) from None
+
+    async def _configure(
+        self,
+        ws: WebSocketConnection,
+        conv: Conversation,
+        commands: trio.MemorySendChannel[Command],
+    ) -> None:
+        config = self._config
+        setup = self._setup
+        first = p.parse(await ws.get_message())
+        if type(first) is not p.SessionCreated:
+            raise VendorUnavailable(f"expected session.created, got {_describe(first)}", ErrorCategory.PROTOCOL)
+        conv.on_event(first, trio.current_time())
+        await ws.send_message(
+            p.build_session_update(
+                config.dialect,
+                instructions=instructions_for(setup),
+                voice=setup.voice or config.voice,
+                tools=TOOLS,
+                turn_detection=config.turn_detection,
+                transcription_model=config.transcription_model,
+                language=_language_code(setup.language),
+                event_id=SESSION_UPDATE_ID,
+            )
+        )
+        while not conv.ready:
+            event = p.parse(await ws.get_message())
+            actions = conv.on_event(event, trio.current_time())
+            if actions.failure is not None:
+                raise VendorUnavailable(str(actions.failure), actions.failure.category)
+            await self._apply(ws, actions, commands, connecting=True)
+
+    async def _apply(
+        self,
+        ws: WebSocketConnection,
+        actions: Actions,
+        commands: trio.MemorySendChannel[Command],
+        *,
+        connecting: bool = False,
+    ) -> None:
+        for command in actions.twilio:
+            await commands.send(command)
+        with map_websocket_errors(connecting=connecting):
+            for message in actions.vendor:
+                await ws.send_message(message)
+
+    async def _reader(
+        self,
+        ws: WebSocketConnection,
+        conv: Conversation,
+        commands: trio.MemorySendChannel[Command],
+        scope: trio.CancelScope,
+    ) -> None:
+        clock = trio.current_time
+        try:
+            while True:
+                with map_websocket_errors(connecting=False):
+                    raw = await ws.get_message()
+                actions = conv.on_event(p.parse(raw), clock())
+                await self._apply(ws, actions, commands)
+                if actions.failure is not None:
+                    raise actions.failure
+                if actions.finished:
+                    break
+        except RealtimeError as exc:
+            self._failure = exc
+        scope.cancel()
+
+    async def _writer(self, ws: WebSocketConnection, scope: trio.CancelScope) -> None:
+        audio = self._audio_rx
+        try:
+            async for frame in audio:
+                batch = [frame]
+                while len(batch) < APPEND_MAX_FRAMES:
+                    try:
+                        batch.append(audio.receive_nowait())
+                    except trio.WouldBlock:
+                        break
+                with map_websocket_errors(connecting=False):
+                    await ws.send_message(p.build_append(b"".join(batch)))
+        except RealtimeError as exc:
+            self._failure = exc
+            scope.cancel()
+
+    async def _watchdog(self, conv: Conversation, scope: trio.CancelScope) -> None:
+        while not conv.stalled(trio.current_time()):
+            await trio.sleep(WATCHDOG_TICK_SECONDS)
+        self._failure = VendorFailed(
+            f"no audio from the vendor within {self._config.first_audio_seconds:g} s",
+            ErrorCategory.TIMEOUT,
+        )
+        scope.cancel()
+
+
+def _describe(event: p.ServerEvent) -> str:
+    if type(event) is p.ErrorEvent:
+        return f"error {event.code or event.type}"
+    return type(event).__name__
+
+
+def _language_code(language: str) -> str | None:
+    """ISO-639-1 code for the transcription hint ("en-US" → "en"); None when unknown."""
+    code = language.split("-")[0].split("_")[0].lower()
+    return code if len(code) == 2 and code.isalpha() else None

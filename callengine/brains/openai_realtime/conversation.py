@@ -1,0 +1,324 @@
+"""One Realtime conversation as a pure state machine: vendor events in, commands out.
+
+``Conversation`` owns everything a call learns from the vendor: the transcript (caller and
+assistant, the assistant's cut to what the caller heard), the lead fields captured by tool
+calls, barge-in decisions and the first-audio watchdog's clock. It never performs I/O: each
+``on_*`` method returns an ``Actions`` with the Twilio commands and vendor events to send, and
+the trio shell (``brain.py``) sends them. Time comes in as ``now`` arguments.
+
+Barge-in: when the vendor reports ``input_audio_buffer.speech_started`` while assistant audio
+is still queued, the caller is talking over us: ``clear`` goes to Twilio, the in-flight
+response is cancelled, and each cut item is truncated at the audio the caller actually heard
+(from mark echoes, see ``PlayoutTracker``). Late deltas of the cut items are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, final
+
+import orjson
+
+from callengine.audio.mulaw import BYTES_PER_SECOND
+from callengine.brains.openai_realtime import protocol as p
+from callengine.brains.openai_realtime.config import (
+    CallSetup,
+    RealtimeConfig,
+    greeting_instructions,
+)
+from callengine.brains.openai_realtime.errors import ErrorCategory, VendorFailed
+from callengine.brains.openai_realtime.playout import PlayoutTracker
+from callengine.events import ClearPlayback, Command, SendAudio, SendMark
+
+__all__ = ["Actions", "Conversation", "validate_lead"]
+
+MARK_CHUNK_BYTES = 800  # a mark every 100 ms of audio: the heard position is that precise
+MAX_ERRORS_KEPT = 20
+SESSION_UPDATE_ID = "session-update"  # our event_id: an error naming it rejects the session
+# Vendor error codes after which the session cannot go on (others are per-request).
+FATAL_ERROR_CODES = frozenset({"invalid_api_key", "session_expired", "insufficient_quota"})
+FATAL_ERROR_TYPES = frozenset({"authentication_error"})
+_PHONE = re.compile(r"\+?[0-9]{7,15}")
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}")
+LEAD_FIELDS = ("name", "reason", "callback_number", "email")
+
+
+@dataclass(slots=True)
+class Actions:
+    twilio: list[Command] = field(default_factory=list)
+    vendor: list[str] = field(default_factory=list)
+    finished: bool = False  # the conversation is over: the brain returns (engine hangs up)
+    failure: VendorFailed | None = None
+
+
+@dataclass(slots=True)
+class _Turn:
+    speaker: str
+    item_id: str
+    text: str | None = None  # the whole text: the caller's words, or what the agent generated
+    final: bool = False  # the agent's transcript is complete (deltas no longer append)
+    audio_ms: int = 0
+    heard_ms: int | None = None  # set when playback was cut
+
+    @property
+    def said(self) -> str:
+        """The text the caller actually heard (the agent's cut at the heard position)."""
+        text = (self.text or "").strip()
+        if self.heard_ms is not None and self.audio_ms:
+            return _cut_text(text, self.heard_ms / self.audio_ms)
+        return text
+
+    def as_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"speaker": self.speaker, "text": self.said}
+        if self.speaker == "agent":
+            doc["audio_ms"] = self.audio_ms
+            doc["interrupted"] = self.heard_ms is not None
+            if self.heard_ms is not None:
+                doc["heard_ms"] = self.heard_ms
+        return doc
+
+
+def validate_lead(arguments: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
+    """Clean lead fields from a tool call; returns (accepted fields, problems)."""
+    fields: dict[str, str] = {}
+    problems: list[str] = []
+    for key in LEAD_FIELDS:
+        value = arguments.get(key)
+        if value is None:
+            continue
+        if type(value) is not str or not value.strip():
+            problems.append(f"{key} must be a non-empty string")
+            continue
+        value = " ".join(value.split())[:200]
+        if key == "callback_number":
+            digits = re.sub(r"[\s().-]", "", value)
+            if not _PHONE.fullmatch(digits):
+                problems.append("callback_number must be 7 to 15 digits, optionally with a leading +")
+                continue
+            value = digits
+        elif key == "email":
+            if not _EMAIL.fullmatch(value):
+                problems.append("email is not a valid address")
+                continue
+            value = value.lower()
+        fields[key] = value
+    unknown = sorted(set(arguments) - set(LEAD_FIELDS))
+    if unknown:
+        problems.append(f"unknown fields: {', '.join(unknown)}")
+    if not fields and not problems:
+        problems.append("no lead field given")
+    return fields, problems
+
+
+def _cut_text(text: str, fraction: float) -> str:
+    """The words of ``text`` spoken in its first ``fraction`` (by characters, word-aligned)."""
+    if fraction >= 1:
+        return text
+    end = int(len(text) * max(0.0, fraction))
+    cut = text[:end]
+    if end < len(text) and not text[end].isspace():
+        cut = cut.rsplit(" ", 1)[0] if " " in cut else ""
+    return cut.strip()
+
+
+@final
+class Conversation:
+    def __init__(self, config: RealtimeConfig, setup: CallSetup) -> None:
+        self._config = config
+        self._setup = setup
+        self.playout = PlayoutTracker()
+        self.session_id = ""
+        self.ready = False
+        self.answered = False  # assistant audio has been sent to the caller
+        self.lead: dict[str, str] = {}
+        self.barge_ins = 0
+        self.truncations: list[dict[str, int | str]] = []
+        self.errors: list[dict[str, str | None]] = []
+        self.hangup_reason: str | None = None
+        self._turns: list[_Turn] = []
+        self._by_item: dict[str, _Turn] = {}
+        self._active_response: str | None = None
+        self._cancelled: set[str] = set()  # responses whose late deltas are dropped
+        self._muted_items: set[str] = set()
+        self._tool_names: dict[str, str] = {}  # call_id -> function name
+        self._handled_calls: set[str] = set()
+        self._followup = False  # a tool answered: ask for the next response once this ends
+        self._waiting_since: float | None = None  # watchdog: audio expected since then
+        self._marks = 0
+
+    def new_session(self) -> None:
+        """A fresh vendor session (a retry): forget the old session's in-flight state."""
+        self.session_id = ""
+        self.ready = False
+        self._active_response = None
+        self._cancelled.clear()
+        self._followup = False
+        self._waiting_since = None
+
+    # --- watchdog ---------------------------------------------------------------------------
+
+    def stalled(self, now: float) -> bool:
+        """No audio (nor the end of the response) within ``first_audio_seconds``."""
+        return (
+            self._waiting_since is not None
+            and now - self._waiting_since > self._config.first_audio_seconds
+        )
+
+    # --- Twilio side ------------------------------------------------------------------------
+
+    def on_mark(self, name: str) -> None:
+        self.playout.reached(name)
+
+    # --- vendor side ------------------------------------------------------------------------
+
+    def on_event(self, event: p.ServerEvent, now: float) -> Actions:
+        kind = type(event)
+        if kind is p.AudioDelta:
+            assert isinstance(event, p.AudioDelta)
+            return self._on_audio(event)
+        out = Actions()
+        if kind is p.SpeechStarted:
+            assert isinstance(event, p.SpeechStarted)
+            self._turn("caller", event.item_id)
+            if self.playout.playing:
+                self._barge_in(out)
+        elif kind is p.CallerTranscript:
+            assert isinstance(event, p.CallerTranscript)
+            self._turn("caller", event.item_id).text = event.transcript.strip()
+        elif kind is p.ResponseCreated:
+            assert isinstance(event, p.ResponseCreated)
+            self._active_response = event.response_id
+            if self._waiting_since is None:
+                self._waiting_since = now
+        elif kind is p.AudioTranscriptDelta:
+            assert isinstance(event, p.AudioTranscriptDelta)
+            turn = self._turn("agent", event.item_id)
+            if not turn.final:
+                turn.text = (turn.text or "") + event.delta
+        elif kind is p.AudioTranscriptDone:
+            assert isinstance(event, p.AudioTranscriptDone)
+            turn = self._turn("agent", event.item_id)
+            turn.text = event.transcript
+            turn.final = True
+        elif kind is p.FunctionCallItem:
+            assert isinstance(event, p.FunctionCallItem)
+            self._tool_names[event.call_id] = event.name
+        elif kind is p.FunctionCallDone:
+            assert isinstance(event, p.FunctionCallDone)
+            self._on_function_call(event, out)
+        elif kind is p.ResponseDone:
+            assert isinstance(event, p.ResponseDone)
+            self._on_response_done(event, out)
+        elif kind is p.SessionCreated:
+            assert isinstance(event, p.SessionCreated)
+            self.session_id = event.session_id
+        elif kind is p.SessionUpdated:
+            if not self.ready:
+                self.ready = True
+                out.vendor.append(p.build_response_create(greeting_instructions(self._setup)))
+                self._waiting_since = now
+        elif kind is p.ItemTruncated:
+            assert isinstance(event, p.ItemTruncated)
+        elif kind is p.ErrorEvent:
+            assert isinstance(event, p.ErrorEvent)
+            self._on_error(event, out)
+        return out
+
+    def _turn(self, speaker: str, item_id: str) -> _Turn:
+        turn = self._by_item.get(item_id)
+        if turn is None:
+            turn = self._by_item[item_id] = _Turn(speaker, item_id)
+            self._turns.append(turn)
+        return turn
+
+    def _on_audio(self, event: p.AudioDelta) -> Actions:
+        out = Actions()
+        if event.response_id in self._cancelled or event.item_id in self._muted_items:
+            return out  # late audio of a response the caller talked over
+        self._waiting_since = None
+        self.answered = True
+        turn = self._turn("agent", event.item_id)
+        audio = event.ulaw
+        turn.audio_ms += len(audio) * 1000 // BYTES_PER_SECOND
+        for start in range(0, len(audio), MARK_CHUNK_BYTES):
+            chunk = audio[start : start + MARK_CHUNK_BYTES]
+            self._marks += 1
+            name = f"oai-{self._marks}"
+            self.playout.sent(name, event.item_id, len(chunk))
+            out.twilio.append(SendAudio(chunk))
+            out.twilio.append(SendMark(name))
+        return out
+
+    def _barge_in(self, out: Actions) -> None:
+        self.barge_ins += 1
+        out.twilio.append(ClearPlayback())
+        if self._active_response is not None and self._active_response not in self._cancelled:
+            out.vendor.append(p.build_response_cancel(self._active_response))
+            self._cancelled.add(self._active_response)
+        for item_id, heard_ms in self.playout.flush().items():
+            out.vendor.append(p.build_truncate(item_id, heard_ms))
+            self._muted_items.add(item_id)
+            self.truncations.append({"item_id": item_id, "audio_end_ms": heard_ms})
+            turn = self._by_item.get(item_id)
+            if turn is not None:
+                turn.heard_ms = heard_ms
+
+    def _on_function_call(self, event: p.FunctionCallDone, out: Actions) -> None:
+        if event.call_id in self._handled_calls:
+            return
+        self._handled_calls.add(event.call_id)
+        name = event.name or self._tool_names.get(event.call_id, "")
+        try:
+            arguments = orjson.loads(event.arguments or "{}")
+        except orjson.JSONDecodeError:
+            arguments = None
+        result: dict[str, Any]
+        if type(arguments) is not dict:
+            result = {"ok": False, "error": "arguments must be a JSON object"}
+        elif name == "update_lead":
+            fields, problems = validate_lead(arguments)
+            self.lead.update(fields)
+            result = {"ok": not problems, "saved": sorted(fields), "lead": dict(self.lead)}
+            if problems:
+                result["errors"] = problems
+        elif name == "hang_up":
+            reason = arguments.get("reason")
+            self.hangup_reason = reason.strip()[:120] if type(reason) is str and reason.strip() else "caller done"
+            result = {"ok": True}
+        else:
+            result = {"ok": False, "error": f"unknown tool {name!r}"}
+        out.vendor.append(p.build_function_output(event.call_id, result))
+        if self.hangup_reason is None:
+            self._followup = True  # the model speaks again once it has the tool's answer
+
+    def _on_response_done(self, event: p.ResponseDone, out: Actions) -> None:
+        if self._active_response == event.response_id:
+            self._active_response = None
+        self._waiting_since = None
+        if event.status == "failed":
+            self._record_error("response_failed", None, event.error or "response failed")
+        if self.hangup_reason is not None:
+            out.finished = True
+        elif self._followup:
+            self._followup = False
+            out.vendor.append(p.build_response_create())
+
+    def _on_error(self, event: p.ErrorEvent, out: Actions) -> None:
+        self._record_error(event.type, event.code, event.message)
+        if event.event_id == SESSION_UPDATE_ID:
+            out.failure = VendorFailed(
+                f"vendor rejected the session: {event.code or event.type}", ErrorCategory.PROTOCOL
+            )
+        elif event.code in FATAL_ERROR_CODES or event.type in FATAL_ERROR_TYPES:
+            category = ErrorCategory.AUTH if event.code == "invalid_api_key" else ErrorCategory.SERVER
+            out.failure = VendorFailed(f"vendor error: {event.code or event.type}", category)
+
+    def _record_error(self, kind: str, code: str | None, message: str) -> None:
+        if len(self.errors) < MAX_ERRORS_KEPT:
+            self.errors.append({"type": kind, "code": code, "message": message[:300]})
+
+    # --- the record -------------------------------------------------------------------------
+
+    def transcript(self) -> list[dict[str, Any]]:
+        return [turn.as_json() for turn in self._turns if turn.text or turn.audio_ms]
