@@ -74,6 +74,7 @@ class Settings:
     public_base_url: str = ""
     twilio_account_sid: str = ""
     twilio_auth_token: Secret = field(default_factory=lambda: Secret(""))
+    twilio_api_base_url: str = ""  # tests/staging: send REST calls to a fake of api.twilio.com
     recordings_dir: Path = Path("var/recordings")
     media_dir: Path = Path("var/media")
     baileys_shard_urls: tuple[str, ...] = ("http://baileys:3300",)
@@ -147,6 +148,7 @@ class Settings:
             public_base_url=public_base_url,
             twilio_account_sid=get("TWILIO_ACCOUNT_SID", _account_sid, ""),
             twilio_auth_token=token,
+            twilio_api_base_url=get("TWILIO_API_BASE_URL", _url, ""),
             recordings_dir=get("RECORDINGS_DIR", Path, Path("var/recordings")),
             media_dir=get("MEDIA_DIR", Path, Path("var/media")),
             baileys_shard_urls=shard_urls,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from api.routes import auth, health, twilio
+from api.routes import auth, calls, directory, health, leads, twilio
 
 __all__ = ["BLUEPRINTS"]
 
-BLUEPRINTS = [health.bp, twilio.bp, auth.bp]
+BLUEPRINTS = [health.bp, twilio.bp, auth.bp, leads.bp, calls.bp, directory.businesses, directory.users]

@@ -109,23 +109,27 @@ async def voice() -> Response:
     rt = current_runtime()
     settings = rt.settings
     call_sid = _call_sid(params)
-    called = normalize_e164(params.get("To", ""))
-    caller = normalize_e164(params.get("From", "")) or params.get("From", "")[:32]
     direction = "outbound" if params.get("Direction", "").startswith("outbound") else "inbound"
-    if called is None:
-        log.info("call %s refused: To=%r is not an E.164 number", call_sid, params.get("To"))
+    # Inbound: the business owns To and the lead is From; an outbound call we placed through
+    # the REST API comes back here with the roles swapped (From is the business number).
+    own_param, peer_param = ("To", "From") if direction == "inbound" else ("From", "To")
+    own = normalize_e164(params.get(own_param, ""))
+    peer = normalize_e164(params.get(peer_param, "")) or params.get(peer_param, "")[:32]
+    if own is None:
+        log.info("call %s refused: %s=%r is not an E.164 number", call_sid, own_param, params.get(own_param))
         return _xml(twiml.reject("rejected"))
+    called, caller = (own, peer) if direction == "inbound" else (peer, own)
 
     def lookup(session: Any) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-        business = telephony.business_for_number(session, called)
-        lead = telephony.lead_for_caller(session, business["id"], caller) if business else None
+        business = telephony.business_for_number(session, own)
+        lead = telephony.lead_for_caller(session, business["id"], peer) if business else None
         return business, lead
 
     business, lead = await rt.db(lookup)
     if business is None:
         # Never a default business (older-system-inventory.md §8.12).
-        log.info("call %s refused: no active business has number %s", call_sid, called)
-        await _best_effort(rt.redis_call(_publish_rejected, {"call_sid": call_sid, "reason": "unknown_number", "to": called}))
+        log.info("call %s refused: no active business has number %s", call_sid, own)
+        await _best_effort(rt.redis_call(_publish_rejected, {"call_sid": call_sid, "reason": "unknown_number", "to": own}))
         return _xml(twiml.reject("rejected"))
 
     refusal: str | None = None

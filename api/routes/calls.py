@@ -1,0 +1,102 @@
+"""``/api/calls``: list, detail, recording download (HTTP Range), outbound call to a lead."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import trio
+from quart import Blueprint, Response, jsonify, send_file
+from twilio.base.exceptions import TwilioRestException
+
+from api.auth import require
+from api.errors import ApiError, Unavailable
+from api.runtime import current_runtime
+from api.schemas import CallsQuery, OutboundCall, ScopeQuery
+from api.services import calls
+from api.twilio_rest import make_twilio_client
+from api.validation import parse_body, parse_query
+
+__all__ = ["bp"]
+
+log = logging.getLogger(__name__)
+bp = Blueprint("calls", __name__, url_prefix="/api/calls")
+
+
+class TwilioFailed(ApiError):
+    status = 502
+    default_code = "twilio_error"
+
+
+@bp.get("")
+async def list_calls() -> Response:
+    caller = await require()
+    query = parse_query(CallsQuery)
+    business_id = caller.scope(query.business_id)
+    page = await current_runtime().db(
+        lambda s: calls.list_calls(
+            s, business_id, status=query.status, direction=query.direction, lead_id=query.lead_id,
+            page=query.page, per_page=query.per_page,
+        )
+    )
+    return jsonify(page.to_json())
+
+
+@bp.get("/<int:call_id>")
+async def get_call(call_id: int) -> Response:
+    caller = await require()
+    business_id = caller.scope(parse_query(ScopeQuery).business_id)
+    return jsonify(await current_runtime().db(calls.get_call, business_id, call_id))
+
+
+@bp.get("/<int:call_id>/recording")
+async def recording(call_id: int) -> Response:
+    caller = await require()
+    business_id = caller.scope(parse_query(ScopeQuery).business_id)
+    rt = current_runtime()
+    path = await rt.db(calls.recording_file, business_id, call_id, rt.settings.recordings_dir)
+    response = await send_file(path, mimetype="audio/wav", as_attachment=True,
+                               attachment_filename=f"call-{call_id}.wav", conditional=True)
+    response.headers["Accept-Ranges"] = "bytes"
+    return response
+
+
+@bp.post("/outbound")
+async def outbound() -> tuple[Response, int]:
+    """Dial a lead from the business number; Twilio then fetches /twilio/voice on answer."""
+    caller = await require()
+    business_id = caller.scope(parse_query(ScopeQuery).business_id)
+    body = await parse_body(OutboundCall)
+    rt = current_runtime()
+    settings = rt.settings
+    if not (settings.twilio_account_sid and settings.twilio_auth_token and settings.public_base_url):
+        raise Unavailable(
+            "outbound calls need TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and PUBLIC_BASE_URL", code="twilio_not_configured"
+        )
+    lead, business_phone = await rt.db(calls.outbound_target, business_id, body.lead_id)
+    client = rt.extras.get("twilio")
+    if client is None:
+        client = rt.extras["twilio"] = make_twilio_client(
+            settings.twilio_account_sid, settings.twilio_auth_token.reveal(), base_url=settings.twilio_api_base_url
+        )
+
+    def dial() -> Any:
+        return client.calls.create(
+            to=lead["phone_e164"],
+            from_=business_phone,
+            url=settings.public_base_url + "/twilio/voice",
+            method="POST",
+            status_callback=settings.public_base_url + "/twilio/status",
+            status_callback_method="POST",
+            status_callback_event=["initiated", "ringing", "answered", "completed"],
+        )
+
+    try:
+        created = await trio.to_thread.run_sync(dial)
+    except TwilioRestException as exc:
+        log.warning("outbound call to lead %s failed: %s", body.lead_id, exc.msg)
+        raise TwilioFailed(f"Twilio refused the call: {exc.msg}", details={"twilio_code": exc.code, "status": exc.status}) from exc
+    row = await rt.db(
+        calls.record_outbound, business_id, body.lead_id, created.sid, business_phone, lead["phone_e164"], str(created.status or "queued")
+    )
+    return jsonify(row), 201
