@@ -18,6 +18,7 @@ handshake header and is never logged.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, final
 
 import trio
@@ -110,7 +111,7 @@ class OpenAIRealtimeBrain:
         if not setup.caller_number:
             params = call.custom_parameters
             caller = params.get("from") or params.get("From") or ""
-            setup = CallSetup(**{**setup.__dict__, "caller_number": caller})
+            setup = replace(setup, caller_number=caller)
         self._setup = setup
         conv = self._conv = Conversation(self._config, setup)
         async with trio.open_nursery() as nursery:
@@ -121,9 +122,11 @@ class OpenAIRealtimeBrain:
     def summary(self) -> dict[str, Any]:
         conv = self._conv
         config = self._config
+        lead = dict(conv.lead) if conv else {}
         return {
             "transcript": conv.transcript() if conv else [],
-            "lead": dict(conv.lead) if conv else {},
+            "summary": _summary_line(lead, self._end),
+            "lead": lead,
             "caller_id": self._setup.caller_number or None,
             "end": self._end,
             "hangup_reason": conv.hangup_reason if conv else None,
@@ -335,6 +338,18 @@ class OpenAIRealtimeBrain:
             ErrorCategory.TIMEOUT,
         )
         scope.cancel()
+
+
+def _summary_line(lead: dict[str, str], end: str) -> str:
+    """One human line for the call list (stored as the call's summary by the API)."""
+    parts = [
+        lead["name"] if "name" in lead else "Unknown caller",
+        f"about: {lead['reason']}" if "reason" in lead else "",
+        f"call back {lead['callback_number']}" if "callback_number" in lead else "",
+        f"email {lead['email']}" if "email" in lead else "",
+    ]
+    ending = {"hang_up": "", "vendor_failure": " (the AI service failed; caller heard an apology)"}
+    return "; ".join(part for part in parts if part) + ending.get(end, f" ({end.replace('_', ' ')})")
 
 
 def _describe(event: p.ServerEvent) -> str:

@@ -1,9 +1,11 @@
 """What one Realtime session needs: vendor settings, the business's call setup, the prompt (pure).
 
 ``RealtimeConfig`` is built once per process from ``Settings``. ``CallSetup.from_json`` reads
-the call setup the API stores at ``calls:setup:{call_sid}`` (DESIGN.md §2) and tolerates
-missing or mistyped fields, falling back to defaults: a call must never fail because the
-setup is incomplete. ``instructions_for`` and ``greeting_instructions`` turn it into the
+the call setup the API stores at ``calls:setup:{call_sid}`` (DESIGN.md §2, version 1 documented
+in ``api/call_setup.py``) and tolerates missing or mistyped fields, falling back to defaults: a
+call must never fail because the setup is incomplete. This brain reads ``business_name``,
+``greeting``, ``language``, ``direction``, ``from``/``to``, ``lead.name`` and, from the
+free-form ``brain_settings``, ``prompt`` (or ``instructions``) and ``voice``. ``instructions_for`` and ``greeting_instructions`` turn it into the
 session's instructions.
 """
 
@@ -83,6 +85,7 @@ class CallSetup:
     language: str = ""
     voice: str = ""
     caller_number: str = ""
+    known_name: str = ""  # the lead already on file for this number, if any
 
     @classmethod
     def from_json(cls, raw: bytes | str | None) -> tuple[CallSetup, list[str]]:
@@ -112,6 +115,10 @@ class CallSetup:
 
         business = doc.get("business")
         business_doc: dict[str, Any] = business if isinstance(business, dict) else {}
+        lead = doc.get("lead")
+        lead_doc: dict[str, Any] = lead if isinstance(lead, dict) else {}
+        # On an outbound call the person we talk to is the number we dialled.
+        peer = ("to",) if doc.get("direction") == "outbound" else ("from", "caller", "From")
         return (
             cls(
                 business_name=text("business_name") or text("name", source=business_doc),
@@ -120,7 +127,8 @@ class CallSetup:
                 or text("prompt", "instructions", "system_prompt", limit=MAX_PROMPT_CHARS),
                 language=text("language") or text("language", source=business_doc),
                 voice=text("voice", source=brain_settings),
-                caller_number=text("from", "caller", "From"),
+                caller_number=text(*peer),
+                known_name=text("name", source=lead_doc, limit=100),
             ),
             problems,
         )
@@ -178,8 +186,13 @@ def instructions_for(setup: CallSetup) -> str:
         "with the update_lead tool as soon as you learn it. When the caller has nothing more, "
         "say a short goodbye and then call the hang_up tool."
     )
+    known = (
+        f" Our records say this number belongs to {setup.known_name}: confirm the name."
+        if setup.known_name
+        else ""
+    )
     language = f" Speak {setup.language}." if setup.language else ""
-    return f"{intro}\n\n{rules}{language}"
+    return f"{intro}\n\n{rules}{known}{language}"
 
 
 def greeting_instructions(setup: CallSetup) -> str:

@@ -188,6 +188,7 @@ async def test_greeting_lead_capture_and_hang_up(nursery, settings, shared_redis
         "callback_number": "+15551234567",
     }
     assert summary["caller_id"] == "+15551230000"
+    assert summary["summary"] == "Jane Doe; about: leaking sink; call back +15551234567"
     assert [(t["speaker"], t["text"]) for t in record["transcript"]] == [
         ("agent", "Thanks for calling Acme Plumbing, how can I help?"),
         ("caller", "Hi, I'm Jane Doe, my sink is leaking. Call me at 555 123 4567."),
@@ -297,6 +298,7 @@ async def test_vendor_failure_mid_call_apologises_and_hangs_up(nursery, settings
     summary = record["brain_summary"]
     assert record["end_reason"] == "hangup"
     assert summary["end"] == "vendor_failure"
+    assert summary["summary"] == "Unknown caller (the AI service failed; caller heard an apology)"
     assert summary["vendor"]["failures"][0]["category"] == "network"
 
 

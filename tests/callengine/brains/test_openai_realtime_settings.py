@@ -1,0 +1,86 @@
+"""OPENAI_* variables: parsed once into Settings, key masked, bad values listed together."""
+
+from __future__ import annotations
+
+import pytest
+
+from callengine.brains import brain_factory
+from callengine.brains.openai_realtime import OpenAIRealtimeBrain, RealtimeConfig
+from callengine.brains.openai_realtime.protocol import Dialect
+from callengine.errors import SettingsError
+from callengine.settings import Settings
+
+KEY = "sk-proj-abcdefghijklmnopqrstuvwxyz"
+
+
+def test_openai_variables_are_parsed():
+    settings = Settings.from_env(
+        {
+            "CALLS_BRAIN": "openai_realtime",
+            "OPENAI_API_KEY": KEY,
+            "OPENAI_REALTIME_URL": "ws://127.0.0.1:8765/v1/realtime/",
+            "OPENAI_REALTIME_MODEL": "gpt-realtime-mini",
+            "OPENAI_REALTIME_API": "beta",
+            "OPENAI_REALTIME_VOICE": "cedar",
+            "OPENAI_REALTIME_CONNECT_TIMEOUT_SECONDS": "2.5",
+            "OPENAI_REALTIME_CONNECT_ATTEMPTS": "4",
+            "OPENAI_REALTIME_FIRST_AUDIO_SECONDS": "6",
+            "OPENAI_REALTIME_VAD_THRESHOLD": "0.7",
+            "OPENAI_REALTIME_VAD_SILENCE_MS": "650",
+        }
+    )
+    assert settings.brain == "openai_realtime"
+    assert settings.openai_api_key.reveal() == KEY
+    assert KEY not in repr(settings)
+    config = RealtimeConfig.from_settings(settings)
+    assert config.session_url == "ws://127.0.0.1:8765/v1/realtime?model=gpt-realtime-mini"
+    assert config.dialect is Dialect.BETA
+    assert config.voice == "cedar"
+    assert config.connect_timeout_seconds == 2.5
+    assert config.connect_attempts == 4
+    assert config.first_audio_seconds == 6
+    assert config.turn_detection.threshold == 0.7
+    assert config.turn_detection.silence_duration_ms == 650
+    assert KEY not in repr(config)
+
+
+def test_defaults_point_at_openai():
+    config = RealtimeConfig.from_settings(Settings())
+    assert config.session_url == "wss://api.openai.com/v1/realtime?model=gpt-realtime"
+    assert config.dialect is Dialect.GA
+
+
+def test_the_realtime_brain_needs_a_key_and_bad_values_are_listed_together():
+    with pytest.raises(SettingsError) as info:
+        Settings.from_env(
+            {
+                "CALLS_BRAIN": "openai_realtime",
+                "OPENAI_REALTIME_URL": "https://api.openai.com/v1/realtime?model=x",
+                "OPENAI_REALTIME_API": "v2",
+                "OPENAI_REALTIME_MODEL": "gpt realtime",
+                "OPENAI_REALTIME_CONNECT_ATTEMPTS": "0",
+            }
+        )
+    text = str(info.value)
+    for name in (
+        "OPENAI_API_KEY",
+        "OPENAI_REALTIME_URL",
+        "OPENAI_REALTIME_API",
+        "OPENAI_REALTIME_MODEL",
+        "OPENAI_REALTIME_CONNECT_ATTEMPTS",
+    ):
+        assert name in text
+
+
+def test_the_key_never_appears_in_settings_errors():
+    with pytest.raises(SettingsError) as info:
+        Settings.from_env({"OPENAI_API_KEY": KEY, "CALLS_PORT": "nope"})
+    assert KEY not in str(info.value)
+
+
+def test_brain_factory_builds_one_realtime_brain_per_call():
+    factory = brain_factory(Settings(brain="openai_realtime"))
+    first, second = factory(), factory()
+    assert isinstance(first, OpenAIRealtimeBrain)
+    assert first is not second
+    assert first.name == "openai_realtime"
