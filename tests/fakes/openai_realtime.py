@@ -15,11 +15,12 @@ realtime=v1`` when that header is sent):
   (``delta_bytes`` each, ``delta_interval`` apart), its transcript, then function-call items
   (``output_item.added`` with the name, ``function_call_arguments.done``), ``response.done``;
 - ``response.cancel``, ``conversation.item.truncate`` (checked against the item's audio
-  length) and ``conversation.item.create`` (a ``function_call_output`` for a known call) are
-  answered as documented, with ``error`` events for invalid requests.
+  length) and ``conversation.item.create`` (a ``function_call_output`` for a known call, or a
+  user text message) are answered as documented, with ``error`` events for invalid requests.
 
 Scriptable: refused connections, slow session start, slow or silent responses, an abrupt
-disconnect after N audio deltas, a rejected ``session.update``, an ``error`` event.
+disconnect after N audio deltas, a rejected ``session.update``, an ``error`` event after the
+first response.
 Everything the client sent is recorded per connection.
 """
 
@@ -73,6 +74,7 @@ class Script:
     drop_after_deltas: int | None = None  # abort the TCP connection after this many deltas
     drop_connections: tuple[int, ...] = (1,)  # ...on these connection numbers (1-based)
     reject_session_update: bool = False
+    error_after_first_response: str | None = None  # an error event with this code, then go on
     vad_rms: int = 1500
 
 
@@ -361,10 +363,16 @@ class _Session:
 
     async def item_create(self, event: dict[str, Any]) -> None:
         item = event.get("item") or {}
-        if item.get("type") != "function_call_output" or item.get("call_id") not in self.calls:
+        if item.get("type") == "message":
+            content = item.get("content") or [{}]
+            if item.get("role") != "user" or content[0].get("type") != "input_text":
+                await self.error("bad message item", "invalid_value", event.get("event_id"))
+                return
+        elif item.get("type") != "function_call_output" or item.get("call_id") not in self.calls:
             await self.error("unknown call_id", "invalid_value", event.get("event_id"))
             return
-        json.loads(item["output"])  # the brain sends JSON text: a bad one fails the test loudly
+        else:
+            json.loads(item["output"])  # the brain sends JSON text: a bad one fails the test
         await self.send(
             {
                 "type": self.name("conversation.item.added", "conversation.item.created"),
@@ -419,6 +427,9 @@ class _Session:
                 index += 1
             self.active = None
             await self.send({"type": "response.done", "response": {"id": rid, "status": "completed", "output": output}})
+            code, self.script.error_after_first_response = self.script.error_after_first_response, None
+            if code is not None:
+                await self.error(f"scripted {code}", code)
 
     async def speak(self, rid: str, index: int, reply: Reply) -> dict[str, Any]:
         item = self.fake.next_id("item")

@@ -6,7 +6,9 @@ The call's brain task runs:
 - one vendor *session* at a time, as a nursery of three tasks over one WebSocket:
   ``reader`` (vendor events → ``Conversation`` → Twilio commands and vendor replies),
   ``writer`` (the caller's μ-law, copied by ``on_media`` into a bounded buffer, batched into
-  ``input_audio_buffer.append``) and ``watchdog`` (no audio within ``first_audio_seconds``).
+  ``input_audio_buffer.append``) and ``ticker`` (the first-audio watchdog: no audio within
+  ``first_audio_seconds``; and DTMF keys, told to the model as a user message once the
+  caller stops typing).
 
 Connecting has a deadline (handshake + ``session.created`` + ``session.updated``). Until the
 caller has heard the assistant, a failed session is retried with exponential backoff, up to
@@ -39,7 +41,7 @@ from callengine.brains.openai_realtime.errors import (
     map_websocket_errors,
 )
 from callengine.brains.openai_realtime.transport import open_vendor_websocket
-from callengine.events import HangUp, MarkReached, SendAudio, SendMark
+from callengine.events import DtmfReceived, HangUp, MarkReached, SendAudio, SendMark
 from callengine.logs import CallLogger
 
 if TYPE_CHECKING:
@@ -132,6 +134,10 @@ class OpenAIRealtimeBrain:
             "hangup_reason": conv.hangup_reason if conv else None,
             "barge_ins": conv.barge_ins if conv else 0,
             "truncations": list(conv.truncations) if conv else [],
+            "metrics": {
+                # caller's end of turn, as the vendor's VAD saw it, → first answer audio
+                "vendor_response_ms": list(conv.response_ms) if conv else [],
+            },
             "vendor": {
                 "model": config.model,
                 "dialect": config.dialect.value,
@@ -152,6 +158,8 @@ class OpenAIRealtimeBrain:
         async for event in inbound:
             if type(event) is MarkReached:
                 conv.on_mark(event.name)
+            elif type(event) is DtmfReceived:
+                conv.on_dtmf(event.digit, trio.current_time())
 
     async def _converse(self, conv: Conversation, commands: trio.MemorySendChannel[Command]) -> None:
         config = self._config
@@ -220,7 +228,7 @@ class OpenAIRealtimeBrain:
                 async with trio.open_nursery() as tasks:
                     tasks.start_soon(self._reader, ws, conv, commands, tasks.cancel_scope)
                     tasks.start_soon(self._writer, ws, tasks.cancel_scope)
-                    tasks.start_soon(self._watchdog, conv, tasks.cancel_scope)
+                    tasks.start_soon(self._ticker, ws, conv, commands, tasks.cancel_scope)
                 finished = self._failure is None
         except RealtimeError as exc:
             if finished:  # the conversation was over; only the close handshake failed
@@ -330,9 +338,22 @@ class OpenAIRealtimeBrain:
             self._failure = exc
             scope.cancel()
 
-    async def _watchdog(self, conv: Conversation, scope: trio.CancelScope) -> None:
+    async def _ticker(
+        self,
+        ws: WebSocketConnection,
+        conv: Conversation,
+        commands: trio.MemorySendChannel[Command],
+        scope: trio.CancelScope,
+    ) -> None:
+        """The first-audio watchdog, and key presses told to the model once typing pauses."""
         while not conv.stalled(trio.current_time()):
             await trio.sleep(WATCHDOG_TICK_SECONDS)
+            try:
+                await self._apply(ws, conv.due_dtmf(trio.current_time()), commands)
+            except RealtimeError as exc:
+                self._failure = exc
+                scope.cancel()
+                return
         self._failure = VendorFailed(
             f"no audio from the vendor within {self._config.first_audio_seconds:g} s",
             ErrorCategory.TIMEOUT,

@@ -35,6 +35,9 @@ __all__ = ["Actions", "Conversation", "validate_lead"]
 
 MARK_CHUNK_BYTES = 800  # a mark every 100 ms of audio: the heard position is that precise
 MAX_ERRORS_KEPT = 20
+DTMF_PAUSE_SECONDS = 1.5  # keys typed in a row (a phone number) reach the model as one message
+MAX_DTMF_DIGITS = 32
+MAX_METRICS_KEPT = 1000  # one per turn: bounds the record of a pathological call
 SESSION_UPDATE_ID = "session-update"  # our event_id: an error naming it rejects the session
 # Vendor error codes after which the session cannot go on (others are per-request).
 FATAL_ERROR_CODES = frozenset({"invalid_api_key", "session_expired", "insufficient_quota"})
@@ -146,6 +149,10 @@ class Conversation:
         self._followup = False  # a tool answered: ask for the next response once this ends
         self._waiting_since: float | None = None  # watchdog: audio expected since then
         self._marks = 0
+        self._digits = ""  # keys pressed and not yet told to the model
+        self._last_digit_at = 0.0
+        self._turn_ended_at: float | None = None  # the vendor's speech_stopped, for latency
+        self.response_ms: list[int] = []  # caller's end of turn (vendor VAD) → first audio
 
     def new_session(self) -> None:
         """A fresh vendor session (a retry): forget the old session's in-flight state."""
@@ -170,19 +177,44 @@ class Conversation:
     def on_mark(self, name: str) -> None:
         self.playout.reached(name)
 
+    def on_dtmf(self, digit: str, now: float) -> None:
+        """A key press; told to the model by ``due_dtmf`` once the caller stops typing."""
+        if len(self._digits) < MAX_DTMF_DIGITS:
+            self._digits += digit
+        self._last_digit_at = now
+
+    def due_dtmf(self, now: float) -> Actions:
+        """The keys pressed, as a user message plus a response, after a pause or ``#``."""
+        out = Actions()
+        if not self.ready or not self._digits:
+            return out
+        if not self._digits.endswith("#") and now - self._last_digit_at < DTMF_PAUSE_SECONDS:
+            return out
+        digits, self._digits = self._digits, ""
+        out.vendor.append(
+            p.build_user_text(f"[The caller pressed these keys on the phone keypad: {' '.join(digits)}]")
+        )
+        if self._active_response is None:
+            out.vendor.append(p.build_response_create())
+        else:
+            self._followup = True
+        return out
+
     # --- vendor side ------------------------------------------------------------------------
 
     def on_event(self, event: p.ServerEvent, now: float) -> Actions:
         kind = type(event)
         if kind is p.AudioDelta:
             assert isinstance(event, p.AudioDelta)
-            return self._on_audio(event)
+            return self._on_audio(event, now)
         out = Actions()
         if kind is p.SpeechStarted:
             assert isinstance(event, p.SpeechStarted)
             self._turn("caller", event.item_id)
             if self.playout.playing:
                 self._barge_in(out)
+        elif kind is p.SpeechStopped:
+            self._turn_ended_at = now
         elif kind is p.CallerTranscript:
             assert isinstance(event, p.CallerTranscript)
             self._turn("caller", event.item_id).text = event.transcript.strip()
@@ -232,11 +264,15 @@ class Conversation:
             self._turns.append(turn)
         return turn
 
-    def _on_audio(self, event: p.AudioDelta) -> Actions:
+    def _on_audio(self, event: p.AudioDelta, now: float) -> Actions:
         out = Actions()
         if event.response_id in self._cancelled or event.item_id in self._muted_items:
             return out  # late audio of a response the caller talked over
         self._waiting_since = None
+        if self._turn_ended_at is not None:
+            if len(self.response_ms) < MAX_METRICS_KEPT:
+                self.response_ms.append(round((now - self._turn_ended_at) * 1000))
+            self._turn_ended_at = None
         self.answered = True
         turn = self._turn("agent", event.item_id)
         audio = event.ulaw

@@ -56,6 +56,7 @@ __all__ = [
     "build_response_create",
     "build_session_update",
     "build_truncate",
+    "build_user_text",
     "parse",
 ]
 
@@ -157,6 +158,16 @@ def build_append(ulaw: bytes) -> str:
     """``input_audio_buffer.append`` with raw μ-law (base64, no header)."""
     return _dumps(
         {"type": "input_audio_buffer.append", "audio": base64.b64encode(ulaw).decode("ascii")}
+    )
+
+
+def build_user_text(text: str) -> str:
+    """``conversation.item.create`` with a user text message (e.g. keys the caller pressed)."""
+    return _dumps(
+        {
+            "type": "conversation.item.create",
+            "item": {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]},
+        }
     )
 
 

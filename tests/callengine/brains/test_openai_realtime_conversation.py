@@ -106,6 +106,16 @@ def test_barge_in_clears_cancels_and_truncates_at_the_heard_position():
     ]
 
 
+def test_response_latency_is_measured_from_the_end_of_the_callers_turn():
+    conv = conversation()
+    conv.on_event(p.SpeechStarted("u1", 0), 1.0)
+    conv.on_event(p.SpeechStopped("u1", 900), 2.0)
+    conv.on_event(p.ResponseCreated("r1"), 2.1)
+    conv.on_event(p.AudioDelta("r1", "i1", 0, b"\x01" * 800), 2.45)
+    conv.on_event(p.AudioDelta("r1", "i1", 0, b"\x01" * 800), 2.5)
+    assert conv.response_ms == [450]
+
+
 def test_caller_speech_while_nothing_plays_is_not_a_barge_in():
     conv = conversation()
     sent = conv.on_event(p.AudioDelta("r1", "i1", 0, b"\x01" * 800), 0.0)
@@ -166,6 +176,28 @@ def test_hang_up_finishes_when_the_response_is_done_without_another_response():
     done = conv.on_event(p.ResponseDone("r1", "completed", None), 0.1)
     assert done.finished and done.vendor == []
     assert conv.hangup_reason == "all set"
+
+
+def test_keys_pressed_reach_the_model_once_the_caller_stops_typing():
+    conv = conversation()
+    conv.on_dtmf("1", 0.0)
+    assert conv.due_dtmf(5.0).vendor == []  # the session is not ready yet: keys wait
+    conv.on_event(p.SessionUpdated({}), 5.0)
+    conv.on_dtmf("2", 5.1)
+    conv.on_dtmf("3", 5.5)
+    assert conv.due_dtmf(6.0).vendor == []  # still typing
+    out = vendor(conv.due_dtmf(7.1))
+    assert out[0]["item"] == {  # type: ignore[index]
+        "type": "message",
+        "role": "user",
+        "content": [{"type": "input_text", "text": "[The caller pressed these keys on the phone keypad: 1 2 3]"}],
+    }
+    assert out[1] == {"type": "response.create"}
+    assert conv.due_dtmf(9.0).vendor == []  # told once
+    conv.on_event(p.ResponseCreated("r1"), 10.0)
+    conv.on_dtmf("#", 10.1)  # "#" ends the entry at once; a response is active: wait for it
+    assert [e["type"] for e in vendor(conv.due_dtmf(10.1))] == ["conversation.item.create"]
+    assert vendor(conv.on_event(p.ResponseDone("r1", "completed", None), 11.0)) == [{"type": "response.create"}]
 
 
 def test_first_audio_watchdog_clock():

@@ -195,6 +195,8 @@ async def test_greeting_lead_capture_and_hang_up(nursery, settings, shared_redis
         ("agent", "Thanks Jane, a plumber will call you back. Goodbye!"),
     ]
     assert summary["vendor"]["dialect"] == dialect
+    [latency] = summary["metrics"]["vendor_response_ms"]  # the goodbye; the tool turn is silent
+    assert 0 <= latency < 1000
     assert summary["vendor"]["errors"] == []
     # What the vendor saw: the session, the caller's audio, the tool results.
     conn = fake.connections[0]
@@ -302,6 +304,39 @@ async def test_vendor_failure_mid_call_apologises_and_hangs_up(nursery, settings
     assert summary["vendor"]["failures"][0]["category"] == "network"
 
 
+@pytest.mark.parametrize(
+    ("code", "fatal"),
+    [("session_expired", True), ("conversation_already_has_active_response", False)],
+)
+async def test_vendor_error_events_mid_call(nursery, settings, shared_redis, code, fatal):
+    fake = await open_fake_realtime(
+        nursery, Script(api_key=API_KEY, replies=[GREETING], error_after_first_response=code)
+    )
+    reporter = InMemoryReporter()
+    server = await start_engine(nursery, realtime_settings(settings, fake), reporter)
+    async with open_call(server.port, call_sid=CALL_SID) as call:
+        phone = Phone(call)
+        nursery.start_soon(phone.listen)
+        await call.connected()
+        await call.start({"business_id": "acme"})
+        await phone.wait(lambda: len(phone.audio) >= 3200)
+        if not fatal:
+            await trio.sleep(0.3)  # the error came and went: the call carries on
+            assert not phone.done.is_set()
+            await call.stop()
+        closed = await phone.ended()
+    summary = (await record_of(reporter))["brain_summary"]
+    assert summary["vendor"]["errors"][0]["code"] == code
+    if fatal:
+        assert closed.reason.reason == "vendor failure"
+        assert phone.audio == GREETING.audio + load_apology()
+        assert summary["end"] == "vendor_failure"
+    else:
+        assert phone.audio == GREETING.audio
+        assert summary["end"] == "caller_hung_up"
+        assert summary["vendor"]["failures"] == []
+
+
 async def test_connect_retries_with_backoff_before_the_call_is_answered(nursery, settings, shared_redis):
     fake = await open_fake_realtime(
         nursery, Script(api_key=API_KEY, refuse=2, refuse_status=503, replies=[GREETING])
@@ -386,6 +421,31 @@ async def test_slow_first_audio_within_the_watchdog_is_fine(nursery, settings, s
     assert phone.audio == GREETING.audio
     assert fake.attempts == 1
     assert (await record_of(reporter))["brain_summary"]["vendor"]["failures"] == []
+
+
+async def test_keys_pressed_are_told_to_the_model(nursery, settings, shared_redis):
+    answer = Reply("Got it, 5 5 5 1 2 3 4.", tone(200))
+    fake = await open_fake_realtime(nursery, Script(api_key=API_KEY, replies=[GREETING, answer]))
+    reporter = InMemoryReporter()
+    server = await start_engine(nursery, realtime_settings(settings, fake), reporter)
+    async with open_call(server.port, call_sid=CALL_SID) as call:
+        phone = Phone(call)
+        nursery.start_soon(phone.listen)
+        await call.connected()
+        await call.start({"business_id": "acme"})
+        await phone.wait(lambda: len(phone.audio) >= 3200)
+        for digit in "5551234":
+            await call.dtmf(digit)
+        await phone.wait(lambda: len(phone.audio) >= 3200 + 1600)
+        await call.stop()
+        await phone.ended()
+    conn = fake.connections[0]
+    [message] = conn.of_type("conversation.item.create")
+    assert message["item"]["content"][0]["text"].endswith("keypad: 5 5 5 1 2 3 4]")
+    assert len(conn.of_type("response.create")) == 2
+    assert phone.audio == GREETING.audio + answer.audio
+    record = await record_of(reporter)
+    assert "".join(d["digit"] for d in record["dtmf"]) == "5551234"
 
 
 async def test_missing_call_setup_uses_defaults(nursery, settings, shared_redis):
