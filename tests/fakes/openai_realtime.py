@@ -75,7 +75,7 @@ class Script:
     drop_connections: tuple[int, ...] = (1,)  # ...on these connection numbers (1-based)
     reject_session_update: bool = False
     error_after_first_response: str | None = None  # an error event with this code, then go on
-    vad_rms: int = 1500
+    vad_rms: int = 500  # RMS of a voiced 20 ms frame (the load harness counts 300 as voiced)
 
 
 @dataclass
@@ -500,3 +500,20 @@ class _Session:
         finished = {**added, "status": "completed", "arguments": args}
         await self.send({"type": "response.output_item.done", "response_id": rid, "output_index": index, "item": finished})
         return finished
+
+
+async def serve_forever(port: int, api_key: str) -> None:
+    """Serve the fake with its default replies (for trying the brain by hand)."""
+    fake = FakeRealtime(Script(api_key=api_key, replies=[Reply("Hello! How can I help?", tone(2000))], delta_interval=0.1))
+    print(f"fake OpenAI Realtime on ws://127.0.0.1:{port}/v1/realtime (key {api_key!r})", flush=True)
+    await serve_websocket(fake.handler, "127.0.0.1", port, None)
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="A fake OpenAI Realtime server on loopback.")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--api-key", default="test-key")
+    args = parser.parse_args()
+    trio.run(serve_forever, args.port, args.api_key)
