@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, final
 
 import trio
@@ -53,11 +54,19 @@ if TYPE_CHECKING:
     from callengine.brains.openai_realtime.setup_store import CallSetupSource
     from callengine.events import Command, InboundEvent, MediaReceived
 
-__all__ = ["OpenAIRealtimeBrain"]
+__all__ = ["CallEnd", "OpenAIRealtimeBrain"]
 
 log = logging.getLogger(__name__)
 
-AUDIO_BUFFER_FRAMES = 50  # 1 s of caller audio waits for the vendor; older frames are dropped
+
+class CallEnd(StrEnum):
+    """How the brain's side of the call ended (``summary()["end"]``)."""
+
+    CALLER_HUNG_UP = "caller_hung_up"  # or anything else the engine ended the call for
+    HANG_UP = "hang_up"  # the model called the hang_up tool
+    VENDOR_FAILURE = "vendor_failure"  # apology played, then hung up
+
+AUDIO_BUFFER_FRAMES = 50  # 1 s of caller audio waits for the vendor; then the oldest goes
 APPEND_MAX_FRAMES = 10  # one append carries at most 200 ms (fewer messages when behind)
 WATCHDOG_TICK_SECONDS = 0.1
 VENDOR_MESSAGE_QUEUE = 256  # trio-websocket's inbound queue: deltas arrive in bursts
@@ -82,7 +91,7 @@ class OpenAIRealtimeBrain:
         self._setup_problems: list[str] = []
         self._attempts = 0
         self._failures: list[dict[str, str]] = []
-        self._end = "caller_hung_up"  # unless the conversation or a failure ends the call
+        self._end = CallEnd.CALLER_HUNG_UP  # unless the conversation or a failure ends it
         self._frames_dropped = 0
         self._failure: RealtimeError | None = None
 
@@ -91,8 +100,15 @@ class OpenAIRealtimeBrain:
     def on_media(self, frame: MediaReceived) -> Sequence[Command]:
         try:
             self._audio_tx.send_nowait(frame.ulaw)
-        except trio.WouldBlock:  # vendor not connected or too slow: never block the call
+        except trio.WouldBlock:
+            # The vendor is not connected yet, or too slow: never block the call; drop the
+            # oldest frame so the vendor hears the caller's latest second.
             self._frames_dropped += 1
+            try:
+                self._audio_rx.receive_nowait()
+            except trio.WouldBlock:  # another task emptied it meanwhile: nothing to drop
+                pass
+            self._audio_tx.send_nowait(frame.ulaw)
         return NO_COMMANDS
 
     async def run(
@@ -130,7 +146,7 @@ class OpenAIRealtimeBrain:
             "summary": _summary_line(lead, self._end),
             "lead": lead,
             "caller_id": self._setup.caller_number or None,
-            "end": self._end,
+            "end": self._end.value,
             "hangup_reason": conv.hangup_reason if conv else None,
             "barge_ins": conv.barge_ins if conv else 0,
             "truncations": list(conv.truncations) if conv else [],
@@ -189,11 +205,11 @@ class OpenAIRealtimeBrain:
                     continue
                 await self._apologise(commands)
                 return
-            self._end = "hang_up"
+            self._end = CallEnd.HANG_UP
             return
 
     async def _apologise(self, commands: trio.MemorySendChannel[Command]) -> None:
-        self._end = "vendor_failure"
+        self._end = CallEnd.VENDOR_FAILURE
         await commands.send(SendAudio(self._apology))
         await commands.send(SendMark("apology"))
         await commands.send(HangUp("vendor failure"))
@@ -248,7 +264,7 @@ class OpenAIRealtimeBrain:
         """``session.created``, then ``session.update`` → ``session.updated``, in time."""
         timeout = self._config.connect_timeout_seconds
         try:
-            with trio.fail_after(timeout):
+            with trio.fail_after(timeout), map_websocket_errors(connecting=True):
                 await self._configure(ws, conv, commands)
         except trio.TooSlowError:
             raise VendorUnavailable(
@@ -361,7 +377,7 @@ class OpenAIRealtimeBrain:
         scope.cancel()
 
 
-def _summary_line(lead: dict[str, str], end: str) -> str:
+def _summary_line(lead: dict[str, str], end: CallEnd) -> str:
     """One human line for the call list (stored as the call's summary by the API)."""
     parts = [
         lead["name"] if "name" in lead else "Unknown caller",
@@ -369,8 +385,12 @@ def _summary_line(lead: dict[str, str], end: str) -> str:
         f"call back {lead['callback_number']}" if "callback_number" in lead else "",
         f"email {lead['email']}" if "email" in lead else "",
     ]
-    ending = {"hang_up": "", "vendor_failure": " (the AI service failed; caller heard an apology)"}
-    return "; ".join(part for part in parts if part) + ending.get(end, f" ({end.replace('_', ' ')})")
+    ending = {
+        CallEnd.HANG_UP: "",
+        CallEnd.VENDOR_FAILURE: " (the AI service failed; caller heard an apology)",
+        CallEnd.CALLER_HUNG_UP: " (caller hung up)",
+    }
+    return "; ".join(part for part in parts if part) + ending[end]
 
 
 def _describe(event: p.ServerEvent) -> str:

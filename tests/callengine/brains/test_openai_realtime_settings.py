@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+import trio
 
 from callengine.brains import brain_factory
 from callengine.brains.openai_realtime import OpenAIRealtimeBrain, RealtimeConfig
 from callengine.brains.openai_realtime.protocol import Dialect
 from callengine.errors import SettingsError
+from callengine.events import MediaReceived
 from callengine.settings import Settings
 
 KEY = "sk-proj-abcdefghijklmnopqrstuvwxyz"
@@ -84,3 +86,17 @@ def test_brain_factory_builds_one_realtime_brain_per_call():
     assert isinstance(first, OpenAIRealtimeBrain)
     assert first is not second
     assert first.name == "openai_realtime"
+
+
+def test_caller_audio_waiting_for_the_vendor_keeps_the_latest_second():
+    brain = brain_factory(Settings(brain="openai_realtime"))()
+    for n in range(60):
+        assert brain.on_media(MediaReceived(bytes([n]) * 160, b"", n * 20, n + 1, n + 2)) == ()
+    assert brain.summary()["vendor"]["frames_dropped"] == 10
+    waiting = []
+    while True:
+        try:
+            waiting.append(brain._audio_rx.receive_nowait()[0])  # type: ignore[attr-defined]
+        except trio.WouldBlock:
+            break
+    assert waiting == list(range(10, 60))
