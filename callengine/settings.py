@@ -22,8 +22,9 @@ T = TypeVar("T")
 
 APP_ENVS = ("development", "production")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+RECEPTIONIST_TTS = ("auto", "espeak", "clips")
 OPENAI_REALTIME_APIS = ("ga", "beta")  # the GA protocol, or the older OpenAI-Beta: realtime=v1
-BRAINS = ("echo", "openai_realtime")
+BRAINS = ("echo", "openai_realtime", "receptionist")
 
 
 @final
@@ -90,6 +91,15 @@ class Settings:
     recordings_dir: Path = Path("var/recordings")
     record_calls: bool = False
     capture_dir: Path | None = None
+    turn_pause_ms: int = 700
+    receptionist_silence_seconds: float = 6.0
+    receptionist_max_silences: int = 2
+    receptionist_max_retries: int = 2
+    receptionist_tts: str = "auto"
+    receptionist_voice: str = "en-us"
+    receptionist_speed: int = 180
+    receptionist_asr_threads: int = 0  # 0: one per CPU core
+    receptionist_transcribe: bool = True
     instance_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
 
     @property
@@ -185,6 +195,17 @@ class Settings:
             recordings_dir=get("RECORDINGS_DIR", Path, Path("var/recordings")),
             record_calls=get("CALLS_RECORD", _bool, False),
             capture_dir=Path(capture) if capture else None,
+            turn_pause_ms=get("CALLS_TURN_PAUSE_MS", _int_range(200, 5000, step=20), 700),
+            receptionist_silence_seconds=get(
+                "RECEPTIONIST_SILENCE_SECONDS", _float_range(1, 120), 6.0
+            ),
+            receptionist_max_silences=get("RECEPTIONIST_MAX_SILENCES", _int_range(0, 10), 2),
+            receptionist_max_retries=get("RECEPTIONIST_MAX_RETRIES", _int_range(0, 10), 2),
+            receptionist_tts=get("RECEPTIONIST_TTS", _choice(RECEPTIONIST_TTS), "auto"),
+            receptionist_voice=get("RECEPTIONIST_VOICE", str, "en-us"),
+            receptionist_speed=get("RECEPTIONIST_SPEED", _int_range(80, 400), 180),
+            receptionist_asr_threads=get("RECEPTIONIST_ASR_THREADS", _int_range(0, 256), 0),
+            receptionist_transcribe=get("RECEPTIONIST_TRANSCRIBE", _bool, True),
             instance_id=get(
                 "CALLS_INSTANCE_ID", str, f"{socket.gethostname()}-{os.getpid()}"
             ),

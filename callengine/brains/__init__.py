@@ -22,4 +22,8 @@ def brain_factory(settings: Settings) -> BrainFactory:
         from callengine.brains.openai_realtime import openai_realtime_factory
 
         return openai_realtime_factory(settings)
+    if settings.brain == "receptionist":
+        from callengine.brains.receptionist import receptionist_factory
+
+        return receptionist_factory(settings)
     raise ValueError(f"unknown brain {settings.brain!r}")

@@ -1,0 +1,68 @@
+"""The ``receptionist`` brain: the offline default (pocketsphinx in, espeak-ng or clips out).
+
+``receptionist_factory(settings)`` builds the process-wide services once (recogniser pool,
+voice, setup store) and returns the per-call constructor.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from callengine.brains.receptionist.asr import Recognizer
+from callengine.brains.receptionist.brain import (
+    ReceptionistBrain,
+    ReceptionistConfig,
+    Services,
+    default_threads,
+)
+from callengine.brains.receptionist.dialogue import Dialogue, Lead
+from callengine.brains.receptionist.setup import CallSetup, parse_setup
+from callengine.brains.receptionist.store import SetupStore
+from callengine.brains.receptionist.tts import Voice
+from callengine.turns import TurnConfig
+
+if TYPE_CHECKING:
+    from callengine.brains.base import BrainFactory
+    from callengine.settings import Settings
+
+__all__ = [
+    "CallSetup",
+    "Dialogue",
+    "Lead",
+    "ReceptionistBrain",
+    "ReceptionistConfig",
+    "Services",
+    "build_services",
+    "parse_setup",
+    "receptionist_config",
+    "receptionist_factory",
+]
+
+
+def build_services(settings: Settings, *, with_store: bool = True) -> Services:
+    threads = default_threads(settings.receptionist_asr_threads)
+    voice = Voice(
+        engine=settings.receptionist_tts,
+        voice=settings.receptionist_voice,
+        speed=settings.receptionist_speed,
+    )
+    store = SetupStore(settings.redis_url) if with_store else None
+    return Services(Recognizer(size=threads), voice, store, threads=threads)
+
+
+def receptionist_config(settings: Settings) -> ReceptionistConfig:
+    return ReceptionistConfig(
+        turns=TurnConfig(pause_ms=settings.turn_pause_ms),
+        silence_seconds=settings.receptionist_silence_seconds,
+        max_silences=settings.receptionist_max_silences,
+        max_retries=settings.receptionist_max_retries,
+        transcribe=settings.receptionist_transcribe,
+        recordings_dir=settings.recordings_dir,
+    )
+
+
+def receptionist_factory(settings: Settings, services: Services | None = None) -> BrainFactory:
+    """One ``ReceptionistBrain`` per call, sharing the process's services."""
+    shared = services or build_services(settings)
+    config = receptionist_config(settings)
+    return lambda: ReceptionistBrain(shared, config)

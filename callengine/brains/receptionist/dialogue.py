@@ -1,0 +1,333 @@
+"""The receptionist's conversation as a pure state machine.
+
+Inputs are what the caller did: ``heard(text)`` (a recognised turn, decoded with the grammar of
+``expect``; ``None`` when nothing in the grammar matched), ``pressed(digit)`` and ``silence()``
+(no answer within the silence timeout after the agent finished speaking). Outputs are
+``Say``/``HangUp`` actions. The brain shell renders and plays them, runs recognition, and keeps
+time.
+
+Flow: greeting → need (speech intent or menu key) → [message] → first name → spell-back
+confirmation → callback number (caller ID confirmed by "yes"/1, or typed + #) → wrap-up →
+goodbye. Each question tolerates ``max_retries`` misunderstandings and ``max_silences``
+silences in a row; then a fallback (unknown intent, no name, caller ID unconfirmed) or, for
+silence, a polite goodbye.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, final
+
+from callengine.brains.receptionist.grammars import (
+    COMMON_NAMES,
+    Expect,
+    read_digits,
+    read_intent,
+    read_name,
+    read_yes_no,
+)
+
+if TYPE_CHECKING:
+    from callengine.brains.receptionist.setup import CallSetup
+
+__all__ = ["Dialogue", "HangUpAction", "Lead", "SayAction", "State", "speak_number", "spell"]
+
+
+class State(StrEnum):
+    NEED = "need"
+    MESSAGE = "message"
+    NAME = "name"
+    CONFIRM_NAME = "confirm_name"
+    NUMBER = "number"
+    ENTER_NUMBER = "enter_number"
+    CONFIRM_DIGITS = "confirm_digits"
+    DONE = "done"
+
+
+@dataclass(frozen=True, slots=True)
+class SayAction:
+    text: str
+    tone: bool = False  # a beep after the text (before a recorded message)
+
+
+@dataclass(frozen=True, slots=True)
+class HangUpAction:
+    reason: str
+
+
+Action = SayAction | HangUpAction
+
+
+@dataclass
+class Lead:
+    name: str | None = None
+    name_confirmed: bool = False
+    reason: str | None = None
+    intent_source: str | None = None  # "speech" or "dtmf"
+    callback_number: str | None = None
+    number_source: str | None = None  # "caller_id", "dtmf" or "speech"
+    message: str | None = None
+    message_path: str | None = None
+    rejected_names: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "name_confirmed": self.name_confirmed,
+            "reason": self.reason,
+            "intent_source": self.intent_source,
+            "callback_number": self.callback_number,
+            "number_source": self.number_source,
+            "message": self.message,
+            "message_path": self.message_path,
+        }
+
+
+def spell(name: str) -> str:
+    """"Sarah" → "S, A, R, A, H" (the commas make the synthesiser say letters)."""
+    return ", ".join(name.upper())
+
+
+def speak_number(number: str) -> str:
+    """"+15551234567" → "5 5 5, 1 2 3, 4 5 6 7" (North American grouping, else by threes)."""
+    digits = "".join(c for c in number if c.isdigit())
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    if len(digits) == 10:
+        groups = [digits[:3], digits[3:6], digits[6:]]
+    else:
+        groups = [digits[i : i + 3] for i in range(0, len(digits), 3)]
+    return ", ".join(" ".join(g) for g in groups)
+
+
+@final
+class Dialogue:
+    def __init__(
+        self,
+        setup: CallSetup,
+        *,
+        max_retries: int = 2,
+        max_silences: int = 2,
+        names: tuple[str, ...] = tuple(COMMON_NAMES),
+    ) -> None:
+        self.setup = setup
+        self.max_retries = max_retries
+        self.max_silences = max_silences
+        self.names = names
+        self.state = State.NEED
+        self.lead = Lead()
+        self._retries = 0
+        self._silences = 0
+        self._candidate: str | None = None  # name or digits awaiting confirmation
+        self._last_question = ""
+        self._digits = ""
+        self.ended = False
+
+    # --- what the next turn is decoded with -------------------------------------------------
+
+    @property
+    def expect(self) -> Expect:
+        return {
+            State.NEED: Expect.INTENT,
+            State.MESSAGE: Expect.FREE,
+            State.NAME: Expect.NAME,
+            State.CONFIRM_NAME: Expect.YES_NO,
+            State.NUMBER: Expect.YES_NO,
+            State.ENTER_NUMBER: Expect.DIGITS,
+            State.CONFIRM_DIGITS: Expect.YES_NO,
+        }.get(self.state, Expect.FREE)
+
+    @property
+    def name_choices(self) -> tuple[str, ...]:
+        """Names still possible (a name the caller said "no" to is not offered again)."""
+        rejected = set(self.lead.rejected_names)
+        return tuple(n for n in self.names if n not in rejected) or self.names
+
+    @property
+    def intents(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(self.setup.menu.options.values()))
+
+    # --- inputs -----------------------------------------------------------------------------
+
+    def start(self) -> list[Action]:
+        setup = self.setup
+        return [SayAction(setup.greeting), self._ask(setup.prompt("ask_need", menu=setup.menu.describe()))]
+
+    def heard(self, text: str | None) -> list[Action]:
+        """A caller turn, recognised with ``expect``'s grammar (None: nothing matched)."""
+        if self.ended:
+            return []
+        self._silences = 0
+        state = self.state
+        if state is State.NEED:
+            intent = read_intent(text, self.intents)
+            if intent is not None:
+                return self._got_intent(intent, "speech")
+            return self._retry(fallback=lambda: self._got_intent("other", "none"))
+        if state is State.MESSAGE:
+            self.lead.message = text or ""
+            return [SayAction(self.setup.prompt("message_saved")), *self._ask_name()]
+        if state is State.NAME:
+            name = read_name(text, self.name_choices)
+            if name is None:
+                return self._retry(fallback=self._ask_number)
+            self._candidate = name
+            self._retries = 0
+            self.state = State.CONFIRM_NAME
+            return [self._ask(self.setup.prompt("confirm_name", name=name, spelling=spell(name)))]
+        if state in (State.CONFIRM_NAME, State.NUMBER, State.CONFIRM_DIGITS):
+            answer = read_yes_no(text)
+            if answer is None:
+                return self._retry(fallback=lambda: self._confirmed(False))
+            return self._confirmed(answer)
+        if state is State.ENTER_NUMBER:
+            digits = read_digits(text)
+            if len(digits) < 7:
+                return self._retry(fallback=self._wrap_up)
+            self._candidate = digits
+            self._retries = 0
+            self.state = State.CONFIRM_DIGITS
+            return [self._ask(self.setup.prompt("confirm_digits", number=speak_number(digits)))]
+        return []
+
+    def pressed(self, digit: str) -> list[Action]:
+        if self.ended:
+            return []
+        state = self.state
+        self._silences = 0
+        if state is State.NEED:
+            intent = self.setup.menu.intent_for(digit)
+            if intent is None:
+                return self._retry(fallback=lambda: self._got_intent("other", "none"))
+            return self._got_intent(intent, "dtmf")
+        if state in (State.CONFIRM_NAME, State.CONFIRM_DIGITS) and digit in "12":
+            return self._confirmed(digit == "1")
+        if state is State.NUMBER:
+            if digit == "1":
+                return self._confirmed(True)
+            self.state = State.ENTER_NUMBER
+            self._digits = ""
+        if self.state is State.ENTER_NUMBER:
+            if digit == "#":
+                if len(self._digits) < 7:
+                    self._digits = ""
+                    return self._retry(fallback=self._wrap_up)
+                self.lead.callback_number = self._digits
+                self.lead.number_source = "dtmf"
+                return self._wrap_up()
+            if digit == "*":
+                self._digits = ""
+            elif digit.isdigit() and len(self._digits) < 15:
+                self._digits += digit
+        return []
+
+    def silence(self) -> list[Action]:
+        """No answer within the timeout after the last question."""
+        if self.ended:
+            return []
+        if self.state is State.ENTER_NUMBER and len(self._digits) >= 7:
+            self.lead.callback_number = self._digits  # typed, but no pound: take it
+            self.lead.number_source = "dtmf"
+            return self._wrap_up()
+        self._silences += 1
+        if self._silences > self.max_silences:
+            self.ended = True
+            self.state = State.DONE
+            return [SayAction(self.setup.prompt("no_answer_goodbye")), HangUpAction("no answer")]
+        return [SayAction(self.setup.prompt("silence")), SayAction(self._last_question)]
+
+    # --- steps ------------------------------------------------------------------------------
+
+    def _ask(self, text: str, *, tone: bool = False) -> SayAction:
+        self._last_question = text
+        return SayAction(text, tone=tone)
+
+    def _retry(self, *, fallback: Any) -> list[Action]:
+        self._retries += 1
+        if self._retries > self.max_retries:
+            self._retries = 0
+            result: list[Action] = fallback()
+            return result
+        return [SayAction(self.setup.prompt("not_understood")), SayAction(self._last_question)]
+
+    def _got_intent(self, intent: str, source: str) -> list[Action]:
+        self.lead.reason = intent
+        self.lead.intent_source = source
+        self._retries = 0
+        if intent == "message":
+            self.state = State.MESSAGE
+            return [self._ask(self.setup.prompt("ask_message"), tone=True)]
+        return self._ask_name()
+
+    def _ask_name(self) -> list[Action]:
+        self.state = State.NAME
+        self._retries = 0
+        return [self._ask(self.setup.prompt("ask_name"))]
+
+    def _ask_number(self) -> list[Action]:
+        self._retries = 0
+        caller = self.setup.caller
+        if sum(c.isdigit() for c in caller) >= 7:
+            self.state = State.NUMBER
+            return [self._ask(self.setup.prompt("confirm_number", number=speak_number(caller)))]
+        self.state = State.ENTER_NUMBER
+        self._digits = ""
+        return [self._ask(self.setup.prompt("ask_number"))]
+
+    def _confirmed(self, yes: bool) -> list[Action]:
+        state = self.state
+        self._retries = 0
+        if state is State.CONFIRM_NAME:
+            assert self._candidate is not None
+            if yes:
+                self.lead.name = self._candidate
+                self.lead.name_confirmed = True
+                return self._ask_number()
+            self.lead.rejected_names.append(self._candidate.lower())
+            if len(self.lead.rejected_names) > self.max_retries:
+                return self._ask_number()  # no name rather than a wrong one
+            self.state = State.NAME
+            return [self._ask(self.setup.prompt("ask_name_again"))]
+        if state is State.NUMBER:
+            if yes:
+                self.lead.callback_number = self.setup.caller
+                self.lead.number_source = "caller_id"
+                return self._wrap_up()
+            self.state = State.ENTER_NUMBER
+            self._digits = ""
+            return [self._ask(self.setup.prompt("ask_number"))]
+        if state is State.CONFIRM_DIGITS:
+            assert self._candidate is not None
+            if yes:
+                self.lead.callback_number = self._candidate
+                self.lead.number_source = "speech"
+                return self._wrap_up()
+            self.state = State.ENTER_NUMBER
+            self._digits = ""
+            return [self._ask(self.setup.prompt("ask_number"))]
+        return []
+
+    def _wrap_up(self) -> list[Action]:
+        self.state = State.DONE
+        self.ended = True
+        lead = self.lead
+        if lead.callback_number is None and self.setup.caller:
+            lead.callback_number = self.setup.caller  # unconfirmed, but better than nothing
+            lead.number_source = "caller_id_unconfirmed"
+        text = self.setup.prompt(
+            "wrap_up",
+            name=lead.name or "",
+            reason=_reason_phrase(lead.reason),
+            number=speak_number(lead.callback_number or "") or "the number you called from",
+        )
+        text = " ".join(text.split()).replace(" .", ".").replace(" ,", ",")
+        return [SayAction(text), SayAction(self.setup.prompt("goodbye")), HangUpAction("completed")]
+
+
+def _reason_phrase(reason: str | None) -> str:
+    if reason in (None, "other"):
+        return "your call"
+    if reason == "message":
+        return "your message"
+    return reason

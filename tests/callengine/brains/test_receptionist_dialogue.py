@@ -1,0 +1,165 @@
+"""The receptionist's pure parts: setup parsing, grammars' readers, the dialogue machine."""
+
+from __future__ import annotations
+
+import pytest
+
+from callengine.brains.receptionist.dialogue import (
+    Dialogue,
+    HangUpAction,
+    SayAction,
+    speak_number,
+    spell,
+)
+from callengine.brains.receptionist.grammars import (
+    intent_grammar,
+    name_grammar,
+    read_digits,
+    read_intent,
+    read_name,
+    read_yes_no,
+)
+from callengine.brains.receptionist.setup import DEFAULT_PROMPTS, parse_setup
+
+CALLER = "+15551230000"
+
+
+def expect_of(d: Dialogue) -> str:  # a call, so mypy does not narrow across steps
+    return d.expect.value
+
+
+def state_of(d: Dialogue) -> str:
+    return d.state.value
+
+
+def texts(actions: list[SayAction | HangUpAction]) -> str:
+    return " ".join(a.text for a in actions if isinstance(a, SayAction))
+
+
+def test_no_setup_gives_defaults() -> None:
+    setup = parse_setup(None, caller=CALLER)
+    assert setup.greeting == DEFAULT_PROMPTS["greeting"]
+    assert setup.menu.intent_for("2") == "support"
+    assert setup.caller == CALLER and setup.problems == ()
+
+
+def test_setup_fields_are_used_and_bad_ones_reported() -> None:
+    raw = (
+        b'{"business_id": "b1", "greeting": "Welcome to Acme Plumbing.", "language": "he",'
+        b' "menu": {"1": "appointment", "5": "bad key"}, "prompts": {"ask_name": "Name?",'
+        b' "goodbye": "Bye {nope}", "shout": "x"}, "brain": "receptionist"}'
+    )
+    setup = parse_setup(raw, caller=CALLER)
+    assert setup.business_id == "b1"
+    assert setup.greeting == "Welcome to Acme Plumbing."
+    assert setup.prompt("ask_name") == "Name?"
+    assert setup.prompt("goodbye") == DEFAULT_PROMPTS["goodbye"]  # bad placeholder refused
+    assert setup.menu.options == {"1": "appointment", "5": "bad key"}
+    problems = " ".join(setup.problems)
+    assert "English only" in problems and "prompts.goodbye" in problems and "prompts.shout" in problems
+
+
+@pytest.mark.parametrize("raw", [b"not json", b"[1, 2]", b'{"menu": "x"}'])
+def test_broken_setup_falls_back_to_defaults(raw: bytes) -> None:
+    setup = parse_setup(raw)
+    assert setup.greeting == DEFAULT_PROMPTS["greeting"]
+    assert setup.problems
+
+
+def test_readers() -> None:
+    assert read_yes_no("yeah that's right") is True
+    assert read_yes_no("nope") is False
+    assert read_yes_no(None) is None
+    assert read_digits("five five five oh one") == "55501"
+    assert read_intent("i need help", ["sales", "support"]) == "support"
+    assert read_intent("i want to leave a message", ["sales", "message"]) == "message"
+    assert read_intent("pricing please", ["support"]) is None  # not offered by this business
+    assert read_name("my name is sarah", ["sarah", "mark"]) == "Sarah"
+    assert "leave a message" in intent_grammar(["message"])
+    with pytest.raises(ValueError):
+        name_grammar([])
+
+
+def test_spelling_and_numbers_read_back() -> None:
+    assert spell("Ann") == "A, N, N"
+    assert speak_number("+15551234567") == "5 5 5, 1 2 3, 4 5 6 7"
+    assert speak_number("12345") == "1 2 3, 4 5"
+
+
+def test_happy_path_by_voice() -> None:
+    d = Dialogue(parse_setup(None, caller=CALLER))
+    assert "How can I help" in texts(d.start())
+    assert expect_of(d) == "intent"
+    assert "first name" in texts(d.heard("i need support"))
+    assert expect_of(d) == "name"
+    assert "D, A, V, I, D" in texts(d.heard("david"))
+    assert expect_of(d) == "yes_no"
+    assert "5 5 5, 1 2 3, 0 0 0 0" in texts(d.heard("yes"))
+    actions = d.heard("yeah")
+    assert isinstance(actions[-1], HangUpAction) and d.ended
+    assert d.lead.as_dict() | {} == {
+        "name": "David", "name_confirmed": True, "reason": "support", "intent_source": "speech",
+        "callback_number": CALLER, "number_source": "caller_id", "message": None, "message_path": None,
+    }
+    assert "Thanks David, we will call you back about support." in texts(actions)
+
+
+def test_menu_keys_message_and_typed_number() -> None:
+    d = Dialogue(parse_setup(None, caller=CALLER))
+    d.start()
+    assert "message" in texts(d.pressed("0"))
+    assert state_of(d) == "message" and expect_of(d) == "free"
+    assert "first name" in texts(d.heard("please call me about the invoice"))
+    assert d.lead.message == "please call me about the invoice"
+    d.heard("sarah")
+    d.pressed("1")  # 1 = yes on the spell-back
+    assert state_of(d) == "number"
+    for key in "2065550198":
+        assert d.pressed(key) == []
+    actions = d.pressed("#")
+    assert isinstance(actions[-1], HangUpAction)
+    assert d.lead.callback_number == "2065550198" and d.lead.number_source == "dtmf"
+    assert d.lead.reason == "message" and d.lead.name == "Sarah"
+
+
+def test_a_rejected_name_is_not_offered_again() -> None:
+    d = Dialogue(parse_setup(None, caller=CALLER), names=("sarah", "sara", "mark"))
+    d.start()
+    d.pressed("1")
+    d.heard("sarah")
+    assert "first name" in texts(d.heard("no"))
+    assert "sarah" not in d.name_choices
+    d.heard("mark")
+    d.heard("yes")
+    assert d.lead.name == "Mark"
+
+
+def test_misunderstanding_retries_then_falls_back() -> None:
+    d = Dialogue(parse_setup(None, caller=CALLER), max_retries=1)
+    d.start()
+    assert "didn't catch" in texts(d.heard(None))
+    assert "first name" in texts(d.heard("mumble"))  # second failure: move on
+    assert d.lead.reason == "other"
+
+
+def test_silence_warns_then_says_goodbye() -> None:
+    d = Dialogue(parse_setup(None), max_silences=2)
+    d.start()
+    assert "still there" in texts(d.silence())
+    assert "still there" in texts(d.silence())
+    actions = d.silence()
+    assert isinstance(actions[-1], HangUpAction) and actions[-1].reason == "no answer"
+    assert d.ended and d.silence() == []
+
+
+def test_without_caller_id_the_number_is_typed() -> None:
+    d = Dialogue(parse_setup(None))
+    d.start()
+    d.pressed("2")
+    d.heard("mark")
+    assert "type your callback number" in texts(d.heard("yes"))
+    assert state_of(d) == "enter_number"
+    d.heard("two oh six five five five oh one nine eight")
+    assert state_of(d) == "confirm_digits"
+    d.heard("yes")
+    assert d.lead.callback_number == "2065550198" and d.lead.number_source == "speech"
