@@ -86,6 +86,7 @@ class Settings:
     openai_realtime_vad_threshold: float = 0.5
     openai_realtime_vad_prefix_ms: int = 300
     openai_realtime_vad_silence_ms: int = 500
+    openai_realtime_local_barge_in: bool = True
     max_message_bytes: int = 64 * 1024
     spool_dir: Path = Path("var/spool/calls")
     recordings_dir: Path = Path("var/recordings")
@@ -190,6 +191,7 @@ class Settings:
             openai_realtime_vad_silence_ms=get(
                 "OPENAI_REALTIME_VAD_SILENCE_MS", _int_range(100, 5000), 500
             ),
+            openai_realtime_local_barge_in=get("OPENAI_REALTIME_LOCAL_BARGE_IN", _bool, True),
             max_message_bytes=get("CALLS_MAX_MESSAGE_BYTES", _int_range(1024, 1 << 24), 65536),
             spool_dir=get("CALLS_SPOOL_DIR", Path, Path("var/spool/calls")),
             recordings_dir=get("RECORDINGS_DIR", Path, Path("var/recordings")),

@@ -2,7 +2,10 @@
 
 The call's brain task runs:
 
-- ``control`` — Twilio's mark echoes (what the caller heard) into the conversation;
+- ``on_media`` (on the call's receive task) — each caller frame goes to the vendor's buffer
+  and, unless disabled, through the shared ``TurnDetector``: caller speech over the agent
+  clears Twilio's buffer within that frame, ahead of the vendor's VAD;
+- ``control`` — Twilio's mark echoes (what the caller heard) and DTMF into the conversation;
 - one vendor *session* at a time, as a nursery of three tasks over one WebSocket:
   ``reader`` (vendor events → ``Conversation`` → Twilio commands and vendor replies),
   ``writer`` (the caller's μ-law, copied by ``on_media`` into a bounded buffer, batched into
@@ -44,6 +47,8 @@ from callengine.brains.openai_realtime.errors import (
 from callengine.brains.openai_realtime.transport import open_vendor_websocket
 from callengine.events import DtmfReceived, HangUp, MarkReached, SendAudio, SendMark
 from callengine.logs import CallLogger
+from callengine.turns import SpeechStarted, TurnDetector
+from callengine.turns.detector import FRAME_BYTES_PCM
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -94,10 +99,26 @@ class OpenAIRealtimeBrain:
         self._end = CallEnd.CALLER_HUNG_UP  # unless the conversation or a failure ends it
         self._frames_dropped = 0
         self._failure: RealtimeError | None = None
+        # The shared turn detector (WebRTC VAD + calibrated floor, stricter while the agent
+        # talks) for barge-in ahead of the vendor's own VAD.
+        self._detector = TurnDetector() if config.local_barge_in else None
+        self._onset_ms: list[int] = []  # first voiced frame → local barge-in, per barge-in
 
     # --- the engine's hooks -----------------------------------------------------------------
 
     def on_media(self, frame: MediaReceived) -> Sequence[Command]:
+        barge_in = NO_COMMANDS
+        detector, conv = self._detector, self._conv
+        if detector is not None and conv is not None and len(frame.pcm) == FRAME_BYTES_PCM:
+            now = trio.current_time()
+            event = detector.update(frame.pcm, now, playing=conv.playout.playing)
+            if type(event) is SpeechStarted and event.during_playback:
+                # The caller talks over the agent: clear Twilio's buffer within this frame,
+                # not a vendor round trip later (issue 3: barge-in within 200 ms).
+                commands = conv.local_barge_in(now)
+                if commands:
+                    self._onset_ms.append(round((now - event.onset_at) * 1000))
+                    barge_in = tuple(commands)
         try:
             self._audio_tx.send_nowait(frame.ulaw)
         except trio.WouldBlock:
@@ -109,7 +130,7 @@ class OpenAIRealtimeBrain:
             except trio.WouldBlock:  # another task emptied it meanwhile: nothing to drop
                 pass
             self._audio_tx.send_nowait(frame.ulaw)
-        return NO_COMMANDS
+        return barge_in
 
     async def run(
         self,
@@ -150,9 +171,13 @@ class OpenAIRealtimeBrain:
             "hangup_reason": conv.hangup_reason if conv else None,
             "barge_ins": conv.barge_ins if conv else 0,
             "truncations": list(conv.truncations) if conv else [],
+            "local_barge_ins": conv.local_barge_ins if conv else 0,
+            "false_barge_ins": conv.false_alarms if conv else 0,
             "metrics": {
                 # caller's end of turn, as the vendor's VAD saw it, → first answer audio
                 "vendor_response_ms": list(conv.response_ms) if conv else [],
+                # caller's first voiced frame → clear sent, for local barge-ins
+                "barge_in_detect_ms": list(self._onset_ms),
             },
             "vendor": {
                 "model": config.model,
@@ -361,11 +386,11 @@ class OpenAIRealtimeBrain:
         commands: trio.MemorySendChannel[Command],
         scope: trio.CancelScope,
     ) -> None:
-        """The first-audio watchdog, and key presses told to the model once typing pauses."""
+        """The first-audio watchdog; the conversation's periodic work (``Conversation.tick``)."""
         while not conv.stalled(trio.current_time()):
             await trio.sleep(WATCHDOG_TICK_SECONDS)
             try:
-                await self._apply(ws, conv.due_dtmf(trio.current_time()), commands)
+                await self._apply(ws, conv.tick(trio.current_time()), commands)
             except RealtimeError as exc:
                 self._failure = exc
                 scope.cancel()

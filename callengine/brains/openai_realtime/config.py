@@ -41,7 +41,7 @@ class RealtimeConfig:
     connect_attempts: int = 3
     backoff_seconds: float = 0.5  # doubled after each failed attempt
     first_audio_seconds: float = 8.0
-    setup_timeout_seconds: float = 1.0
+    local_barge_in: bool = True  # our own onset detector clears playback before the vendor
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RealtimeConfig:
@@ -60,6 +60,7 @@ class RealtimeConfig:
             connect_timeout_seconds=settings.openai_realtime_connect_timeout_seconds,
             connect_attempts=settings.openai_realtime_connect_attempts,
             first_audio_seconds=settings.openai_realtime_first_audio_seconds,
+            local_barge_in=settings.openai_realtime_local_barge_in,
         )
 
     @property

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, final
+from typing import TYPE_CHECKING, Any, final
 
 import orjson
 
@@ -29,12 +29,16 @@ from callengine.brains.openai_realtime.config import (
 )
 from callengine.brains.openai_realtime.errors import ErrorCategory, VendorFailed
 from callengine.brains.openai_realtime.playout import PlayoutTracker
-from callengine.events import ClearPlayback, Command, SendAudio, SendMark
+from callengine.events import ClearPlayback, SendAudio, SendMark
+
+if TYPE_CHECKING:
+    from callengine.events import Command
 
 __all__ = ["Actions", "Conversation", "validate_lead"]
 
 MARK_CHUNK_BYTES = 800  # a mark every 100 ms of audio: the heard position is that precise
 MAX_ERRORS_KEPT = 20
+FALSE_ALARM_SECONDS = 2.0  # a local barge-in the vendor never confirms: the agent goes on
 DTMF_PAUSE_SECONDS = 1.5  # keys typed in a row (a phone number) reach the model as one message
 MAX_DTMF_DIGITS = 32
 MAX_METRICS_KEPT = 1000  # one per turn: bounds the record of a pathological call
@@ -149,6 +153,10 @@ class Conversation:
         self._followup = False  # a tool answered: ask for the next response once this ends
         self._waiting_since: float | None = None  # watchdog: audio expected since then
         self._marks = 0
+        self._outbox: list[str] = []  # vendor events decided off the vendor's tasks
+        self._local_barge_at: float | None = None  # our own detector cut the agent off
+        self.local_barge_ins = 0
+        self.false_alarms = 0
         self._digits = ""  # keys pressed and not yet told to the model
         self._last_digit_at = 0.0
         self._turn_ended_at: float | None = None  # the vendor's speech_stopped, for latency
@@ -162,6 +170,8 @@ class Conversation:
         self._cancelled.clear()
         self._followup = False
         self._waiting_since = None
+        self._outbox = []  # events for the old session mean nothing to the new one
+        self._local_barge_at = None
 
     # --- watchdog ---------------------------------------------------------------------------
 
@@ -183,13 +193,44 @@ class Conversation:
             self._digits += digit
         self._last_digit_at = now
 
-    def due_dtmf(self, now: float) -> Actions:
-        """The keys pressed, as a user message plus a response, after a pause or ``#``."""
+    def local_barge_in(self, now: float) -> list[Command]:
+        """Our own detector heard the caller talk over the agent (before the vendor did).
+
+        Returns the Twilio commands to send at once (``clear``); the vendor's cancel and
+        truncate wait in the outbox for the next ``tick`` or vendor event. If the vendor
+        never reports speech (a false alarm: a cough, a door), ``tick`` asks the agent to go
+        on after ``FALSE_ALARM_SECONDS``.
+        """
+        if not self.ready or not self.playout.playing:
+            return []
         out = Actions()
+        self._barge_in(out)
+        self.local_barge_ins += 1
+        self._local_barge_at = now
+        self._outbox.extend(out.vendor)
+        return out.twilio
+
+    def tick(self, now: float) -> Actions:
+        """Periodic work (every ~100 ms): the outbox, a false alarm, keys pressed."""
+        out = Actions(vendor=self._take_outbox())
+        if self._local_barge_at is not None and now - self._local_barge_at >= FALSE_ALARM_SECONDS:
+            self._local_barge_at = None
+            self.false_alarms += 1
+            if self._active_response is None:
+                out.vendor.append(p.build_response_create())
+        self._due_dtmf(now, out)
+        return out
+
+    def _take_outbox(self) -> list[str]:
+        outbox, self._outbox = self._outbox, []
+        return outbox
+
+    def _due_dtmf(self, now: float, out: Actions) -> None:
+        """The keys pressed, as a user message plus a response, after a pause or ``#``."""
         if not self.ready or not self._digits:
-            return out
+            return
         if not self._digits.endswith("#") and now - self._last_digit_at < DTMF_PAUSE_SECONDS:
-            return out
+            return
         digits, self._digits = self._digits, ""
         out.vendor.append(
             p.build_user_text(f"[The caller pressed these keys on the phone keypad: {' '.join(digits)}]")
@@ -198,19 +239,23 @@ class Conversation:
             out.vendor.append(p.build_response_create())
         else:
             self._followup = True
-        return out
 
     # --- vendor side ------------------------------------------------------------------------
 
     def on_event(self, event: p.ServerEvent, now: float) -> Actions:
         kind = type(event)
-        if kind is p.AudioDelta:
+        if kind is p.AudioDelta and not self._outbox:
             assert isinstance(event, p.AudioDelta)
             return self._on_audio(event, now)
-        out = Actions()
-        if kind is p.SpeechStarted:
+        out = Actions(vendor=self._take_outbox())
+        if kind is p.AudioDelta:
+            assert isinstance(event, p.AudioDelta)
+            audio = self._on_audio(event, now)
+            out.twilio = audio.twilio
+        elif kind is p.SpeechStarted:
             assert isinstance(event, p.SpeechStarted)
             self._turn("caller", event.item_id)
+            self._local_barge_at = None  # the vendor heard the caller too: not a false alarm
             if self.playout.playing:
                 self._barge_in(out)
         elif kind is p.SpeechStopped:

@@ -116,6 +116,47 @@ def test_response_latency_is_measured_from_the_end_of_the_callers_turn():
     assert conv.response_ms == [450]
 
 
+def test_local_barge_in_clears_at_once_and_tells_the_vendor_on_the_next_tick():
+    conv = conversation()
+    conv.on_event(p.SessionUpdated({}), 0.0)
+    conv.on_event(p.ResponseCreated("r1"), 0.0)
+    sent = conv.on_event(p.AudioDelta("r1", "i1", 0, b"\x01" * 2400), 0.1)
+    conv.on_mark(marks(sent)[0])
+    assert conv.local_barge_in(0.5) == [ClearPlayback()]
+    assert conv.local_barge_in(0.52) == []  # nothing plays any more
+    assert [e["type"] for e in vendor(conv.tick(0.55))] == ["response.cancel", "conversation.item.truncate"]
+    assert conv.truncations == [{"item_id": "i1", "audio_end_ms": 100}]
+    # the vendor's VAD confirms a moment later: no second clear, no second truncate
+    out = conv.on_event(p.SpeechStarted("u1", 400), 0.7)
+    assert out.twilio == [] and out.vendor == []
+    assert conv.tick(5.0).vendor == []  # confirmed: not a false alarm
+    assert (conv.barge_ins, conv.local_barge_ins, conv.false_alarms) == (1, 1, 0)
+
+
+def test_local_barge_in_outbox_goes_out_with_the_next_vendor_event():
+    conv = conversation()
+    conv.on_event(p.SessionUpdated({}), 0.0)
+    conv.on_event(p.AudioDelta("r1", "i1", 0, b"\x01" * 800), 0.1)
+    conv.local_barge_in(0.2)
+    out = conv.on_event(p.AudioDelta("r1", "i1", 0, b"\x01" * 800), 0.21)
+    assert out.twilio == []  # muted
+    assert [e["type"] for e in vendor(out)] == ["conversation.item.truncate"]
+
+
+def test_a_local_barge_in_the_vendor_never_confirms_lets_the_agent_go_on():
+    conv = conversation()
+    conv.on_event(p.SessionUpdated({}), 0.0)
+    conv.on_event(p.ResponseCreated("r1"), 0.0)
+    conv.on_event(p.AudioDelta("r1", "i1", 0, b"\x01" * 1600), 0.1)
+    conv.local_barge_in(1.0)
+    conv.tick(1.1)
+    conv.on_event(p.ResponseDone("r1", "cancelled", None), 1.2)
+    assert conv.tick(2.9).vendor == []
+    assert vendor(conv.tick(3.05)) == [{"type": "response.create"}]
+    assert conv.false_alarms == 1
+    assert conv.tick(9.0).vendor == []
+
+
 def test_caller_speech_while_nothing_plays_is_not_a_barge_in():
     conv = conversation()
     sent = conv.on_event(p.AudioDelta("r1", "i1", 0, b"\x01" * 800), 0.0)
@@ -181,22 +222,22 @@ def test_hang_up_finishes_when_the_response_is_done_without_another_response():
 def test_keys_pressed_reach_the_model_once_the_caller_stops_typing():
     conv = conversation()
     conv.on_dtmf("1", 0.0)
-    assert conv.due_dtmf(5.0).vendor == []  # the session is not ready yet: keys wait
+    assert conv.tick(5.0).vendor == []  # the session is not ready yet: keys wait
     conv.on_event(p.SessionUpdated({}), 5.0)
     conv.on_dtmf("2", 5.1)
     conv.on_dtmf("3", 5.5)
-    assert conv.due_dtmf(6.0).vendor == []  # still typing
-    out = vendor(conv.due_dtmf(7.1))
+    assert conv.tick(6.0).vendor == []  # still typing
+    out = vendor(conv.tick(7.1))
     assert out[0]["item"] == {  # type: ignore[index]
         "type": "message",
         "role": "user",
         "content": [{"type": "input_text", "text": "[The caller pressed these keys on the phone keypad: 1 2 3]"}],
     }
     assert out[1] == {"type": "response.create"}
-    assert conv.due_dtmf(9.0).vendor == []  # told once
+    assert conv.tick(9.0).vendor == []  # told once
     conv.on_event(p.ResponseCreated("r1"), 10.0)
     conv.on_dtmf("#", 10.1)  # "#" ends the entry at once; a response is active: wait for it
-    assert [e["type"] for e in vendor(conv.due_dtmf(10.1))] == ["conversation.item.create"]
+    assert [e["type"] for e in vendor(conv.tick(10.1))] == ["conversation.item.create"]
     assert vendor(conv.on_event(p.ResponseDone("r1", "completed", None), 11.0)) == [{"type": "response.create"}]
 
 

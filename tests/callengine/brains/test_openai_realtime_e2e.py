@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import random
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -21,6 +22,7 @@ from trio_websocket import ConnectionClosed
 
 from callengine import keys
 from callengine.brains.openai_realtime.clips import load_apology
+from callengine.loadtest.audio import mulaw_frames, noise_pcm
 from callengine.settings import Secret, Settings
 from tests.conftest import start_engine
 from tests.fakes.memory_reporter import InMemoryReporter
@@ -123,6 +125,7 @@ async def record_of(reporter: InMemoryReporter) -> dict[str, Any]:
 
 
 GREETING = Reply("Thanks for calling Acme Plumbing, how can I help?", tone(400))
+ANSWER_AUDIO = tone(200, amplitude=3000)  # unlike the greeting's audio, so waits can tell them apart
 
 
 @pytest.mark.parametrize("dialect", ["ga", "beta"])
@@ -227,7 +230,7 @@ async def test_barge_in_clears_cancels_and_truncates_at_what_was_heard(nursery, 
         nursery,
         Script(
             api_key=API_KEY,
-            replies=[long_greeting, Reply("Sure, go ahead.", tone(200))],
+            replies=[long_greeting, Reply("Sure, go ahead.", ANSWER_AUDIO)],
             caller_transcripts=["Sorry, I need someone now"],
             delta_interval=0.1,  # the vendor streams in real time: the response is still active
         ),
@@ -248,7 +251,7 @@ async def test_barge_in_clears_cancels_and_truncates_at_what_was_heard(nursery, 
         await phone.wait(lambda: bool(conn.of_type("conversation.item.truncate")))
         phone.echo_limit = None
         await call.frames(SILENCE_FRAME, 40)
-        await phone.wait(lambda: len(conn.of_type("response.create")) == 1 and phone.audio.endswith(tone(200)))
+        await phone.wait(lambda: phone.audio.endswith(ANSWER_AUDIO))  # the answer to the caller
         await call.stop()
         await phone.ended()
     truncate = conn.of_type("conversation.item.truncate")
@@ -264,7 +267,7 @@ async def test_barge_in_clears_cancels_and_truncates_at_what_was_heard(nursery, 
         for m in phone.messages[clear_at:]
         if m["event"] == "media"
     )
-    assert after == tone(200)  # only the next answer
+    assert after == ANSWER_AUDIO  # only the next answer
     record = await record_of(reporter)
     summary = record["brain_summary"]
     assert record["end_reason"] == "stopped"
@@ -278,6 +281,64 @@ async def test_barge_in_clears_cancels_and_truncates_at_what_was_heard(nursery, 
     assert 0 < len(agent["text"]) < len(long_greeting.transcript) // 2
     assert record["transcript"][1] == {"speaker": "caller", "text": "Sorry, I need someone now"}
     assert record["transcript"][2]["text"] == "Sure, go ahead."
+
+
+async def test_local_barge_in_clears_before_the_vendor_hears_the_caller(nursery, settings, shared_redis):
+    """A vendor whose VAD has not reacted (here: never does): our own detector clears Twilio
+    within the 200 ms budget, then tells the vendor; with no speech confirmed, the agent
+    goes on after the false-alarm pause."""
+    noise = mulaw_frames(noise_pcm(10, random.Random(3)))
+    # Real synthetic speech (espeak-ng, the shipped clip without its lead-in): WebRTC VAD
+    # rejects the load harness's harmonic stand-in while the agent talks.
+    voice = load_apology()[1600:]
+    speech = [voice[i : i + 160] for i in range(0, 8000, 160)]
+    long_greeting = Reply("Welcome to Acme Plumbing, how can I help you today?", tone(3000))
+    after = Reply("Sorry, go on.", ANSWER_AUDIO)
+    fake = await open_fake_realtime(
+        nursery,
+        Script(api_key=API_KEY, replies=[long_greeting, after], delta_interval=0.1, vad_rms=1 << 20),
+    )
+    reporter = InMemoryReporter()
+    server = await start_engine(nursery, realtime_settings(settings, fake), reporter)
+    async with open_call(server.port, call_sid=CALL_SID) as call:
+        phone = Phone(call)
+        phone.echo_limit = 4
+        nursery.start_soon(phone.listen)
+        await call.connected()
+        await call.start({"business_id": "acme"})
+        for frame in noise[:25]:  # the line's noise: the detector calibrates on it
+            await call.media(frame)
+            await trio.sleep(0.02)
+        await phone.wait(lambda: phone.count("mark") >= 8)
+        t_speech = trio.current_time()
+        for frame in speech:
+            await call.media(frame)
+            await trio.sleep(0.02)
+            if phone.count("clear"):
+                break
+        assert phone.count("clear") == 1
+        assert trio.current_time() - t_speech < 0.3
+        conn = fake.connections[0]
+        for frame in noise[25:250]:
+            await call.media(frame)
+            await trio.sleep(0.02)
+            if phone.audio.endswith(after.audio):
+                break
+        await call.stop()
+        await phone.ended()
+    assert not conn.of_type("input_audio_buffer.speech_started")
+    [truncate] = conn.of_type("conversation.item.truncate")
+    assert truncate["audio_end_ms"] == 400
+    assert conn.of_type("response.cancel")
+    assert len(conn.of_type("response.create")) == 2  # the greeting, then "go on"
+    assert phone.audio.endswith(after.audio)
+    record = await record_of(reporter)
+    summary = record["brain_summary"]
+    assert summary["local_barge_ins"] == 1
+    assert summary["false_barge_ins"] == 1
+    [detect_ms] = summary["metrics"]["barge_in_detect_ms"]
+    assert 0 < detect_ms <= 200
+    assert record["transcript"][0]["heard_ms"] == 400
 
 
 async def test_vendor_failure_mid_call_apologises_and_hangs_up(nursery, settings, shared_redis):
@@ -424,7 +485,7 @@ async def test_slow_first_audio_within_the_watchdog_is_fine(nursery, settings, s
 
 
 async def test_keys_pressed_are_told_to_the_model(nursery, settings, shared_redis):
-    answer = Reply("Got it, 5 5 5 1 2 3 4.", tone(200))
+    answer = Reply("Got it, 5 5 5 1 2 3 4.", ANSWER_AUDIO)
     fake = await open_fake_realtime(nursery, Script(api_key=API_KEY, replies=[GREETING, answer]))
     reporter = InMemoryReporter()
     server = await start_engine(nursery, realtime_settings(settings, fake), reporter)
