@@ -93,6 +93,9 @@ class Runtime:
     def close(self) -> None:
         self.engine.dispose()
         self.redis.close()
+        extra = self.extras.get("sse_redis")
+        if isinstance(extra, Redis):
+            extra.close()
 
 
 def current_runtime() -> Runtime:

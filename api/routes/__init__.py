@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from api.routes import auth, calls, directory, health, leads, twilio
+from api.routes import auth, calls, directory, events, health, leads, twilio
 
 __all__ = ["BLUEPRINTS"]
 
-BLUEPRINTS = [health.bp, twilio.bp, auth.bp, leads.bp, calls.bp, directory.businesses, directory.users]
+BLUEPRINTS = [health.bp, twilio.bp, auth.bp, leads.bp, calls.bp, directory.businesses, directory.users, events.bp]
