@@ -46,8 +46,11 @@ async def open_vendor_websocket(
     timeout: float,
     message_queue_size: int,
     max_message_size: int,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> AsyncIterator[WebSocketConnection]:
     """Connect (TCP, TLS, WebSocket handshake) within ``timeout``; close on exit.
+
+    ``ssl_context`` (for ``wss://``) defaults to the system's trust store.
 
     Raises:
         VendorUnavailable: refused, rejected (category from the HTTP status) or too slow.
@@ -61,9 +64,23 @@ async def open_vendor_websocket(
         with map_websocket_errors(connecting=True):
             with trio.move_on_after(timeout) as connect_scope:
                 if secure:
-                    stream = await trio.open_ssl_over_tcp_stream(
-                        host, port, ssl_context=ssl.create_default_context(), https_compatible=True
+                    tls = await trio.open_ssl_over_tcp_stream(
+                        host,
+                        port,
+                        ssl_context=ssl_context or ssl.create_default_context(),
+                        https_compatible=True,
                     )
+                    stream = tls
+                    # Handshake now: a bad certificate is a clear error, not a silent
+                    # WebSocket handshake that times out.
+                    try:
+                        await tls.do_handshake()
+                    except trio.BrokenResourceError as exc:
+                        cause = exc.__cause__
+                        raise VendorUnavailable(
+                            f"TLS handshake with the vendor failed: {type(cause or exc).__name__}",
+                            ErrorCategory.NETWORK,
+                        ) from exc
                 else:
                     stream = await trio.open_tcp_stream(host, port)
         if connect_scope.cancelled_caught or stream is None:
