@@ -29,6 +29,7 @@ def test_openai_variables_are_parsed():
             "OPENAI_REALTIME_FIRST_AUDIO_SECONDS": "6",
             "OPENAI_REALTIME_VAD_THRESHOLD": "0.7",
             "OPENAI_REALTIME_VAD_SILENCE_MS": "650",
+            "OPENAI_REALTIME_LOCAL_BARGE_IN": "off",
         }
     )
     assert settings.brain == "openai_realtime"
@@ -43,6 +44,7 @@ def test_openai_variables_are_parsed():
     assert config.first_audio_seconds == 6
     assert config.turn_detection.threshold == 0.7
     assert config.turn_detection.silence_duration_ms == 650
+    assert config.local_barge_in is False
     assert KEY not in repr(config)
 
 
@@ -50,6 +52,7 @@ def test_defaults_point_at_openai():
     config = RealtimeConfig.from_settings(Settings())
     assert config.session_url == "wss://api.openai.com/v1/realtime?model=gpt-realtime"
     assert config.dialect is Dialect.GA
+    assert config.local_barge_in is True
 
 
 def test_the_realtime_brain_needs_a_key_and_bad_values_are_listed_together():
