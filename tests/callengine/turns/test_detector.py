@@ -60,7 +60,7 @@ def test_speech_onset_then_end_of_turn_after_the_pause() -> None:
     assert k2 == 69 + 20  # last voiced frame + 400 ms
     assert ended.speech_end_at == pytest.approx(69 * 0.02)
     assert ended.voiced_ms >= 760
-    assert len(ended.pcm) == (6 + 40 + 10) * 320  # 10 frames of preroll hold the 4 onset frames
+    assert len(ended.pcm) == (6 + 40 + 12) * 320  # 120 ms lead-in + speech + 240 ms tail
 
 
 def test_short_noise_is_ignored_not_a_turn() -> None:
@@ -103,3 +103,16 @@ def test_calibration_raises_the_floor_on_a_noisy_line() -> None:
 def test_wrong_frame_size_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="320 bytes"):
         TurnDetector().update(b"\x00" * 100, 0.0)
+
+
+def test_a_barge_in_turn_keeps_the_same_lead_in_as_a_normal_one() -> None:
+    rng = random.Random(6)
+    turns = []
+    for playing in (False, True):
+        det = TurnDetector(TurnConfig(pause_ms=400))
+        feed(det, [noise(rng) for _ in range(30)])
+        feed(det, [voice(k) for k in range(40)], start=30, playing=playing)
+        events = feed(det, [noise(rng) for _ in range(30)], start=70)
+        turns.append(next(e for _, e in events if isinstance(e, TurnEnded)))
+    normal, barge_in = turns
+    assert len(normal.pcm) == len(barge_in.pcm)  # the stricter onset does not clip the word
