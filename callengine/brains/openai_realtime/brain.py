@@ -89,7 +89,11 @@ class OpenAIRealtimeBrain:
         self._config = config
         self._setups = setups
         self._apology = apology
-        self._audio_tx, self._audio_rx = trio.open_memory_channel[bytes](AUDIO_BUFFER_FRAMES)
+        # (μ-law frame, arrival time): the arrival times map the vendor's audio positions to
+        # our clock for the turn metrics
+        self._audio_tx, self._audio_rx = trio.open_memory_channel[tuple[bytes, float]](
+            AUDIO_BUFFER_FRAMES
+        )
         self._log = CallLogger(log)
         self._conv: Conversation | None = None
         self._setup = CallSetup()
@@ -102,25 +106,25 @@ class OpenAIRealtimeBrain:
         # The shared turn detector (WebRTC VAD + calibrated floor, stricter while the agent
         # talks) for barge-in ahead of the vendor's own VAD.
         self._detector = TurnDetector() if config.local_barge_in else None
-        self._onset_ms: list[int] = []  # first voiced frame → local barge-in, per barge-in
 
     # --- the engine's hooks -----------------------------------------------------------------
 
     def on_media(self, frame: MediaReceived) -> Sequence[Command]:
         barge_in = NO_COMMANDS
         detector, conv = self._detector, self._conv
+        now = trio.current_time()
         if detector is not None and conv is not None and len(frame.pcm) == FRAME_BYTES_PCM:
-            now = trio.current_time()
             event = detector.update(frame.pcm, now, playing=conv.playout.playing)
             if type(event) is SpeechStarted and event.during_playback:
                 # The caller talks over the agent: clear Twilio's buffer within this frame,
                 # not a vendor round trip later (issue 3: barge-in within 200 ms).
                 commands = conv.local_barge_in(now)
                 if commands:
-                    self._onset_ms.append(round((now - event.onset_at) * 1000))
+                    conv.record_local_barge_in(event.onset_at, now)
                     barge_in = tuple(commands)
+        item = (frame.ulaw, now)
         try:
-            self._audio_tx.send_nowait(frame.ulaw)
+            self._audio_tx.send_nowait(item)
         except trio.WouldBlock:
             # The vendor is not connected yet, or too slow: never block the call; drop the
             # oldest frame so the vendor hears the caller's latest second.
@@ -129,7 +133,7 @@ class OpenAIRealtimeBrain:
                 self._audio_rx.receive_nowait()
             except trio.WouldBlock:  # another task emptied it meanwhile: nothing to drop
                 pass
-            self._audio_tx.send_nowait(frame.ulaw)
+            self._audio_tx.send_nowait(item)
         return barge_in
 
     async def run(
@@ -173,12 +177,10 @@ class OpenAIRealtimeBrain:
             "truncations": list(conv.truncations) if conv else [],
             "local_barge_ins": conv.local_barge_ins if conv else 0,
             "false_barge_ins": conv.false_alarms if conv else 0,
-            "metrics": {
-                # caller's end of turn, as the vendor's VAD saw it, → first answer audio
-                "vendor_response_ms": list(conv.response_ms) if conv else [],
-                # caller's first voiced frame → clear sent, for local barge-ins
-                "barge_in_detect_ms": list(self._onset_ms),
-            },
+            # endpoint_ms: caller's end of speech → the vendor's end of turn reaches us;
+            # brain_ms: → first reply audio queued; barge-in latency: first voiced frame →
+            # clear (callengine.turns.TurnMetrics, the receptionist's shape)
+            "metrics": conv.turn_metrics() if conv else {},
             "vendor": {
                 "model": config.model,
                 "dialect": config.dialect.value,
@@ -268,7 +270,7 @@ class OpenAIRealtimeBrain:
                 # nursery would wrap it in an exception group).
                 async with trio.open_nursery() as tasks:
                     tasks.start_soon(self._reader, ws, conv, commands, tasks.cancel_scope)
-                    tasks.start_soon(self._writer, ws, tasks.cancel_scope)
+                    tasks.start_soon(self._writer, ws, conv, tasks.cancel_scope)
                     tasks.start_soon(self._ticker, ws, conv, commands, tasks.cancel_scope)
                 finished = self._failure is None
         except RealtimeError as exc:
@@ -363,18 +365,22 @@ class OpenAIRealtimeBrain:
             self._failure = exc
         scope.cancel()
 
-    async def _writer(self, ws: WebSocketConnection, scope: trio.CancelScope) -> None:
+    async def _writer(
+        self, ws: WebSocketConnection, conv: Conversation, scope: trio.CancelScope
+    ) -> None:
         audio = self._audio_rx
         try:
-            async for frame in audio:
-                batch = [frame]
+            async for first in audio:
+                batch = [first]
                 while len(batch) < APPEND_MAX_FRAMES:
                     try:
                         batch.append(audio.receive_nowait())
                     except trio.WouldBlock:
                         break
+                for ulaw, arrived_at in batch:  # before the vendor can refer to it
+                    conv.audio_appended(len(ulaw), arrived_at)
                 with map_websocket_errors(connecting=False):
-                    await ws.send_message(p.build_append(b"".join(batch)))
+                    await ws.send_message(p.build_append(b"".join(ulaw for ulaw, _ in batch)))
         except RealtimeError as exc:
             self._failure = exc
             scope.cancel()

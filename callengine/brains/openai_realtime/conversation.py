@@ -15,6 +15,7 @@ response is cancelled, and each cut item is truncated at the audio the caller ac
 from __future__ import annotations
 
 import re
+from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, final
 
@@ -30,6 +31,7 @@ from callengine.brains.openai_realtime.config import (
 from callengine.brains.openai_realtime.errors import ErrorCategory, VendorFailed
 from callengine.brains.openai_realtime.playout import PlayoutTracker
 from callengine.events import ClearPlayback, SendAudio, SendMark
+from callengine.turns import TurnMetrics
 
 if TYPE_CHECKING:
     from callengine.events import Command
@@ -41,7 +43,7 @@ MAX_ERRORS_KEPT = 20
 FALSE_ALARM_SECONDS = 2.0  # a local barge-in the vendor never confirms: the agent goes on
 DTMF_PAUSE_SECONDS = 1.5  # keys typed in a row (a phone number) reach the model as one message
 MAX_DTMF_DIGITS = 32
-MAX_METRICS_KEPT = 1000  # one per turn: bounds the record of a pathological call
+AUDIO_CLOCK_FRAMES = 3000  # 60 s of caller audio positions: longer than any one turn
 SESSION_UPDATE_ID = "session-update"  # our event_id: an error naming it rejects the session
 # Vendor error codes after which the session cannot go on (others are per-request).
 FATAL_ERROR_CODES = frozenset({"invalid_api_key", "session_expired", "insufficient_quota"})
@@ -159,8 +161,13 @@ class Conversation:
         self.false_alarms = 0
         self._digits = ""  # keys pressed and not yet told to the model
         self._last_digit_at = 0.0
-        self._turn_ended_at: float | None = None  # the vendor's speech_stopped, for latency
-        self.response_ms: list[int] = []  # caller's end of turn (vendor VAD) → first audio
+        self.metrics = TurnMetrics()
+        # Our clock for the vendor's audio positions (audio_start_ms / audio_end_ms count the
+        # audio appended in this session): (end position in ms, arrival time of that frame).
+        self._audio_clock: deque[tuple[int, float]] = deque(maxlen=AUDIO_CLOCK_FRAMES)
+        self._appended_ms = 0
+        self._speech_started_ms = 0
+        self._last_cut_ms = 0  # heard ms of the items the last barge-in cut
 
     def new_session(self) -> None:
         """A fresh vendor session (a retry): forget the old session's in-flight state."""
@@ -172,6 +179,8 @@ class Conversation:
         self._waiting_since = None
         self._outbox = []  # events for the old session mean nothing to the new one
         self._local_barge_at = None
+        self._audio_clock.clear()  # the new session's audio positions start at 0
+        self._appended_ms = 0
 
     # --- watchdog ---------------------------------------------------------------------------
 
@@ -186,6 +195,18 @@ class Conversation:
 
     def on_mark(self, name: str) -> None:
         self.playout.reached(name)
+
+    def audio_appended(self, nbytes: int, arrived_at: float) -> None:
+        """A caller frame that arrived at ``arrived_at`` went to the vendor (its clock)."""
+        self._appended_ms += nbytes * 1000 // BYTES_PER_SECOND
+        self._audio_clock.append((self._appended_ms, arrived_at))
+
+    def _arrival_of(self, position_ms: int, default: float) -> float:
+        """When the caller frame holding the vendor's ``position_ms`` reached us."""
+        for end_ms, arrived_at in self._audio_clock:
+            if end_ms >= position_ms:
+                return arrived_at
+        return default
 
     def on_dtmf(self, digit: str, now: float) -> None:
         """A key press; told to the model by ``due_dtmf`` once the caller stops typing."""
@@ -209,6 +230,9 @@ class Conversation:
         self._local_barge_at = now
         self._outbox.extend(out.vendor)
         return out.twilio
+
+    def record_local_barge_in(self, onset_at: float, cleared_at: float) -> None:
+        self.metrics.barge_in(onset_at, cleared_at, self._last_cut_ms)
 
     def tick(self, now: float) -> Actions:
         """Periodic work (every ~100 ms): the outbox, a false alarm, keys pressed."""
@@ -255,11 +279,23 @@ class Conversation:
         elif kind is p.SpeechStarted:
             assert isinstance(event, p.SpeechStarted)
             self._turn("caller", event.item_id)
+            self._speech_started_ms = event.audio_start_ms
             self._local_barge_at = None  # the vendor heard the caller too: not a false alarm
             if self.playout.playing:
                 self._barge_in(out)
+                # audio_start_ms includes the prefix padding: the voice began after it
+                onset_ms = event.audio_start_ms + self._config.turn_detection.prefix_padding_ms
+                self.metrics.barge_in(self._arrival_of(onset_ms, now), now, self._last_cut_ms)
         elif kind is p.SpeechStopped:
-            self._turn_ended_at = now
+            assert isinstance(event, p.SpeechStopped)
+            vad = self._config.turn_detection
+            # audio_start_ms includes the prefix padding and audio_end_ms the silence that
+            # ended the turn (documented): the voice itself lies between
+            start_ms = self._speech_started_ms + vad.prefix_padding_ms
+            end_ms = max(start_ms, event.audio_end_ms - vad.silence_duration_ms)
+            self.metrics.caller_turn(
+                self._arrival_of(start_ms, now), self._arrival_of(end_ms, now), now
+            )
         elif kind is p.CallerTranscript:
             assert isinstance(event, p.CallerTranscript)
             self._turn("caller", event.item_id).text = event.transcript.strip()
@@ -314,10 +350,7 @@ class Conversation:
         if event.response_id in self._cancelled or event.item_id in self._muted_items:
             return out  # late audio of a response the caller talked over
         self._waiting_since = None
-        if self._turn_ended_at is not None:
-            if len(self.response_ms) < MAX_METRICS_KEPT:
-                self.response_ms.append(round((now - self._turn_ended_at) * 1000))
-            self._turn_ended_at = None
+        self.metrics.reply_queued(now)  # the first reply audio after a caller turn counts
         self.answered = True
         turn = self._turn("agent", event.item_id)
         audio = event.ulaw
@@ -333,6 +366,7 @@ class Conversation:
 
     def _barge_in(self, out: Actions) -> None:
         self.barge_ins += 1
+        self._last_cut_ms = 0
         out.twilio.append(ClearPlayback())
         if self._active_response is not None and self._active_response not in self._cancelled:
             out.vendor.append(p.build_response_cancel(self._active_response))
@@ -341,6 +375,7 @@ class Conversation:
             out.vendor.append(p.build_truncate(item_id, heard_ms))
             self._muted_items.add(item_id)
             self.truncations.append({"item_id": item_id, "audio_end_ms": heard_ms})
+            self._last_cut_ms += heard_ms
             turn = self._by_item.get(item_id)
             if turn is not None:
                 turn.heard_ms = heard_ms
@@ -400,6 +435,11 @@ class Conversation:
             self.errors.append({"type": kind, "code": code, "message": message[:300]})
 
     # --- the record -------------------------------------------------------------------------
+
+    def turn_metrics(self) -> dict[str, Any]:
+        """The shared per-turn metrics (``callengine.turns.TurnMetrics``) of this call."""
+        self.metrics.talk_ms = self.playout.heard_total_ms()
+        return self.metrics.summary()
 
     def transcript(self) -> list[dict[str, Any]]:
         return [turn.as_json() for turn in self._turns if turn.text or turn.audio_ms]

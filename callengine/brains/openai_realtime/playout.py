@@ -60,6 +60,10 @@ class PlayoutTracker:
         item = self._items.get(item_id)
         return item.played_bytes * 1000 // BYTES_PER_SECOND if item else 0
 
+    def heard_total_ms(self) -> int:
+        """All the assistant audio the caller heard in this call (talk time)."""
+        return sum(item.played_bytes for item in self._items.values()) * 1000 // BYTES_PER_SECOND
+
     def sent_ms(self, item_id: str) -> int:
         item = self._items.get(item_id)
         return item.sent_bytes * 1000 // BYTES_PER_SECOND if item else 0

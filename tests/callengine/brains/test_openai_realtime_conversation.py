@@ -106,14 +106,33 @@ def test_barge_in_clears_cancels_and_truncates_at_the_heard_position():
     ]
 
 
-def test_response_latency_is_measured_from_the_end_of_the_callers_turn():
+def test_turn_metrics_map_the_vendors_audio_positions_to_our_clock():
+    conv = conversation()  # prefix padding 300 ms
+    for n in range(100):  # 2 s of caller audio, frame n arrived at 10 + 0.02 n
+        conv.audio_appended(160, 10.0 + 0.02 * n)
+    # the vendor: voice from 500 ms to 1000 ms (audio_start_ms includes the 300 ms padding,
+    # audio_end_ms the 500 ms of silence that ended the turn)
+    conv.on_event(p.SpeechStarted("u1", 200), 10.6)
+    conv.on_event(p.SpeechStopped("u1", 1500), 12.1)  # its end of turn reaches us at 12.1
+    conv.on_event(p.ResponseCreated("r1"), 12.2)
+    conv.on_event(p.AudioDelta("r1", "i1", 0, b"\x01" * 800), 12.45)
+    conv.on_event(p.AudioDelta("r1", "i1", 0, b"\x01" * 800), 12.5)
+    metrics = conv.turn_metrics()
+    # the voice ended in the frame that arrived at 10 + 0.02 × 49 = 10.98
+    assert metrics["turns"] == [{"endpoint_ms": 1120, "brain_ms": 350, "response_ms": 1470}]
+    assert metrics["listen_ms"] == 500
+    assert metrics["talk_ms"] == 0  # no mark echoed yet
+
+
+def test_barge_in_latency_is_measured_from_the_callers_first_voiced_frame():
     conv = conversation()
-    conv.on_event(p.SpeechStarted("u1", 0), 1.0)
-    conv.on_event(p.SpeechStopped("u1", 900), 2.0)
-    conv.on_event(p.ResponseCreated("r1"), 2.1)
-    conv.on_event(p.AudioDelta("r1", "i1", 0, b"\x01" * 800), 2.45)
-    conv.on_event(p.AudioDelta("r1", "i1", 0, b"\x01" * 800), 2.5)
-    assert conv.response_ms == [450]
+    for n in range(100):
+        conv.audio_appended(160, 10.0 + 0.02 * n)
+    sent = conv.on_event(p.AudioDelta("r1", "i1", 0, b"\x01" * 1600), 10.0)
+    conv.on_mark(marks(sent)[0])
+    conv.on_event(p.SpeechStarted("u1", 700), 11.3)  # voice from 1000 ms: frame at 10.98
+    assert conv.turn_metrics()["barge_ins"] == [{"latency_ms": 320, "agent_heard_ms": 100}]
+    assert conv.turn_metrics()["talk_ms"] == 100
 
 
 def test_local_barge_in_clears_at_once_and_tells_the_vendor_on_the_next_tick():

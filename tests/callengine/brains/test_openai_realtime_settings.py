@@ -91,7 +91,7 @@ def test_brain_factory_builds_one_realtime_brain_per_call():
     assert first.name == "openai_realtime"
 
 
-def test_caller_audio_waiting_for_the_vendor_keeps_the_latest_second():
+async def test_caller_audio_waiting_for_the_vendor_keeps_the_latest_second():
     brain = brain_factory(Settings(brain="openai_realtime"))()
     for n in range(60):
         assert brain.on_media(MediaReceived(bytes([n]) * 160, b"", n * 20, n + 1, n + 2)) == ()
@@ -99,7 +99,7 @@ def test_caller_audio_waiting_for_the_vendor_keeps_the_latest_second():
     waiting = []
     while True:
         try:
-            waiting.append(brain._audio_rx.receive_nowait()[0])  # type: ignore[attr-defined]
+            waiting.append(brain._audio_rx.receive_nowait()[0][0])  # type: ignore[attr-defined]
         except trio.WouldBlock:
             break
     assert waiting == list(range(10, 60))
