@@ -209,7 +209,7 @@ class Conversation:
         return default
 
     def on_dtmf(self, digit: str, now: float) -> None:
-        """A key press; told to the model by ``due_dtmf`` once the caller stops typing."""
+        """A key press; told to the model by ``tick`` once the caller stops typing."""
         if len(self._digits) < MAX_DTMF_DIGITS:
             self._digits += digit
         self._last_digit_at = now
