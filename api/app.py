@@ -58,6 +58,11 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> QuartTr
     @app.before_request
     async def _start_timer() -> None:
         g.started = time.perf_counter()
+        # Read the whole body (at most MAX_BODY_BYTES) before any handler can answer early
+        # (401, 403, 404, 405): Hypercorn's trio worker can stall a keep-alive connection
+        # whose previous request body was left unread (seen under schemathesis).
+        if request.content_length or request.headers.get("Transfer-Encoding"):
+            await request.get_data(cache=True)
         csrf_protect()
 
     @app.after_request

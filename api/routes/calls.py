@@ -7,6 +7,7 @@ from typing import Any
 
 import trio
 from quart import Blueprint, Response, jsonify, send_file
+from requests import RequestException
 from twilio.base.exceptions import TwilioRestException
 
 from api.auth import require
@@ -96,6 +97,9 @@ async def outbound() -> tuple[Response, int]:
     except TwilioRestException as exc:
         log.warning("outbound call to lead %s failed: %s", body.lead_id, exc.msg)
         raise TwilioFailed(f"Twilio refused the call: {exc.msg}", details={"twilio_code": exc.code, "status": exc.status}) from exc
+    except RequestException as exc:
+        log.warning("outbound call to lead %s: Twilio unreachable: %s", body.lead_id, exc)
+        raise TwilioFailed("Twilio is unreachable", code="twilio_unreachable", details=str(exc)) from exc
     row = await rt.db(
         calls.record_outbound, business_id, body.lead_id, created.sid, business_phone, lead["phone_e164"], str(created.status or "queued")
     )

@@ -172,3 +172,10 @@ async def health_whatsapp() -> tuple[Response, int]:
     shards = await _probe_shards(settings.baileys_shard_urls, settings.shard_probe_timeout_seconds)
     healthy = all(shard["state"] == "ok" for shard in shards.values())
     return jsonify({"status": "ok" if healthy else "degraded", "shards": shards}), 200 if healthy else 503
+
+
+@bp.get("/api/openapi.json")
+async def openapi() -> Response:
+    from api.openapi import build_openapi
+
+    return jsonify(build_openapi())
