@@ -47,6 +47,8 @@ def main() -> int:
         print(f"api: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # /readyz asks Alembic for the revision on every probe; its INFO lines are noise there.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     if settings.workers > 1:
         # Several processes: hand over to Hypercorn's own supervisor (each worker builds the app).
         from hypercorn.run import run

@@ -121,10 +121,6 @@ class BusinessUpdate(Strict):
     is_active: bool | None = None
 
 
-class UsersQuery(Paging):
-    pass
-
-
 class UserCreate(Strict):
     email: Email
     name: Text200 = ""
