@@ -20,6 +20,9 @@ def draw(results: dict[str, Any], path: Path) -> Path | None:
         key=lambda r: r["calls"],
     )
     theirs = results.get("peer", {}).get("pipecat", [])
+    floor = results.get("cost", {}).get("levels", [])
+    if not (ours or theirs or floor):
+        return None
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
     panels = [
         ("cpu_us_per_call_s", "server CPU µs per call-second", None),
@@ -31,12 +34,19 @@ def draw(results: dict[str, Any], path: Path) -> Path | None:
             points = [(r["calls"], r[key]) for r in rows if r.get(key) is not None]
             if points:
                 ax.plot(*zip(*points, strict=True), style, label=label)
+        if key == "cpu_us_per_call_s" and floor:
+            for mode, label, style in (("receive", "bare trio-websocket, receive only", "v:"),
+                                       ("echo", "bare trio-websocket, lean echo", "^:"),
+                                       ("engine", "engine (cost suite)", "D-")):
+                points = [(r["calls"], r["median_us_per_call_s"][mode]) for r in floor]
+                ax.plot(*zip(*points, strict=True), style, label=label)
         if limit is not None:
             ax.axhline(limit, color="red", linewidth=0.8, linestyle=":", label="target")
         ax.set_title(title)
         ax.set_xlabel("concurrent calls")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
     fig.suptitle("Calls engine sweep (2-core machine; engine on CPU 0, harness on CPU 1)")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
