@@ -20,6 +20,7 @@ from quart import Blueprint, Response, request
 from twilio.request_validator import RequestValidator
 
 from api import twiml
+from api.admission import admit, publish_rejected
 from api.call_setup import SETUP_TTL_SECONDS, build_setup
 from api.db.models import CallStatus
 from api.errors import BadRequest, Forbidden
@@ -73,36 +74,6 @@ def _call_sid(params: dict[str, str]) -> str:
     return sid
 
 
-def _capacity(client: redis.Redis, business_id: int) -> tuple[int | None, int | None, int]:
-    now_ms = int(time.time() * 1000)
-    pipe = client.pipeline(transaction=False)
-    pipe.get(call_keys.ACTIVE_COUNT)
-    pipe.get(call_keys.CAPACITY)
-    pipe.zcount(call_keys.business_active(str(business_id)), now_ms, "+inf")  # live leases only
-    active, capacity, business_active = pipe.execute()
-    return (
-        int(active) if active is not None else None,
-        int(capacity) if capacity is not None else None,
-        int(business_active),
-    )
-
-
-def _refusal(active: int | None, capacity: int | None, business_active: int, limit: int) -> str | None:
-    """Why the call must be refused, or ``None`` (pure)."""
-    if capacity is None or capacity <= 0:
-        return "no_capacity"  # no live, non-draining calls instance
-    if (active or 0) >= capacity:
-        return "capacity"
-    if limit > 0 and business_active >= limit:
-        return "business_limit"
-    return None
-
-
-def _publish_rejected(client: redis.Redis, fields: dict[str, str]) -> None:
-    event = {"type": "rejected", "ts": str(int(time.time() * 1000)), "source": "api", **fields}
-    client.xadd(call_keys.EVENTS, event, maxlen=call_keys.EVENTS_MAXLEN, approximate=True)  # type: ignore[arg-type]
-
-
 @bp.post("/voice")
 async def voice() -> Response:
     params = await _signed_form()
@@ -120,54 +91,46 @@ async def voice() -> Response:
         return _xml(twiml.reject("rejected"))
     called, caller = (own, peer) if direction == "inbound" else (peer, own)
 
-    def lookup(session: Any) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    twilio_status = params.get("CallStatus", "")
+    status = twilio_status if twilio_status in (CallStatus.QUEUED, CallStatus.RINGING, CallStatus.IN_PROGRESS) else CallStatus.RINGING
+
+    def lookup_and_open(session: Any) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """One DB round trip: the business, the caller's lead, and the call row."""
         business = telephony.business_for_number(session, own)
-        lead = telephony.lead_for_caller(session, business["id"], peer) if business else None
+        if business is None:
+            return None, None
+        lead = telephony.lead_for_caller(session, business["id"], peer)
+        telephony.open_call(
+            session, call_sid=call_sid, business_id=business["id"], direction=direction, caller=caller,
+            called=called, status=status, lead_id=lead["id"] if lead else None,
+        )
         return business, lead
 
-    business, lead = await rt.db(lookup)
+    business, lead = await rt.db(lookup_and_open)
     if business is None:
         # Never a default business (older-system-inventory.md §8.12).
         log.info("call %s refused: no active business has number %s", call_sid, own)
-        await _best_effort(rt.redis_call(_publish_rejected, {"call_sid": call_sid, "reason": "unknown_number", "to": own}))
+        await _best_effort(rt.redis_call(publish_rejected, {"call_sid": call_sid, "reason": "unknown_number", "to": own}))
         return _xml(twiml.reject("rejected"))
-
-    refusal: str | None = None
-    try:
-        active, capacity, business_active = await rt.redis_call(_capacity, business["id"])
-        refusal = _refusal(active, capacity, business_active, business["max_concurrent_calls"])
-    except Exception as exc:  # Redis down: the engine's own limiter still guards admission
-        log.warning("call %s: capacity unknown (%s); connecting, the calls service admits or refuses", call_sid, exc)
-
-    if refusal is not None:
-        await rt.db(
-            lambda s: telephony.open_call(
-                s, call_sid=call_sid, business_id=business["id"], direction=direction, caller=caller,
-                called=called, status=CallStatus.REJECTED, end_reason=refusal, lead_id=lead["id"] if lead else None,
-            )
-        )
-        await _best_effort(
-            rt.redis_call(
-                _publish_rejected, {"call_sid": call_sid, "business_id": str(business["id"]), "reason": refusal}
-            )
-        )
-        log.info("call %s for business %s refused busy: %s", call_sid, business["id"], refusal)
-        return _xml(twiml.reject("busy"))
 
     setup = build_setup(
         call_sid=call_sid, business=business, direction=direction, caller=caller, called=called,
         lead=lead, created_at_ms=int(time.time() * 1000),
     )
     payload = json.dumps(setup, separators=(",", ":"))
-    await _best_effort(rt.redis_call(lambda c: c.set(call_keys.call_setup(call_sid), payload, ex=SETUP_TTL_SECONDS)))
-    status = params.get("CallStatus", "")
-    await rt.db(
-        lambda s: telephony.open_call(
-            s, call_sid=call_sid, business_id=business["id"], direction=direction, caller=caller, called=called,
-            status=status if status in (CallStatus.RINGING, CallStatus.IN_PROGRESS, CallStatus.QUEUED) else CallStatus.RINGING,
-            lead_id=lead["id"] if lead else None,
+    refusal: str | None = None
+    try:
+        refusal = await rt.redis_call(
+            lambda c: admit(c, call_sid=call_sid, business_id=business["id"], limit=business["max_concurrent_calls"],
+                            setup_json=payload, ttl_seconds=SETUP_TTL_SECONDS)
         )
-    )
+    except Exception as exc:  # Redis down: the engine's own limiter still guards admission
+        log.warning("call %s: capacity unknown (%s); connecting, the calls service admits or refuses", call_sid, exc)
+    if refusal is not None:
+        await rt.db(telephony.mark_rejected, call_sid, refusal)
+        log.info("call %s for business %s refused busy: %s", call_sid, business["id"], refusal)
+        return _xml(twiml.reject("busy"))
+
     parameters = {
         "business_id": str(business["id"]),
         TOKEN_PARAMETER: mint_call_token(settings.internal_secret.reveal(), call_sid),

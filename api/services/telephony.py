@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from api.db.models import Business, Call, CallDirection, CallStatus, Lead, utcnow
 
-__all__ = ["TERMINAL", "apply_status", "business_for_number", "open_call", "status_rank"]
+__all__ = ["TERMINAL", "apply_status", "business_for_number", "lead_for_caller", "mark_rejected", "open_call", "status_rank"]
 
 TERMINAL = frozenset(
     {CallStatus.COMPLETED, CallStatus.BUSY, CallStatus.NO_ANSWER, CallStatus.FAILED, CallStatus.CANCELED, CallStatus.REJECTED}
@@ -81,6 +81,15 @@ def open_call(
             session.add(call)
     except IntegrityError:
         pass  # a concurrent retry of the same webhook created it first
+
+
+def mark_rejected(session: Session, call_sid: str, reason: str) -> None:
+    """The webhook refused the call after opening its row (capacity): make that final."""
+    call = session.scalar(select(Call).where(Call.call_sid == call_sid))
+    if call is not None and call.status not in TERMINAL:
+        call.status = CallStatus.REJECTED
+        call.end_reason = reason
+        call.ended_at = utcnow()
 
 
 def apply_status(
