@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from callengine.brains.receptionist.asr import Recognizer
+from callengine.brains.receptionist.asr import RecognizerPool
 from callengine.brains.receptionist.brain import (
     ReceptionistBrain,
     ReceptionistConfig,
@@ -16,10 +16,17 @@ from callengine.brains.receptionist.brain import (
     default_threads,
 )
 from callengine.brains.receptionist.dialogue import Dialogue, Lead
+from callengine.brains.receptionist.grammars import (
+    COMMON_NAMES,
+    digits_grammar,
+    intent_grammar,
+    name_grammar,
+    yes_no_grammar,
+)
 from callengine.brains.receptionist.setup import CallSetup, parse_setup
 from callengine.brains.receptionist.store import SetupStore
 from callengine.brains.receptionist.tts import Voice
-from callengine.turns import TurnConfig
+from callengine.turns import DEFAULT_MENU, TurnConfig
 
 if TYPE_CHECKING:
     from callengine.brains.base import BrainFactory
@@ -40,6 +47,7 @@ __all__ = [
 
 
 def build_services(settings: Settings, *, with_store: bool = True) -> Services:
+    """The process-wide services; blocks a few seconds while the recognition workers warm up."""
     threads = default_threads(settings.receptionist_asr_threads)
     voice = Voice(
         engine=settings.receptionist_tts,
@@ -47,7 +55,18 @@ def build_services(settings: Settings, *, with_store: bool = True) -> Services:
         speed=settings.receptionist_speed,
     )
     store = SetupStore(settings.redis_url) if with_store else None
-    return Services(Recognizer(size=threads), voice, store, threads=threads)
+    grammars = [
+        intent_grammar(DEFAULT_MENU.values()),
+        name_grammar(COMMON_NAMES),
+        yes_no_grammar(),
+        digits_grammar(),
+    ]
+    recognizer = RecognizerPool(workers=threads, grammars=grammars)
+    transcriber = RecognizerPool(workers=max(1, threads - 1), grammars=[], niceness=10)
+    recognizer.start()
+    if settings.receptionist_transcribe:
+        transcriber.start()
+    return Services(recognizer, transcriber, voice, store)
 
 
 def receptionist_config(settings: Settings) -> ReceptionistConfig:

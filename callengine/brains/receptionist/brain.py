@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, final
 
 import trio
 
-from callengine.brains.receptionist.asr import Recognizer, RecognizerError
+from callengine.brains.receptionist.asr import RecognizerError, RecognizerPool
 from callengine.brains.receptionist.dialogue import Dialogue, HangUpAction, SayAction
 from callengine.brains.receptionist.grammars import (
     COMMON_NAMES,
@@ -78,15 +78,26 @@ class ReceptionistConfig:
 
 @final
 class Services:
-    """Process-wide pieces shared by every call: recogniser, voice, setup store, limiter."""
+    """Process-wide pieces shared by every call: recognisers, voice, setup store, limiters.
+
+    ``recognizer`` answers the questions (grammar passes): ``threads`` worker processes, and
+    one ``CapacityLimiter(threads)`` bounds the turns in flight, process-wide. ``transcriber``
+    makes the record's full-vocabulary transcript: ``threads - 1`` (at least one) niced
+    worker processes under a limiter of their own, so transcripts never hold up answers.
+    """
 
     def __init__(
-        self, recognizer: Recognizer, voice: Voice, store: SetupStore | None, *, threads: int
+        self,
+        recognizer: RecognizerPool,
+        transcriber: RecognizerPool,
+        voice: Voice,
+        store: SetupStore | None,
     ) -> None:
         self.recognizer = recognizer
+        self.transcriber = transcriber
         self.voice = voice
         self.store = store
-        self.threads = threads
+        self.threads = recognizer.workers
         self._limiter: trio.CapacityLimiter | None = None
         self._background: trio.CapacityLimiter | None = None
         self._names: tuple[str, ...] | None = None
@@ -98,6 +109,13 @@ class Services:
             self._limiter = trio.CapacityLimiter(self.threads)
         return self._limiter
 
+    def statistics(self) -> dict[str, int]:
+        """Recognition load: turns decoding and waiting (where the limiter caps capacity)."""
+        if self._limiter is None:
+            return {"threads": self.threads, "borrowed": 0, "waiting": 0}
+        stats = self._limiter.statistics()
+        return {"threads": self.threads, "borrowed": stats.borrowed_tokens, "waiting": stats.tasks_waiting}
+
     async def names(self) -> tuple[str, ...]:
         if self._names is None:
             known = await trio.to_thread.run_sync(
@@ -107,22 +125,28 @@ class Services:
         return self._names
 
     async def recognize(self, pcm: bytes, grammar: str | None) -> str | None:
-        """Recognise one turn in a worker thread (at most ``threads`` at once, process-wide)."""
+        """Recognise one turn in a worker process (at most ``threads`` at once).
+
+        Cancellation: the wait is abandoned; the worker finishes the turn and drops it.
+        """
         return await trio.to_thread.run_sync(
-            self.recognizer.recognize, pcm, grammar, limiter=self.limiter
+            self.recognizer.recognize, pcm, grammar, limiter=self.limiter, abandon_on_cancel=True
         )
 
     async def transcribe(self, pcm: bytes) -> str | None:
-        """Full-vocabulary pass for the record; never takes the last recognition slot.
-
-        A caller waits on the grammar pass, nobody waits on the transcript: transcriptions
-        first take one of ``threads - 1`` background tokens, so at least one thread stays
-        free for answers however many transcripts are queued.
-        """
+        """Full-vocabulary pass for the record (background; never waits on answers)."""
         if self._background is None:
-            self._background = trio.CapacityLimiter(max(1, self.threads - 1))
-        async with self._background:
-            return await self.recognize(pcm, None)
+            self._background = trio.CapacityLimiter(self.transcriber.workers)
+        return await trio.to_thread.run_sync(
+            self.transcriber.recognize, pcm, None, limiter=self._background, abandon_on_cancel=True
+        )
+
+    def close(self) -> None:
+        """Stop the worker processes and the Redis client (tests, shutdown)."""
+        self.recognizer.close()
+        self.transcriber.close()
+        if self.store is not None:
+            self.store.close()
 
 
 def _grammar(dialogue: Dialogue) -> str | None:
@@ -298,34 +322,49 @@ class ReceptionistBrain:
     ) -> bool:
         expect = dialogue.expect
         grammar = _grammar(dialogue)
-        try:
-            hyp = await self._services.recognize(turn.pcm, grammar)
-        except RecognizerError as exc:
-            log.error("recognition failed: %s", exc)
-            self.recognition_errors += 1
-            hyp = None
+        began = trio.current_time()
+        hyp: str | None = None
+        if grammar is not None:
+            try:
+                hyp = await self._services.recognize(turn.pcm, grammar)
+            except RecognizerError as exc:
+                log.error("recognition failed: %s", exc)
+                self.recognition_errors += 1
         entry: dict[str, Any] = {
             "speaker": "caller",
             "expect": expect.value,
             "heard": hyp,
-            "text": hyp if grammar is None else None,
+            "text": None,
             "audio_ms": len(turn.pcm) // 16,
+            "asr_ms": round((trio.current_time() - began) * 1000),  # queue + decode
         }
         self.transcript.append(entry)
-        if grammar is not None and self._config.transcribe:
-            background.start_soon(self._transcribe, turn.pcm, entry)
         if expect is Expect.FREE:
+            # A message is recorded, not understood: its full-vocabulary transcript is made in
+            # the background like every other (a long message decoded in the answer pool
+            # held both slots for seconds with a few messages at once: measured).
             await self._save_message(turn.pcm)
+            entry["text"] = "…"
+            background.start_soon(self._transcribe, turn.pcm, entry, True)
+        elif self._config.transcribe:
+            entry["text"] = "…"
+            background.start_soon(self._transcribe, turn.pcm, entry, False)
         self._last_prompt_end = trio.current_time()
         return await self._say(dialogue.heard(hyp), commands)
 
-    async def _transcribe(self, pcm: bytes, entry: dict[str, Any]) -> None:
-        entry["text"] = "…"  # pending
+    async def _transcribe(self, pcm: bytes, entry: dict[str, Any], message: bool) -> None:
         try:
-            entry["text"] = await self._services.transcribe(pcm) or ""
+            text = await self._services.transcribe(pcm) or ""
         except RecognizerError as exc:
             entry["text"] = None
             log.warning("transcription failed: %s", exc)
+            return
+        finally:
+            if entry["text"] == "…":  # cancelled at hang-up: no transcript, not a pending one
+                entry["text"] = None
+        entry["text"] = text
+        if message and self.dialogue is not None:
+            self.dialogue.lead.message = text
 
     async def _transcripts_done(self) -> None:
         while any(e.get("text") == "…" for e in self.transcript):
@@ -363,6 +402,7 @@ class ReceptionistBrain:
         hang_up = any(type(a) is HangUpAction for a in actions)
         if texts:
             voice = self._services.voice
+            began = trio.current_time()
             parts: list[bytes] = []
             try:
                 for text in texts:
@@ -377,7 +417,13 @@ class ReceptionistBrain:
             batch = self._playback.start(text, audio, now)
             utterance = self._playback.current
             assert utterance is not None
-            entry = {"speaker": "agent", "text": text, "interrupted": False, "audio_ms": len(audio) // 8}
+            entry = {
+                "speaker": "agent",
+                "text": text,
+                "interrupted": False,
+                "audio_ms": len(audio) // 8,
+                "tts_ms": round((now - began) * 1000),
+            }
             self.transcript.append(entry)
             self._agent_entries[utterance] = entry
             self._playing_until = now + len(audio) / 8000 + PLAYOUT_SLACK_SECONDS

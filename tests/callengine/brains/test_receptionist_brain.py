@@ -35,8 +35,7 @@ def services() -> Iterator[Services]:
     settings = Settings(redis_url=SHARED_REDIS, receptionist_asr_threads=1)
     shared = build_services(settings)
     yield shared
-    assert shared.store is not None
-    shared.store.close()
+    shared.close()
 
 
 def _pcm(samples: list[float]) -> bytes:
