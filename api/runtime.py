@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast, final
 import trio
 from quart import current_app
 from redis import Redis, RedisError
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.retry import Retry
 
 from api.db.engine import make_engine, make_session_factory, session_scope
 from api.errors import Unavailable
@@ -32,11 +34,14 @@ EXTENSION = "prosaas"
 
 
 def make_redis(url: str, *, pool_size: int) -> Redis:
+    # Two quick retries instead of redis-py 8's ten: a webhook must answer Twilio well within
+    # its 15 s even when Redis is black-holed (each try is bounded by the socket timeout).
     return Redis.from_url(
         url,
         max_connections=pool_size,
         socket_timeout=REDIS_SOCKET_TIMEOUT_SECONDS,
         socket_connect_timeout=REDIS_SOCKET_TIMEOUT_SECONDS,
+        retry=Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.1), retries=2),
         decode_responses=True,
     )
 

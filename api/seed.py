@@ -7,7 +7,6 @@ are generated on first creation and printed once (a re-run keeps existing passwo
 
 from __future__ import annotations
 
-import os
 import secrets
 import sys
 from dataclasses import dataclass
@@ -83,8 +82,8 @@ def main() -> int:
         with session_scope(make_session_factory(engine)) as session:
             logins = seed(
                 session,
-                owner_password=os.environ.get("SEED_OWNER_PASSWORD") or None,
-                admin_password=os.environ.get("SEED_ADMIN_PASSWORD") or None,
+                owner_password=settings.seed_owner_password.reveal() or None,
+                admin_password=settings.seed_admin_password.reveal() or None,
             )
     finally:
         engine.dispose()

@@ -85,6 +85,8 @@ class Settings:
     login_window_seconds: int = 300
     git_commit: str = ""
     build_time: str = ""
+    seed_owner_password: Secret = field(default_factory=lambda: Secret(""))  # python -m api.seed only
+    seed_admin_password: Secret = field(default_factory=lambda: Secret(""))
 
     @property
     def production(self) -> bool:
@@ -156,6 +158,8 @@ class Settings:
             session_max_age_seconds=get("SESSION_MAX_AGE_SECONDS", _int_range(60, 30 * 86_400), 8 * 3600),
             git_commit=get("GIT_COMMIT", str, ""),
             build_time=get("BUILD_TIME", str, ""),
+            seed_owner_password=secret("SEED_OWNER_PASSWORD"),
+            seed_admin_password=secret("SEED_ADMIN_PASSWORD"),
         )
         if token and not public_base_url:
             problems.append(

@@ -192,3 +192,18 @@ async def test_status_without_signature_changes_nothing(client: Any, db: Any, re
 async def test_status_with_unknown_status_is_400(client: Any, db: Any) -> None:
     status, body = await post(client, "/twilio/status", {"CallSid": SID, "CallStatus": "exploded"})
     assert status == 400 and "exploded" in body
+
+
+async def test_voice_still_connects_when_redis_is_down(api_settings: Any, db: Any) -> None:
+    """The calls service's own limiter is the last word; a Redis outage must not drop calls."""
+    from dataclasses import replace
+
+    from api.app import create_app
+    from tests.conftest import free_port
+
+    tenant = make_tenant(db, 1)
+    app = create_app(replace(api_settings, redis_url=f"redis://127.0.0.1:{free_port()}/0"))
+    async with app.test_app() as test_app:
+        status, body = await post(test_app.test_client(), "/twilio/voice", voice_form(tenant.phone))
+    assert status == 200 and "<Connect" in body
+    assert calls(db)[0].status == "ringing"
