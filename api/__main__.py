@@ -13,6 +13,7 @@ from quart_trio import QuartTrio
 
 from api.app import create_app
 from api.errors import SettingsError
+from api.logs import configure_logging
 from api.settings import Settings
 
 log = logging.getLogger("api")
@@ -46,9 +47,7 @@ def main() -> int:
     except SettingsError as exc:
         print(f"api: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # /readyz asks Alembic for the revision on every probe; its INFO lines are noise there.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure_logging(settings.log_level)
     if settings.workers > 1:
         # Several processes: hand over to Hypercorn's own supervisor (each worker builds the app).
         from hypercorn.run import run

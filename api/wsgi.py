@@ -4,6 +4,9 @@ imports this module and builds its own app (its own engine, Redis pool and limit
 from __future__ import annotations
 
 from api.app import create_app
+from api.logs import configure_logging
 from api.settings import Settings
 
-app = create_app(Settings.from_env())
+_settings = Settings.from_env()
+configure_logging(_settings.log_level)
+app = create_app(_settings)
