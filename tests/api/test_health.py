@@ -110,3 +110,15 @@ async def test_readyz_names_redis_when_redis_is_down(api_settings: Any) -> None:
     assert resp.status_code == 503
     assert body["failing"] == ["redis"]
     assert REDIS_URL  # the shared Redis was not touched
+
+
+async def test_metrics_are_the_sum_over_worker_processes(api_settings: Any, redis_client: Any) -> None:
+    """Two app instances (as two Hypercorn workers would be) report one shared count."""
+    first, second = create_app(api_settings), create_app(api_settings)
+    async with first.test_app() as a, second.test_app() as b:
+        for _ in range(2):
+            await a.test_client().get("/version")
+        await b.test_client().get("/version")
+        await a.test_client().get("/metrics.json?token=" + INTERNAL)  # flushes a's numbers
+        body = await (await b.test_client().get("/metrics.json?token=" + INTERNAL)).get_json()
+    assert body["routes"]["GET /version"]["count"] == 3

@@ -207,3 +207,15 @@ async def test_voice_still_connects_when_redis_is_down(api_settings: Any, db: An
         status, body = await post(test_app.test_client(), "/twilio/voice", voice_form(tenant.phone))
     assert status == 200 and "<Connect" in body
     assert calls(db)[0].status == "ringing"
+
+
+async def test_answered_outbound_call_finds_the_business_by_from(client: Any, db: Any, redis_client: Any) -> None:
+    tenant = make_tenant(db, 1)
+    open_capacity(redis_client)
+    form = {**voice_form("+14440000001"), "From": tenant.phone, "Direction": "outbound-api"}
+    status, body = await post(client, "/twilio/voice", form)
+    assert status == 200 and "<Connect" in body
+    params = {p.get("name"): p.get("value") for p in ET.fromstring(body).iter("Parameter")}
+    assert (params["direction"], params["from"], params["to"]) == ("outbound", tenant.phone, "+14440000001")
+    [call] = calls(db)
+    assert call.direction == "outbound" and call.lead_id is not None  # the lead who was called
