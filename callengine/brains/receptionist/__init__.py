@@ -47,7 +47,7 @@ __all__ = [
 
 
 def build_services(settings: Settings, *, with_store: bool = True) -> Services:
-    """The process-wide services; blocks a few seconds while the recognition workers warm up."""
+    """The process-wide services; the recognition workers warm up in the background."""
     threads = default_threads(settings.receptionist_asr_threads)
     voice = Voice(
         engine=settings.receptionist_tts,

@@ -277,11 +277,18 @@ class RecognizerPool:
                 )
             return self._pool
 
-    def start(self) -> None:
-        """Spawn and warm every worker now (blocking; a few seconds at start-up)."""
+    def start(self, *, wait: bool = False) -> None:
+        """Spawn every worker now; they warm up (a few seconds) in the background.
+
+        Spawning takes milliseconds, so this is safe on the event loop (a brain built lazily,
+        mid-call, stalls nothing); the first turns wait in their threads for a warm worker.
+        ``wait=True`` blocks until all are warm.
+        """
         pool = self._executor()
-        for future in [pool.submit(_known_words_in_worker, []) for _ in range(self.workers)]:
-            self._result(future)
+        futures = [pool.submit(_known_words_in_worker, []) for _ in range(self.workers)]
+        if wait:
+            for future in futures:
+                self._result(future)
 
     def recognize(self, pcm8k: bytes, grammar: str | None) -> str | None:
         """Blocking ``Recognizer.recognize`` in a worker process.

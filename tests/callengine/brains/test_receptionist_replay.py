@@ -118,9 +118,12 @@ async def replay_all(
         async with limiter:
             records[name] = await replay_one(settings, services, name)
 
-    async with trio.open_nursery() as nursery:
-        for name in names:
-            nursery.start_soon(one, name)
+    try:
+        async with trio.open_nursery() as nursery:
+            for name in names:
+                nursery.start_soon(one, name)
+    finally:
+        services.close()
     return records
 
 
