@@ -5,10 +5,10 @@
   cut at what the marks say was heard; a finished turn goes to the brain task through a small
   channel.
 - ``run`` (brain task): reads the setup from Redis, then loops over caller turns, DTMF, marks
-  and the silence timer; each turn is recognised with the grammar the dialogue expects (in a
-  worker thread, under a process-wide ``CapacityLimiter`` sized to the cores), the dialogue
-  answers, and its prompts are rendered and queued with marks. A full-vocabulary pass for the
-  transcript runs in the background under the same limiter.
+  and the silence timer; each turn is recognised with the grammar the dialogue expects (awaited
+  in a thread under a process-wide ``CapacityLimiter`` sized to the cores, decoded in a worker
+  process), the dialogue answers, and its prompts are rendered and queued with marks. The
+  full-vocabulary transcript of each turn is made in the background, in a pool of its own.
 """
 
 from __future__ import annotations
