@@ -89,8 +89,15 @@ def tone(ms: int = 300, hz: int = 1000) -> bytes:
     return audioop.lin2ulaw(pcm, 2)
 
 
+_DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+
 def words_of(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9']+", text.lower())
+    """Lower-case words; each digit becomes its word ("5 5" → five five), as it is spoken."""
+    words: list[str] = []
+    for token in re.findall(r"[a-z']+|[0-9]", text.lower()):
+        words.append(_DIGITS[int(token)] if token.isdigit() else token)
+    return words
 
 
 @final
