@@ -60,7 +60,9 @@ log = logging.getLogger(__name__)
 
 SETUP_TIMEOUT_SECONDS = 1.5  # Redis read for the setup; past it the defaults answer
 TURN_BUFFER = 4  # finished turns waiting for recognition; more means the caller talks nonstop
-TRANSCRIBE_GRACE_SECONDS = 5.0  # at hang-up, pending transcripts get this long
+# After the goodbye is queued, pending transcripts get until it has played (never extra
+# silence for the caller), and at least this long.
+TRANSCRIBE_GRACE_SECONDS = 0.5
 PROMPT_GAP = b"\xff" * 1600  # 200 ms between chained prompts
 PLAYOUT_SLACK_SECONDS = 2.0  # marks lost? the prompt counts as played this long after its end
 NO_COMMANDS: tuple[Command, ...] = ()
@@ -268,7 +270,9 @@ class ReceptionistBrain:
                     done = await self._say(dialogue.pressed(event.digit), commands)
                 elif type(event) is TurnEnded:
                     done = await self._heard(event, dialogue, commands, background)
-            with trio.move_on_after(TRANSCRIBE_GRACE_SECONDS):
+            goodbye_played = self._playing_until - PLAYOUT_SLACK_SECONDS
+            grace = max(goodbye_played, trio.current_time() + TRANSCRIBE_GRACE_SECONDS)
+            with trio.move_on_at(grace):
                 await self._transcripts_done()
             background.cancel_scope.cancel()
 
