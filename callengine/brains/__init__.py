@@ -1,4 +1,8 @@
-"""Brains: what talks to the caller. ``brain_factory(settings)`` picks one by name."""
+"""Brains: what talks to the caller.
+
+``brain_factory(settings)`` gives each call a ``SelectingBrain``: the brain its business chose
+(the call setup's ``brain``), else ``CALLS_BRAIN``. ``named_brain_factory`` builds one by name.
+"""
 
 from __future__ import annotations
 
@@ -10,20 +14,36 @@ from callengine.brains.echo import EchoBrain
 if TYPE_CHECKING:
     from callengine.settings import Settings
 
-__all__ = ["Brain", "BrainFactory", "CallInfo", "EchoBrain", "brain_factory"]
+__all__ = ["Brain", "BrainFactory", "CallInfo", "EchoBrain", "brain_factory", "named_brain_factory"]
 
 
 def brain_factory(settings: Settings) -> BrainFactory:
-    """A zero-argument constructor for the configured brain (one brain per call)."""
-    if settings.brain == "echo":
+    """A zero-argument constructor of the per-call brain, chosen per business at call start."""
+    from callengine.brains.select import BrainChoice, SelectingBrain
+    from callengine.brains.setup_store import RedisCallSetup
+
+    choice = BrainChoice(settings.brain, lambda name: named_brain_factory(settings, name))
+    setups = RedisCallSetup(settings.redis_url)
+    return lambda: SelectingBrain(choice, setups)
+
+
+def named_brain_factory(settings: Settings, name: str) -> BrainFactory:
+    """A zero-argument constructor for the brain called ``name`` (one brain per call).
+
+    Raises:
+        ValueError: unknown name, or a brain this process is not configured to run.
+    """
+    if name == "echo":
         pause_ms = settings.echo_pause_ms
         return lambda: EchoBrain(pause_ms=pause_ms)
-    if settings.brain == "openai_realtime":
+    if name == "openai_realtime":
+        if not settings.openai_api_key:
+            raise ValueError("OPENAI_API_KEY is not set")
         from callengine.brains.openai_realtime import openai_realtime_factory
 
         return openai_realtime_factory(settings)
-    if settings.brain == "receptionist":
+    if name == "receptionist":
         from callengine.brains.receptionist import receptionist_factory
 
         return receptionist_factory(settings)
-    raise ValueError(f"unknown brain {settings.brain!r}")
+    raise ValueError(f"unknown brain {name!r}")

@@ -42,7 +42,10 @@ class CallInfo:
 
 
 class Brain(Protocol):
-    name: str
+    @property
+    def name(self) -> str:
+        """The brain's name, as in ``CALLS_BRAIN`` (goes into the call record)."""
+        ...
 
     def on_media(self, frame: MediaReceived) -> Sequence[Command]:
         """React to one inbound frame (on the receive task; never blocks)."""

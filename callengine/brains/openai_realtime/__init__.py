@@ -2,7 +2,7 @@
 
 Pure core: ``protocol`` (the event codec), ``conversation`` (turns, tools, barge-in,
 watchdog clock), ``playout`` (what the caller heard, from marks), ``config`` (settings, call
-setup, instructions). Shell: ``brain`` (trio-websocket) and ``setup_store`` (Redis).
+setup, instructions). Shell: ``brain`` (trio-websocket); the setup comes from ``callengine.brains.setup_store``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from callengine.brains.openai_realtime.brain import OpenAIRealtimeBrain
 from callengine.brains.openai_realtime.clips import load_apology
 from callengine.brains.openai_realtime.config import CallSetup, RealtimeConfig
-from callengine.brains.openai_realtime.setup_store import CallSetupSource, RedisCallSetup
+from callengine.brains.setup_store import CallSetupSource, RedisCallSetup
 
 if TYPE_CHECKING:
     from callengine.brains.base import BrainFactory

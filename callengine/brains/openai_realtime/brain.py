@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     from trio_websocket import WebSocketConnection
 
     from callengine.brains.base import CallInfo
-    from callengine.brains.openai_realtime.setup_store import CallSetupSource
+    from callengine.brains.setup_store import CallSetupSource
     from callengine.events import Command, InboundEvent, MediaReceived
 
 __all__ = ["CallEnd", "OpenAIRealtimeBrain"]

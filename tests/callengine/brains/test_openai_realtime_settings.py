@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 import trio
 
-from callengine.brains import brain_factory
+from callengine.brains import brain_factory, named_brain_factory
 from callengine.brains.openai_realtime import OpenAIRealtimeBrain, RealtimeConfig
 from callengine.brains.openai_realtime.protocol import Dialect
 from callengine.errors import SettingsError
 from callengine.events import MediaReceived
-from callengine.settings import Settings
+from callengine.settings import Secret, Settings
 
 KEY = "sk-proj-abcdefghijklmnopqrstuvwxyz"
 
@@ -84,15 +84,20 @@ def test_the_key_never_appears_in_settings_errors():
 
 
 def test_brain_factory_builds_one_realtime_brain_per_call():
-    factory = brain_factory(Settings(brain="openai_realtime"))
+    factory = named_brain_factory(Settings(openai_api_key=Secret(KEY)), "openai_realtime")
     first, second = factory(), factory()
     assert isinstance(first, OpenAIRealtimeBrain)
     assert first is not second
     assert first.name == "openai_realtime"
 
 
+def test_without_a_key_the_realtime_brain_is_refused_at_start():
+    with pytest.raises(ValueError, match="OPENAI_API_KEY"):
+        brain_factory(Settings(brain="openai_realtime"))
+
+
 async def test_caller_audio_waiting_for_the_vendor_keeps_the_latest_second():
-    brain = brain_factory(Settings(brain="openai_realtime"))()
+    brain = named_brain_factory(Settings(openai_api_key=Secret(KEY)), "openai_realtime")()
     for n in range(60):
         assert brain.on_media(MediaReceived(bytes([n]) * 160, b"", n * 20, n + 1, n + 2)) == ()
     assert brain.summary()["vendor"]["frames_dropped"] == 10

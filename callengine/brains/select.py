@@ -1,0 +1,113 @@
+"""Per-business brain choice: the call setup's ``brain`` names who answers (DESIGN.md §4).
+
+``SelectingBrain`` stands in for the real brain from the upgrade on. When the call starts it
+reads the call setup the API stored (``calls:setup:{call_sid}``), picks the brain it names —
+or ``CALLS_BRAIN`` when it names none, an unknown one, or one this process cannot run (no
+``OPENAI_API_KEY``) — and delegates everything to it. Frames that arrive while the setup is
+being read (a few milliseconds; at most the read deadline) go nowhere: the brain has not
+spoken yet, so there is nothing to barge in on.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, Protocol, final
+
+import orjson
+
+from callengine.settings import BRAINS
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    import trio
+
+    from callengine.brains.base import Brain, BrainFactory, CallInfo
+    from callengine.events import Command, InboundEvent, MediaReceived
+
+__all__ = ["BrainChoice", "SelectingBrain", "SetupSource", "brain_named_in"]
+
+log = logging.getLogger(__name__)
+
+
+class SetupSource(Protocol):
+    async def load(self, call_sid: str) -> bytes | None: ...
+
+
+def brain_named_in(raw_setup: bytes | None) -> str | None:
+    """The brain a call setup names, if it names a known one (pure; lenient on bad JSON)."""
+    if not raw_setup:
+        return None
+    try:
+        setup = orjson.loads(raw_setup)
+    except orjson.JSONDecodeError:
+        return None
+    name = setup.get("brain") if isinstance(setup, dict) else None
+    return name if isinstance(name, str) and name in BRAINS else None
+
+
+@final
+class BrainChoice:
+    """The process's brain factories by name. The default is built at once (its errors stop
+    the service at start); others lazily, and one that cannot be built here (no vendor key)
+    is reported once and its calls get the default."""
+
+    def __init__(self, default: str, build: Callable[[str], BrainFactory]) -> None:
+        self.default = default
+        self._build = build
+        self._factories: dict[str, BrainFactory | None] = {default: build(default)}
+
+    def factory(self, name: str | None) -> tuple[str, BrainFactory]:
+        if name is not None and name not in self._factories:
+            try:
+                self._factories[name] = self._build(name)
+            except Exception as exc:  # noqa: BLE001 - a business's choice must not end calls
+                log.warning("brain %s is unavailable here (%s); its calls use %s",
+                            name, exc, self.default)
+                self._factories[name] = None
+        factory = self._factories.get(name) if name is not None else None
+        if factory is None or name is None:
+            default = self._factories[self.default]
+            assert default is not None
+            return self.default, default
+        return name, factory
+
+
+def _no_commands(frame: MediaReceived) -> Sequence[Command]:
+    return ()
+
+
+@final
+class SelectingBrain:
+    """A Brain that becomes the brain the call's setup names, once the call has started."""
+
+    def __init__(self, choice: BrainChoice, setups: SetupSource) -> None:
+        self._choice = choice
+        self._setups = setups
+        self._inner: Brain | None = None
+        self._on_media: Callable[[MediaReceived], Sequence[Command]] = _no_commands
+
+    @property
+    def name(self) -> str:
+        return self._inner.name if self._inner is not None else self._choice.default
+
+    def on_media(self, frame: MediaReceived) -> Sequence[Command]:
+        return self._on_media(frame)
+
+    async def run(
+        self,
+        call: CallInfo,
+        inbound: trio.MemoryReceiveChannel[InboundEvent],
+        commands: trio.MemorySendChannel[Command],
+    ) -> None:
+        named = brain_named_in(await self._setups.load(call.call_sid))
+        name, factory = self._choice.factory(named)
+        inner = factory()
+        self._inner = inner
+        self._on_media = inner.on_media
+        if named is not None and named != name:
+            log.info("call %s: setup names brain %s, using %s", call.call_sid, named, name)
+        await inner.run(call, inbound, commands)
+
+    def summary(self) -> dict[str, Any]:
+        return self._inner.summary() if self._inner is not None else {}

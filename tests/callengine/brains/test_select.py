@@ -1,0 +1,121 @@
+"""Per-business brain choice: the call setup names the brain; CALLS_BRAIN is the fallback."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+import trio
+from trio_websocket import ConnectionClosed
+
+from callengine import keys
+from callengine.brains import brain_factory, named_brain_factory
+from callengine.brains.select import BrainChoice, brain_named_in
+from callengine.settings import Settings
+from tests.conftest import start_engine
+from tests.fakes.fake_brain import SayThenHangUp
+from tests.fakes.memory_reporter import InMemoryReporter
+from tests.fakes.twilio_ws import SILENCE_FRAME, open_call
+
+SID = "CA" + "5" * 32
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (None, None),
+        (b"", None),
+        (b"not json", None),
+        (b"[1, 2]", None),
+        (b'{"brain": 7}', None),
+        (b'{"brain": "clippy"}', None),
+        (b'{"version": 1, "brain": "receptionist"}', "receptionist"),
+        (b'{"brain": "openai_realtime", "extra": {}}', "openai_realtime"),
+    ],
+)
+def test_the_setup_names_a_known_brain_or_none(raw, expected):
+    assert brain_named_in(raw) == expected
+
+
+def test_an_unbuildable_choice_falls_back_to_the_default_once(caplog):
+    built: list[str] = []
+
+    def build(name: str):
+        built.append(name)
+        if name == "openai_realtime":
+            raise ValueError("OPENAI_API_KEY is not set")
+        return lambda: SayThenHangUp(name.encode())
+
+    choice = BrainChoice("echo", build)
+    with caplog.at_level(logging.WARNING):
+        assert choice.factory("openai_realtime")[0] == "echo"
+        assert choice.factory("openai_realtime")[0] == "echo"
+        assert choice.factory("receptionist")[0] == "receptionist"
+        assert choice.factory(None)[0] == "echo"
+    assert built == ["echo", "openai_realtime", "receptionist"]  # each built once
+    assert sum("unavailable" in r.message for r in caplog.records) == 1
+
+
+def test_an_unknown_default_stops_the_service_at_start():
+    with pytest.raises(ValueError, match="unknown brain"):
+        named_brain_factory(Settings(), "clippy")
+
+
+async def _call_and_record(nursery, settings, shared_redis, setup: dict | None, brains=None):
+    if setup is not None:
+        shared_redis.set(keys.call_setup(SID), json.dumps(setup), ex=60)
+    reporter = InMemoryReporter()
+    server = await start_engine(nursery, settings, reporter, brains=brains or brain_factory(settings))
+    async with open_call(server.port, call_sid=SID) as call:
+        await call.connected()
+        await call.start()
+        try:  # half a second of silence: the brain is chosen and speaks (or hangs up)
+            await call.frames(SILENCE_FRAME, 25)
+            await call.stop()
+        except ConnectionClosed:
+            pass
+    with trio.fail_after(10):
+        await reporter.finalized.wait()
+    return reporter.records[0]
+
+
+async def test_the_business_choice_answers_the_call(nursery, settings, shared_redis, monkeypatch):
+    # The receptionist is heavy to start; any brain the setup names proves the routing, so
+    # the named factory is swapped for a scripted one under that name.
+    import callengine.brains as brains_module
+
+    real = brains_module.named_brain_factory
+
+    def named(settings_: Settings, name: str):
+        if name == "receptionist":
+            return lambda: _Named("receptionist")
+        return real(settings_, name)
+
+    monkeypatch.setattr(brains_module, "named_brain_factory", named)
+    record = await _call_and_record(
+        nursery, settings, shared_redis, {"version": 1, "brain": "receptionist"}
+    )
+    assert record["brain"] == "receptionist"
+    assert record["end_reason"] == "hangup"  # the scripted brain spoke and finished
+
+
+async def test_without_a_setup_the_default_brain_answers(nursery, settings, shared_redis):
+    record = await _call_and_record(nursery, settings, shared_redis, None)
+    assert record["brain"] == "echo"
+
+
+async def test_a_brain_the_process_cannot_run_falls_back(nursery, settings, shared_redis, caplog):
+    # No OPENAI_API_KEY here: the business's choice cannot run, the call is still answered.
+    with caplog.at_level(logging.WARNING, logger="callengine.brains.select"):
+        record = await _call_and_record(
+            nursery, settings, shared_redis, {"version": 1, "brain": "openai_realtime"}
+        )
+    assert record["brain"] == "echo"
+    assert any("openai_realtime is unavailable" in r.message for r in caplog.records)
+
+
+class _Named(SayThenHangUp):
+    def __init__(self, name: str) -> None:
+        super().__init__(b"\x10" * 800)
+        self.name = name
