@@ -31,7 +31,8 @@ def _row(calls: int, res: dict[str, Any], health: dict[str, Any] | None) -> dict
     row = {
         "calls": calls,
         "connected": res["calls"]["connected"],
-        "failed": res["calls"]["failed"] + res["calls"]["refused"],
+        # the echo brain never hangs up: a call the server ended early is a failure here
+        "failed": res["calls"]["failed"] + res["calls"]["refused"] + res["calls"].get("hung_up", 0),
         "underruns": out["underruns"],
         "underruns_per_min": out["underruns_per_min"],
         "pacing_p99_ms": out["pacing_error_ms"].get("p99"),

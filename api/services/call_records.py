@@ -18,7 +18,11 @@ from api.db.models import Business, Call, CallDirection, CallStatus, Lead, LeadS
 from api.phones import normalize_e164
 from api.services.telephony import TERMINAL
 
-__all__ = ["UnusableRecord", "store_call_record", "upsert_lead"]
+__all__ = ["UnusableRecord", "apply_captured", "captured_lead", "describe", "store_call_record", "upsert_lead"]
+
+# What brains capture about the caller (``brain_summary.lead``), as this module stores it.
+CAPTURED_FIELDS = ("name", "email", "reason", "callback_number", "message")
+MAX_CAPTURED = 500
 
 
 class UnusableRecord(ValueError):
@@ -43,6 +47,42 @@ def upsert_lead(session: Session, business_id: int, phone: str, *, source: str, 
     if lead.last_contact_at is None or lead.last_contact_at < when:
         lead.last_contact_at = when
     return lead
+
+
+def captured_lead(raw: Any) -> dict[str, str]:
+    """The lead fields a brain captured, as short clean strings (pure; junk is dropped)."""
+    if not isinstance(raw, dict):
+        return {}
+    out: dict[str, str] = {}
+    for key in CAPTURED_FIELDS:
+        value = raw.get(key)
+        if isinstance(value, str) and value.strip():
+            out[key] = " ".join(value.split())[:MAX_CAPTURED]
+    return out
+
+
+def describe(captured: dict[str, str]) -> str:
+    """One line for the call list: "David: sales; call back +15551230000"."""
+    parts = [captured["reason"]] if "reason" in captured else []
+    if "callback_number" in captured:
+        parts.append(f"call back {captured['callback_number']}")
+    if "message" in captured:
+        parts.append(f"message: {captured['message']}")
+    who = captured.get("name", "caller")
+    return f"{who}: {'; '.join(parts)}" if parts else who
+
+
+def apply_captured(lead: Lead, captured: dict[str, str], *, call_sid: str, when: datetime) -> None:
+    """Fill what the lead lacks (name, email) and note the rest; never overwrite what a
+    person typed. Runs once per call (the caller guarantees idempotence by call_sid)."""
+    if not captured:
+        return
+    if captured.get("name") and not lead.name:
+        lead.name = captured["name"][:200]
+    if captured.get("email") and not lead.email and "@" in captured["email"]:
+        lead.email = captured["email"][:254]
+    note = f"{when:%Y-%m-%d %H:%M} call {call_sid}: {describe(captured)}"
+    lead.notes = f"{lead.notes}\n{note}" if lead.notes else note
 
 
 def _when(value: Any) -> datetime | None:
@@ -108,11 +148,16 @@ def store_call_record(session: Session, record: dict[str, Any]) -> dict[str, Any
         "metrics": record.get("metrics") or {},
         "brain_summary": record.get("brain_summary") or {},
     }
-    summary = (record.get("brain_summary") or {}).get("summary")
-    if isinstance(summary, str):
-        call.summary = summary
+    brain_summary = record.get("brain_summary") or {}
+    captured = captured_lead(brain_summary.get("lead"))
+    summary = brain_summary.get("summary")
+    if isinstance(summary, str) and summary:
+        call.summary = summary[:1000]
+    elif captured:
+        call.summary = describe(captured)
     if lead is not None:
         call.lead_id = lead.id
+        apply_captured(lead, captured, call_sid=call_sid, when=ended or now)
     call.finalized_at = now
     session.flush()
     return {"call_sid": call_sid, "status": "stored", "call_id": call.id, "lead_id": call.lead_id}

@@ -389,7 +389,10 @@ class FakeTwilioCall:
             with trio.move_on_after(0.5):
                 await self._send_control(client_frame(payload[:2], OP_CLOSE), closing=True)
             if not self._stop_sent:
-                self._fail("server closed the stream early")
+                if code == 1000:  # the agent hung up: a normal end for a phone call
+                    m.outcome = Outcome.HUNG_UP
+                else:
+                    self._fail("server closed the stream early")
                 scope.cancel()
         self._closed.set()
 

@@ -18,6 +18,7 @@ class Outcome(StrEnum):
     PENDING = "pending"
     CONNECTED = "connected"  # upgraded and running; final only if the run was cut short
     COMPLETED = "completed"
+    HUNG_UP = "hung_up"  # the server ended the call normally (1000) before the session did
     REFUSED = "refused"
     FAILED = "failed"
 

@@ -52,7 +52,7 @@ def format_summary(results: Mapping[str, Any]) -> str:
     lines = [
         f"loadtest {target} — {calls['attempted']} calls ({what}), "
         f"ramp {cfg['ramp_s'] * 1000:g} ms, wall {results['wall_s']:.1f} s",
-        f"calls      connected {calls['connected']}  completed {calls['completed']}  refused {calls['refused']}  "
+        f"calls      connected {calls['connected']}  completed {calls['completed']}  hung up {calls['hung_up']}  refused {calls['refused']}  "
         f"failed {calls['failed']}  ({calls['call_minutes']:.2f} call-min)",
     ]
     if calls["refused"]:

@@ -59,6 +59,28 @@ def test_finalize_call_stores_the_call_and_creates_its_lead(session: Session, ca
     assert call.started_at is not None and call.started_at.isoformat().startswith("2026-11-26T10:00:00")
 
 
+def test_what_the_brain_captured_fills_the_lead_once(session: Session) -> None:
+    captured = {"name": "David", "name_confirmed": True, "reason": "sales",
+                "callback_number": "+15551230000", "email": 7, "message": "  call me\n back "}
+    finalize_call({**RECORD, "brain_summary": {"lead": captured}})
+    finalize_call({**RECORD, "brain_summary": {"lead": captured}})  # redelivery changes nothing
+    [call], [lead] = rows(session)
+    assert lead.name == "David" and lead.email == ""  # a non-string email is dropped
+    assert call.summary == "David: sales; call back +15551230000; message: call me back"
+    assert lead.notes.count("call CA1: David: sales") == 1
+
+
+def test_a_name_a_person_typed_is_not_overwritten(session: Session) -> None:
+    finalize_call({**RECORD, "brain_summary": {"lead": {"name": "Dave"}}})
+    [_], [lead] = rows(session)
+    lead.name = "David Smith"
+    session.commit()
+    finalize_call({**RECORD, "call_sid": "CA2", "brain_summary": {"lead": {"name": "Dave", "reason": "support"}}})
+    [_, call2], [lead] = rows(session)
+    assert lead.name == "David Smith" and call2.summary == "Dave: support"
+    assert call2.lead_id == lead.id
+
+
 def test_finalize_call_is_idempotent_by_call_sid(session: Session) -> None:
     assert finalize_call(dict(RECORD))["status"] == "stored"
     assert finalize_call({**RECORD, "end_reason": "changed"})["status"] == "already_stored"

@@ -192,3 +192,16 @@ async def test_server_closing_early_is_a_failure_with_code(nursery: trio.Nursery
         "brain crashed",
         "server",
     )
+
+
+async def test_a_normal_close_from_the_server_is_a_hang_up_not_a_failure(nursery: trio.Nursery) -> None:
+    async def hang_up(request: WebSocketRequest) -> None:
+        ws = await request.accept(subprotocol="audio.twilio.com")
+        await ws.get_message()  # connected
+        await ws.get_message()  # start
+        await ws.aclose(code=1000, reason="brain finished")
+
+    server = await nursery.start(serve_websocket, hang_up, "127.0.0.1", 0, None)
+    config = LoadTestConfig(url=f"ws://127.0.0.1:{server.port}/ws/twilio", calls=1, scenario="silence", duration_s=2.0)
+    results = await run_load_test(config)
+    assert (results["calls"]["hung_up"], results["calls"]["failed"], results["calls"]["completed"]) == (1, 0, 0)
