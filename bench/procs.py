@@ -90,6 +90,7 @@ def engine(redis_url: str, workdir: Path, **env: str) -> Iterator[tuple[int, int
         "LOG_LEVEL": "WARNING",
         "CALLS_SPOOL_DIR": str(workdir / "spool"),
         "MAX_CONCURRENT_CALLS": "1000",
+        "CALLS_BRAIN": "echo",  # the benchmarks' brain (suites pass CALLS_BRAIN to override)
         **env,
     }
     log = open(workdir / f"engine-{port}.log", "wb")  # noqa: SIM115 - closed below

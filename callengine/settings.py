@@ -67,7 +67,7 @@ class Settings:
     public_base_url: str = ""
     twilio_auth_token: Secret = field(default_factory=lambda: Secret(""))
     internal_secret: Secret = field(default_factory=lambda: Secret(""))
-    brain: str = "echo"
+    brain: str = "receptionist"
     start_timeout_seconds: float = 10.0
     inbound_silence_seconds: float = 20.0
     max_call_seconds: float = 3600.0
@@ -154,7 +154,7 @@ class Settings:
             public_base_url=public_base_url,
             twilio_auth_token=token,
             internal_secret=secret,
-            brain=get("CALLS_BRAIN", _choice(BRAINS), "echo"),
+            brain=get("CALLS_BRAIN", _choice(BRAINS), "receptionist"),
             start_timeout_seconds=get("CALLS_START_TIMEOUT_SECONDS", _float_range(0.1, 600), 10.0),
             inbound_silence_seconds=get(
                 "CALLS_INBOUND_SILENCE_SECONDS", _float_range(1, 3600), 20.0

@@ -34,6 +34,7 @@ SHARED_REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(
+        brain="echo",  # the engine's tests need a brain whose replies they can predict
         host="127.0.0.1",
         port=0,
         max_concurrent_calls=10,

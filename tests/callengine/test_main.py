@@ -35,6 +35,7 @@ def calls_service(tmp_path: Path, **env: str) -> Iterator[tuple[subprocess.Popen
             "REDIS_URL": SHARED_REDIS,
             "CALLS_SPOOL_DIR": str(tmp_path / "spool"),
             "CALLS_INSTANCE_ID": "subprocess-test",
+            "CALLS_BRAIN": "echo",
             **env,
         },
         stdout=subprocess.PIPE,

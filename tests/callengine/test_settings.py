@@ -8,7 +8,7 @@ from callengine.settings import Secret, Settings
 
 def test_defaults_need_no_environment():
     s = Settings.from_env({})
-    assert s.port == 5050 and s.max_concurrent_calls == 50 and s.brain == "echo"
+    assert s.port == 5050 and s.max_concurrent_calls == 50 and s.brain == "receptionist"
     assert not s.twilio_auth_token and s.public_stream_url == ""
 
 
