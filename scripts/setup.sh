@@ -8,12 +8,13 @@ PYTHON=${PYTHON:-python3}
 import sys
 sys.exit(0 if sys.version_info >= (3, 11) else 1)
 PY
+scripts/system-packages.sh
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 stamp=.venv/.prosaas-installed
 if [ ! -f "$stamp" ] || [ setup.cfg -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".[dev,postgres,bench]"
+  .venv/bin/python -m pip install --quiet -e ".[dev,bench]"
   touch "$stamp"
 fi

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Install the Debian packages ProSaaS needs beyond Python, when missing: redis-server (tests and
+# `make run` start a private one if no Redis answers), espeak-ng (the receptionist's voice;
+# shipped clips otherwise), python3-venv, curl, make. Runs apt-get as root or through
+# passwordless sudo; otherwise prints the one command to run and carries on.
+set -euo pipefail
+need=()
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v espeak-ng >/dev/null || need+=(espeak-ng)
+command -v curl >/dev/null || need+=(curl)
+command -v make >/dev/null || need+=(make)
+"${PYTHON:-python3}" -c "import ensurepip, venv" 2>/dev/null || need+=(python3-venv)
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -eq 0 ]; then
+  sudo=()
+elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+  sudo=(sudo -n)
+else
+  echo "setup: missing Debian packages: ${need[*]}" >&2
+  echo "setup: install them with: sudo apt-get install -y ${need[*]}" >&2
+  exit 0
+fi
+if ! command -v apt-get >/dev/null; then
+  echo "setup: missing packages ${need[*]} (no apt-get here: install them by hand)" >&2
+  exit 0
+fi
+echo "setup: installing ${need[*]}" >&2
+"${sudo[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${need[@]}" >&2
