@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# The test command (README): set up, make sure a Redis answers, run the whole suite.
+# The test command (README): set up, make sure a Redis and a PostgreSQL answer (private ones
+# under var/ when the machine has none), run the whole suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 url=$(scripts/redis.sh)
 private_pid=""
 [ -f var/redis/redis.pid ] && [[ "$url" != redis://127.0.0.1:6379/* ]] && private_pid=$(cat var/redis/redis.pid)
-trap '[ -n "$private_pid" ] && kill "$private_pid" 2>/dev/null || true' EXIT
-export TEST_REDIS_URL="${url%/*}/14"
+pg_url=$(scripts/postgres.sh)
+cleanup() {
+  [ -n "$private_pid" ] && kill "$private_pid" 2>/dev/null
+  [[ "$pg_url" != *@127.0.0.1:5432/* ]] && scripts/postgres.sh stop
+  true
+}
+trap cleanup EXIT
+export TEST_REDIS_URL="${url%/*}/14" TEST_PG_ADMIN_URL="$pg_url"
 .venv/bin/python -m pytest "$@"
