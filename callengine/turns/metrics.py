@@ -46,6 +46,7 @@ class TurnMetrics:
     talk_ms: int = 0
     listen_ms: int = 0
     noises_ignored: int = 0
+    dtmf_interrupts: int = 0  # key presses that cut the agent off (no speech latency to report)
     _pending: _Pending | None = None
 
     def caller_turn(self, speech_start_at: float, speech_end_at: float, turn_end_at: float) -> None:
@@ -81,6 +82,7 @@ class TurnMetrics:
             "talk_ms": self.talk_ms,
             "listen_ms": self.listen_ms,
             "noises_ignored": self.noises_ignored,
+            "dtmf_interrupts": self.dtmf_interrupts,
             "response_ms_p50": _pct(response, 0.5),
             "response_ms_max": max(response) if response else None,
             "brain_ms_p50": _pct(brain, 0.5),

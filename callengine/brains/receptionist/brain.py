@@ -264,6 +264,7 @@ class ReceptionistBrain:
                         played = self._playback.interrupt(now)
                         if played is not None:
                             self._agent_finished(played.utterance, played.text, played.heard_ms, True)
+                        self.metrics.dtmf_interrupts += 1
                         await commands.send(ClearPlayback())
                     self.transcript.append({"speaker": "caller", "dtmf": event.digit})
                     self._last_prompt_end = now

@@ -115,6 +115,7 @@ async def test_no_setup_uses_defaults_and_dtmf_drives_the_call(services: Service
     greeting = summary["transcript"][0]
     assert greeting["text"].startswith("Thanks") and greeting["interrupted"]  # cut at the key
     assert {"speaker": "caller", "dtmf": "2"} in summary["transcript"]
+    assert summary["metrics"]["dtmf_interrupts"] == 1
     assert summary["state"] == "name"
 
 
