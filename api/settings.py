@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar, final
+from typing import final
 
 from api.errors import SettingsError
+from callengine.envvars import EnvReader, Secret
+from callengine.envvars import choice as _choice
+from callengine.envvars import float_range as _float_range
+from callengine.envvars import http_url as _url
+from callengine.envvars import int_range as _int_range
+from callengine.envvars import redis_url as _redis_url
 
 __all__ = ["DEV_SECRET_KEY", "Secret", "Settings"]
-
-T = TypeVar("T")
 
 APP_ENVS = ("development", "production")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -27,31 +31,6 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 DEV_SECRET_KEY = "dev-only-insecure-secret-key"  # noqa: S105
 DEFAULT_DATABASE_URL = "sqlite:///var/prosaas.db"
 MAX_SHARDS = 64  # BAILEYS_NUM_SHARDS upper bound: a sanity limit, not a design one
-
-
-@final
-class Secret:
-    """A string that never shows itself in ``repr``/logs (starlette's ``Secret``)."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('**********')"
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
 
 
 @final
@@ -109,20 +88,8 @@ class Settings:
             SettingsError: listing every missing or invalid variable.
         """
         env = os.environ if environ is None else environ
-        problems: list[str] = []
-
-        def get(name: str, parse: Callable[[str], T], default: T) -> T:
-            raw = env.get(name, "").strip()
-            if raw == "":
-                return default
-            try:
-                return parse(raw)
-            except ValueError as exc:
-                problems.append(f"{name}={raw!r}: {exc}")
-                return default
-
-        def secret(name: str) -> Secret:
-            return Secret(env.get(name, "").strip())
+        reader = EnvReader(env)
+        get, secret, problems = reader.get, reader.secret, reader.problems
 
         app_env = get("APP_ENV", _choice(APP_ENVS), "development")
         secret_key = secret("SECRET_KEY")
@@ -179,54 +146,6 @@ class Settings:
         if problems:
             raise SettingsError(problems)
         return settings
-
-
-def _choice(allowed: tuple[str, ...], *, upper: bool = False) -> Callable[[str], str]:
-    def parse(raw: str) -> str:
-        value = raw.upper() if upper else raw.lower()
-        if value not in allowed:
-            raise ValueError(f"expected one of {', '.join(allowed)}")
-        return value
-
-    return parse
-
-
-def _int_range(low: int, high: int) -> Callable[[str], int]:
-    def parse(raw: str) -> int:
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ValueError("expected a whole number") from None
-        if not low <= value <= high:
-            raise ValueError(f"expected {low}..{high}")
-        return value
-
-    return parse
-
-
-def _float_range(low: float, high: float) -> Callable[[str], float]:
-    def parse(raw: str) -> float:
-        try:
-            value = float(raw)
-        except ValueError:
-            raise ValueError("expected a number") from None
-        if not low <= value <= high:
-            raise ValueError(f"expected {low:g}..{high:g}")
-        return value
-
-    return parse
-
-
-def _url(raw: str) -> str:
-    if not raw.startswith(("https://", "http://")) or "?" in raw:
-        raise ValueError("expected an http(s):// URL without a query string")
-    return raw.rstrip("/")
-
-
-def _redis_url(raw: str) -> str:
-    if not raw.startswith(("redis://", "rediss://", "unix://")):
-        raise ValueError("expected redis://, rediss:// or unix://")
-    return raw
 
 
 def _database_url(raw: str) -> str:

@@ -9,47 +9,29 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar, final
+from typing import final
 
+from callengine.envvars import EnvReader, Secret
+from callengine.envvars import boolean as _bool
+from callengine.envvars import choice as _choice
+from callengine.envvars import float_range as _float_range
+from callengine.envvars import http_url as _url
+from callengine.envvars import int_range as _int_range
+from callengine.envvars import redis_url as _redis_url
+from callengine.envvars import token as _token
+from callengine.envvars import ws_url as _ws_url
 from callengine.errors import SettingsError
 
 __all__ = ["Secret", "Settings"]
-
-T = TypeVar("T")
 
 APP_ENVS = ("development", "production")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 RECEPTIONIST_TTS = ("auto", "espeak", "clips")
 OPENAI_REALTIME_APIS = ("ga", "beta")  # the GA protocol, or the older OpenAI-Beta: realtime=v1
 BRAINS = ("echo", "openai_realtime", "receptionist")
-
-
-@final
-class Secret:
-    """A string that never shows itself in ``repr``/logs (starlette's ``Secret``)."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('**********')"
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
 
 
 @final
@@ -126,17 +108,8 @@ class Settings:
             SettingsError: listing every missing or invalid variable.
         """
         env = os.environ if environ is None else environ
-        problems: list[str] = []
-
-        def get(name: str, parse: Callable[[str], T], default: T) -> T:
-            raw = env.get(name, "").strip()
-            if raw == "":
-                return default
-            try:
-                return parse(raw)
-            except ValueError as exc:
-                problems.append(f"{name}={raw!r}: {exc}")
-                return default
+        reader = EnvReader(env)
+        get, problems = reader.get, reader.problems
 
         app_env = get("APP_ENV", _choice(APP_ENVS), "development")
         token = Secret(env.get("TWILIO_AUTH_TOKEN", "").strip())
@@ -230,74 +203,3 @@ class Settings:
         if problems:
             raise SettingsError(problems)
         return settings
-
-
-def _choice(allowed: tuple[str, ...], *, upper: bool = False) -> Callable[[str], str]:
-    def parse(raw: str) -> str:
-        value = raw.upper() if upper else raw.lower()
-        if value not in allowed:
-            raise ValueError(f"expected one of {', '.join(allowed)}")
-        return value
-
-    return parse
-
-
-def _int_range(low: int, high: int, *, step: int = 1) -> Callable[[str], int]:
-    def parse(raw: str) -> int:
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ValueError("expected a whole number") from None
-        if not low <= value <= high:
-            raise ValueError(f"expected {low}..{high}")
-        if value % step:
-            raise ValueError(f"expected a multiple of {step}")
-        return value
-
-    return parse
-
-
-def _float_range(low: float, high: float) -> Callable[[str], float]:
-    def parse(raw: str) -> float:
-        try:
-            value = float(raw)
-        except ValueError:
-            raise ValueError("expected a number") from None
-        if not low <= value <= high:
-            raise ValueError(f"expected {low:g}..{high:g}")
-        return value
-
-    return parse
-
-
-def _bool(raw: str) -> bool:
-    value = raw.lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off"):
-        return False
-    raise ValueError("expected true or false")
-
-
-def _url(raw: str) -> str:
-    if not raw.startswith(("https://", "http://")) or "?" in raw:
-        raise ValueError("expected an http(s):// URL without a query string")
-    return raw.rstrip("/")
-
-
-def _ws_url(raw: str) -> str:
-    if not raw.startswith(("wss://", "ws://")) or "?" in raw:
-        raise ValueError("expected a ws(s):// URL without a query string (the model is added)")
-    return raw.rstrip("/")
-
-
-def _token(raw: str) -> str:
-    if not raw.replace("-", "").replace(".", "").replace("_", "").isalnum():
-        raise ValueError("expected letters, digits, '-', '.' or '_'")
-    return raw
-
-
-def _redis_url(raw: str) -> str:
-    if not raw.startswith(("redis://", "rediss://", "unix://")):
-        raise ValueError("expected redis://, rediss:// or unix://")
-    return raw

@@ -1,4 +1,5 @@
-"""Reading the call setup the API stored at ``calls:setup:{call_sid}`` (I/O shell).
+"""Reading the call setup the API stored at ``calls:setup:{call_sid}`` (I/O shell; every brain
+and the per-business brain choice use it; the shape is documented in ``api/call_setup.py``).
 
 redis-py is synchronous: the read runs in a worker thread under a deadline, and any failure
 (Redis down, timeout) yields ``None`` so the call goes on with the default setup.
@@ -48,6 +49,9 @@ class RedisCallSetup:
             return value
         log.warning("call setup read timed out, using defaults")
         return None
+
+    def close(self) -> None:
+        self._client.close()
 
     def _get(self, key: str) -> bytes | None:
         with map_redis_errors():

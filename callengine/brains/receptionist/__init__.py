@@ -24,8 +24,8 @@ from callengine.brains.receptionist.grammars import (
     yes_no_grammar,
 )
 from callengine.brains.receptionist.setup import CallSetup, parse_setup
-from callengine.brains.receptionist.store import SetupStore
 from callengine.brains.receptionist.tts import Voice
+from callengine.brains.setup_store import RedisCallSetup
 from callengine.turns import DEFAULT_MENU, TurnConfig
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ def build_services(settings: Settings, *, with_store: bool = True) -> Services:
         voice=settings.receptionist_voice,
         speed=settings.receptionist_speed,
     )
-    store = SetupStore(settings.redis_url) if with_store else None
+    store = RedisCallSetup(settings.redis_url) if with_store else None
     grammars = [
         intent_grammar(DEFAULT_MENU.values()),
         name_grammar(COMMON_NAMES),

@@ -34,7 +34,6 @@ from callengine.brains.receptionist.grammars import (
 )
 from callengine.brains.receptionist.setup import CallSetup, parse_setup
 from callengine.brains.receptionist.tts import SpeechError, tone
-from callengine.errors import ReportingError
 from callengine.events import ClearPlayback, DtmfReceived, InboundEvent, MarkReached
 from callengine.turns import (
     NoiseIgnored,
@@ -50,15 +49,14 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from callengine.brains.base import CallInfo
-    from callengine.brains.receptionist.store import SetupStore
     from callengine.brains.receptionist.tts import Voice
+    from callengine.brains.setup_store import RedisCallSetup
     from callengine.events import Command, MediaReceived
 
 __all__ = ["ReceptionistBrain", "ReceptionistConfig", "Services"]
 
 log = logging.getLogger(__name__)
 
-SETUP_TIMEOUT_SECONDS = 1.5  # Redis read for the setup; past it the defaults answer
 TURN_BUFFER = 4  # finished turns waiting for recognition; more means the caller talks nonstop
 # After the goodbye is queued, pending transcripts get until it has played (never extra
 # silence for the caller), and at least this long.
@@ -93,7 +91,7 @@ class Services:
         recognizer: RecognizerPool,
         transcriber: RecognizerPool,
         voice: Voice,
-        store: SetupStore | None,
+        store: RedisCallSetup | None,
     ) -> None:
         self.recognizer = recognizer
         self.transcriber = transcriber
@@ -304,14 +302,8 @@ class ReceptionistBrain:
         caller = params.get("from") or params.get("From") or params.get("caller") or ""
         raw: bytes | None = None
         store = self._services.store
-        if store is not None:
-            with trio.move_on_after(SETUP_TIMEOUT_SECONDS) as scope:
-                try:
-                    raw = await trio.to_thread.run_sync(store.get, call.call_sid, abandon_on_cancel=True)
-                except ReportingError as exc:
-                    log.warning("call setup unavailable, using defaults: %s", exc)
-            if scope.cancelled_caught:
-                log.warning("call setup read timed out after %.1f s, using defaults", SETUP_TIMEOUT_SECONDS)
+        if store is not None:  # a slow or absent Redis gives None (logged): the defaults answer
+            raw = await store.load(call.call_sid)
         setup = parse_setup(raw, caller=caller)
         if setup.problems:
             log.warning("call setup problems (defaults used): %s", "; ".join(setup.problems))

@@ -2,7 +2,7 @@
 
 Every field is optional: a missing or unusable field falls back to a default and is reported in
 ``CallSetup.problems`` (logged once by the brain), so a half-configured business still gets a
-working receptionist. Pure: the Redis read is in ``store.py``.
+working receptionist. Pure: the Redis read is ``callengine.brains.setup_store``.
 """
 
 from __future__ import annotations
