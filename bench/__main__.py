@@ -19,7 +19,7 @@ from bench import suites
 from bench.plot import draw
 from bench.procs import ROOT, private_redis
 
-SUITES = ("capacity", "cost", "reject", "leak", "peer")
+SUITES = ("capacity", "cost", "reject", "leak", "peer", "receptionist")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -30,6 +30,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--cost-levels", default="50,100", help="cost-vs-floor levels (calls)")
     p.add_argument("--cost-duration", type=float, default=30.0)
     p.add_argument("--cost-repeats", type=int, default=3)
+    p.add_argument("--receptionist-levels", default="16,32,64",
+                   help="concurrent recorded callers against the receptionist brain")
     p.add_argument("--peer-levels", default="5,10,20,40")
     p.add_argument("--peer-duration", type=float, default=30.0)
     p.add_argument("--peer-vad", action="store_true", help="run the peer with Silero VAD")
@@ -61,6 +63,14 @@ def summary(results: dict[str, Any]) -> str:
             lines.append(f"| {r['calls']} | {m['receive']} | {m['echo']} | {m['engine']} | "
                          f"{r['engine_over_receive']} | {r['engine_over_echo']} | {r['engine_rss_per_call_kb']} |")
         lines += ["", f"(medians of {co['repeats']} interleaved rounds of {co['duration']:g} s calls)", ""]
+    if rows := results.get("receptionist"):
+        lines += ["| calls | finished | failed | underruns | pacing p99 ms | harness lateness p99 ms | callback number right | brain p50 / p90 ms | engine CPU % |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for r in rows:
+            lines.append(f"| {r['calls']} | {r['finished']} | {r['failed']} | {r['underruns']} | {r['pacing_p99_ms']} | "
+                         f"{r['harness_lateness_p99_ms']} | {r['callback_number_right']}/{r['records']} | "
+                         f"{r['brain_ms_p50']} / {r['brain_ms_p90']} | {r['cpu_percent']} |")
+        lines.append("")
     if rej := results.get("reject"):
         lines += [f"Reject when full ({rej['active_calls']} live calls, {rej['attempts']} attempts): "
                   f"p50 {rej['p50_ms']} ms, p99 {rej['p99_ms']} ms, max {rej['max_ms']} ms", ""]
@@ -111,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"cost: engine vs the bare trio-websocket floor at {args.cost_levels}", flush=True)
             levels = [int(x) for x in args.cost_levels.split(",")]
             results["cost"] = suites.cost(redis_url, work, levels, args.cost_duration, args.cost_repeats)
+        if "receptionist" in chosen:
+            print(f"receptionist: recorded callers at {args.receptionist_levels}", flush=True)
+            levels = [int(x) for x in args.receptionist_levels.split(",")]
+            results["receptionist"] = suites.receptionist(redis_url, work, levels)
         if "peer" in chosen:
             print(f"peer: Pipecat echo bot vs us at {args.peer_levels}", flush=True)
             levels = [int(x) for x in args.peer_levels.split(",")]

@@ -236,3 +236,69 @@ def cost(redis_url: str, work: Path, levels: list[int], duration: float, repeats
             "engine_rss_per_call_kb": round(statistics.median(rss)),
         })
     return out
+
+
+# Four recorded callers (two spoken needs, one keypad, one noisy) who all confirm their caller
+# ID as the callback number: a record is right when it holds that number.
+RECEPTIONIST_SESSIONS = ("c01_sales_plain", "c02_support_gb", "c03_dtmf_sales", "c07_support_noisy")
+CALLER_ID = "+15551230000"
+
+
+def receptionist(redis_url: str, work: Path, levels: list[int]) -> list[dict[str, Any]]:
+    """Concurrent recorded callers against the offline receptionist (speech recognition costs
+    CPU): playback health from the harness; answers and brain time from the call records that
+    wait on the private Redis's queue ``high``."""
+    import bz2
+
+    import redis
+    from rq import Queue
+    from rq.serializers import JSONSerializer
+
+    fixtures = ROOT / "tests" / "fixtures" / "receptionist"
+    sessions: list[str] = []
+    for name in RECEPTIONIST_SESSIONS:
+        path = work / f"{name}.jsonl"
+        path.write_bytes(bz2.decompress((fixtures / f"{name}.jsonl.bz2").read_bytes()))
+        sessions += ["--session", str(path)]
+    client = redis.Redis.from_url(redis_url)
+    rows = []
+    for calls in levels:
+        client.flushdb()
+        with engine(redis_url, work, CALLS_BRAIN="receptionist") as (pid, port):
+            time.sleep(3)  # the recognition workers warm up in the background
+            res = run_harness(f"ws://127.0.0.1:{port}/ws/twilio", work / f"receptionist-{calls}.json",
+                              server_pid=pid, calls=calls, duration=0,
+                              extra=[*sessions, "--ramp", "0.25"])
+        records = [job.args[0] for job in
+                   Queue("high", connection=client, serializer=JSONSerializer).get_jobs()]
+        right = 0
+        brain: list[float] = []
+        for record in records:
+            summary = record.get("brain_summary") or {}
+            right += (summary.get("lead") or {}).get("callback_number") == CALLER_ID
+            turns = (summary.get("metrics") or {}).get("turns", [])
+            brain += [t["brain_ms"] for t in turns if t.get("brain_ms") is not None]
+        brain.sort()
+        row = {
+            "calls": calls,
+            "connected": res["calls"]["connected"],
+            "finished": res["calls"]["completed"] + res["calls"].get("hung_up", 0),
+            "failed": res["calls"]["failed"] + res["calls"]["refused"],
+            "underruns": res["outbound"]["underruns"],
+            "pacing_p99_ms": res["outbound"]["pacing_error_ms"].get("p99"),
+            "harness_lateness_p99_ms": res["inbound"]["lateness_ms"].get("p99"),
+            "records": len(records),
+            "callback_number_right": right,
+            "brain_ms_p50": brain[len(brain) // 2] if brain else None,
+            "brain_ms_p90": brain[int(len(brain) * 0.9)] if brain else None,
+            "cpu_percent": (res.get("server") or {}).get("cpu_percent"),
+        }
+        rows.append(row)
+        print(f"  {calls:>4} calls: finished {row['finished']}, failed {row['failed']}, underruns "
+              f"{row['underruns']}, pacing p99 {row['pacing_p99_ms']} ms, harness lateness p99 "
+              f"{row['harness_lateness_p99_ms']} ms, callback number right {right}/{len(records)}, "
+              f"brain p50/p90 {row['brain_ms_p50']}/{row['brain_ms_p90']} ms, "
+              f"engine CPU {row['cpu_percent']} % (its recognition workers are other processes)",
+              flush=True)
+    client.close()
+    return rows
