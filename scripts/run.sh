@@ -64,12 +64,13 @@ wait_up "http://127.0.0.1:$api_port/readyz" "the API" var/log/api.log
 demo=var/demo-caller.jsonl
 .venv/bin/python -c "import bz2,sys; open(sys.argv[2],'wb').write(bz2.open(sys.argv[1]).read())" \
   tests/fixtures/receptionist/c01_sales_plain.jsonl.bz2 "$demo"
+since=$(date +%s)
 echo; echo "== demo: a caller dials +15550100000 (signed webhook → TwiML → stream → receptionist)"
 .venv/bin/python -m callengine.loadtest --twiml-url "$PUBLIC_BASE_URL/twilio/voice" \
   --url "ws://127.0.0.1:$calls_port/ws/twilio" --auth-token "$TWILIO_AUTH_TOKEN" \
-  --from +15551230000 --to +15550100000 --session "$demo" --calls 1 --quiet || true
+  --from +15551230000 --to +15550100000 --session "$demo" --calls 1 --seed "$since" --quiet || true
 echo; echo "== the call, finalized by the worker, as GET /api/calls shows it"
-.venv/bin/python scripts/show_calls.py "$PUBLIC_BASE_URL" owner@demo.prosaas.local "$SEED_OWNER_PASSWORD"
+.venv/bin/python scripts/show_calls.py "$PUBLIC_BASE_URL" owner@demo.prosaas.local "$SEED_OWNER_PASSWORD" "$since"
 
 echo; echo "== runbook checks"
 echo "curl http://localhost:$calls_port/health"; curl -sS "http://127.0.0.1:$calls_port/health"; echo

@@ -1,9 +1,9 @@
 """Print the latest calls as ``GET /api/calls`` shows them (used by ``make run``).
 
-    python scripts/show_calls.py http://127.0.0.1:5000 owner@demo.prosaas.local PASSWORD
+    python scripts/show_calls.py http://127.0.0.1:5000 owner@demo.prosaas.local PASSWORD [SINCE]
 
-Logs in with the session cookie, waits up to 60 s for a finalized call, prints it with its
-lead and transcript. Exit 1 with a message when the API refuses or nothing arrives.
+Logs in with the session cookie, waits up to 60 s for a finalized call (one that started at
+or after SINCE, epoch seconds, when given), prints it with its lead and transcript. Exit 1 with a message when the API refuses or nothing arrives.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime
 from http.cookiejar import CookieJar
 from typing import Any
 
@@ -20,10 +21,11 @@ WAIT_SECONDS = 60.0
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 3:
+    if len(argv) not in (3, 4):
         print(__doc__, file=sys.stderr)
         return 2
-    base, email, password = argv
+    base, email, password = argv[:3]
+    since = datetime.fromtimestamp(float(argv[3]), UTC) if len(argv) == 4 else None
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
     login = urllib.request.Request(
         base + "/api/auth/login", method="POST", headers={"Content-Type": "application/json"},
@@ -40,7 +42,7 @@ def main(argv: list[str]) -> int:
     while True:
         with opener.open(base + "/api/calls?per_page=5", timeout=10) as resp:
             page = json.loads(resp.read())
-        items = [c for c in page.get("items", []) if c.get("end_reason")]
+        items = [c for c in page.get("items", []) if c.get("end_reason") and _after(c, since)]
         if items or time.monotonic() > deadline:
             break
         time.sleep(0.5)
@@ -51,6 +53,13 @@ def main(argv: list[str]) -> int:
     for call in items[:3]:
         _print_call(opener, base, call)
     return 0
+
+
+def _after(call: dict[str, Any], since: datetime | None) -> bool:
+    if since is None:
+        return True
+    started = call.get("started_at")
+    return bool(started) and datetime.fromisoformat(started) >= since
 
 
 def _print_call(opener: Any, base: str, call: dict[str, Any]) -> None:
