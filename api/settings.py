@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import final
 
 from api.errors import SettingsError
-from callengine.envvars import EnvReader, Secret
+from callengine.envvars import EnvReader, Secret, stream_url
 from callengine.envvars import choice as _choice
 from callengine.envvars import float_range as _float_range
 from callengine.envvars import http_url as _url
@@ -74,11 +74,7 @@ class Settings:
     @property
     def stream_url(self) -> str:
         """The ``wss://`` media stream URL given to Twilio (no query string: DESIGN.md §2)."""
-        base = self.public_base_url
-        for old, new in (("https://", "wss://"), ("http://", "ws://")):
-            if base.startswith(old):
-                base = new + base[len(old):]
-        return base + "/ws/twilio"
+        return stream_url(self.public_base_url)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -20,6 +20,7 @@ __all__ = [
     "http_url",
     "int_range",
     "redis_url",
+    "stream_url",
     "token",
     "ws_url",
 ]
@@ -146,6 +147,18 @@ def token(raw: str) -> str:
     if not raw.replace("-", "").replace(".", "").replace("_", "").isalnum():
         raise ValueError("expected letters, digits, '-', '.' or '_'")
     return raw
+
+
+def stream_url(public_base_url: str) -> str:
+    """The media stream's URL for a public origin: ``https://x`` → ``wss://x/ws/twilio`` (no
+    query string: DESIGN.md §2). Twilio signs this URL; the API gives it in its TwiML."""
+    base = public_base_url.rstrip("/")
+    if not base:
+        return ""
+    for old, new in (("https://", "wss://"), ("http://", "ws://")):
+        if base.startswith(old):
+            base = new + base[len(old):]
+    return base + "/ws/twilio"
 
 
 def redis_url(raw: str) -> str:

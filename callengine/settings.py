@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import final
 
-from callengine.envvars import EnvReader, Secret
+from callengine.envvars import EnvReader, Secret, stream_url
 from callengine.envvars import boolean as _bool
 from callengine.envvars import choice as _choice
 from callengine.envvars import float_range as _float_range
@@ -92,13 +92,7 @@ class Settings:
     @property
     def public_stream_url(self) -> str:
         """The ``wss://`` URL Twilio signs for the WebSocket handshake (empty when unset)."""
-        base = self.public_base_url.rstrip("/")
-        if not base:
-            return ""
-        for old, new in (("https://", "wss://"), ("http://", "ws://")):
-            if base.startswith(old):
-                base = new + base[len(old):]
-        return base + "/ws/twilio"
+        return stream_url(self.public_base_url)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
