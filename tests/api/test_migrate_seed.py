@@ -46,7 +46,9 @@ def test_migrate_command_is_idempotent(tmp_path: Path) -> None:
     assert "upgraded from empty" in first.stdout and "already at head" in second.stdout
     check = subprocess.run([*run, "--check"], env=env, cwd=ROOT, capture_output=True, text=True)
     assert check.returncode == 0
-    tables = set(inspect(create_engine(env["DATABASE_URL"])).get_table_names())
+    engine = create_engine(env["DATABASE_URL"])
+    tables = set(inspect(engine).get_table_names())
+    engine.dispose()  # Python 3.13 warns about sqlite connections left to the GC
     assert {"business", "user", "lead", "call", "message", "broadcast", "email_account", "attachment"} <= tables
 
 
