@@ -19,12 +19,11 @@ __all__ = ["Brain", "BrainFactory", "CallInfo", "EchoBrain", "brain_factory", "n
 
 def brain_factory(settings: Settings) -> BrainFactory:
     """A zero-argument constructor of the per-call brain, chosen per business at call start."""
-    from callengine.brains.select import BrainChoice, SelectingBrain
+    from callengine.brains.select import BrainChoice, SelectingFactory
     from callengine.brains.setup_store import RedisCallSetup
 
     choice = BrainChoice(settings.brain, lambda name: named_brain_factory(settings, name))
-    setups = RedisCallSetup(settings.redis_url)
-    return lambda: SelectingBrain(choice, setups)
+    return SelectingFactory(choice, RedisCallSetup(settings.redis_url))
 
 
 def named_brain_factory(settings: Settings, name: str) -> BrainFactory:

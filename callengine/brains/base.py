@@ -69,4 +69,8 @@ class Brain(Protocol):
 
 
 class BrainFactory(Protocol):
+    """Makes one brain per call. A factory whose brains share process-wide work (speech
+    recognition) may also have ``statistics() -> dict`` with that load: ``GET /health``
+    shows it under ``brains``."""
+
     def __call__(self) -> Brain: ...

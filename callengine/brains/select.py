@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from callengine.brains.base import Brain, BrainFactory, CallInfo
     from callengine.events import Command, InboundEvent, MediaReceived
 
-__all__ = ["BrainChoice", "SelectingBrain", "SetupSource", "brain_named_in"]
+__all__ = ["BrainChoice", "SelectingBrain", "SelectingFactory", "SetupSource", "brain_named_in"]
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,30 @@ class BrainChoice:
             assert default is not None
             return self.default, default
         return name, factory
+
+    def statistics(self) -> dict[str, Any]:
+        """The shared load of every brain built so far that reports one (``/health``)."""
+        load: dict[str, Any] = {}
+        for name, factory in self._factories.items():
+            statistics = getattr(factory, "statistics", None)
+            if statistics is not None:
+                load[name] = statistics()
+        return load
+
+
+@final
+class SelectingFactory:
+    """``BrainFactory`` of ``SelectingBrain``s; ``statistics()`` is the brains' load."""
+
+    def __init__(self, choice: BrainChoice, setups: SetupSource) -> None:
+        self.choice = choice
+        self._setups = setups
+
+    def __call__(self) -> SelectingBrain:
+        return SelectingBrain(self.choice, self._setups)
+
+    def statistics(self) -> dict[str, Any]:
+        return {"default": self.choice.default, "load": self.choice.statistics()}
 
 
 def _no_commands(frame: MediaReceived) -> Sequence[Command]:

@@ -131,6 +131,7 @@ class CallsServer:
                 "active_count": getattr(reporter, "last_active_count", None),
             },
             "calls": self.deps.stats.snapshot(),
+            "brains": _brains_load(self.deps.brain_factory),
         }
 
     # --- connections ------------------------------------------------------------------------
@@ -303,3 +304,9 @@ async def serve_calls(
     async with trio.open_nursery() as nursery:
         await nursery.start(trio.serve_listeners, server.handle, listeners)
         task_status.started(server)
+
+
+def _brains_load(factory: BrainFactory) -> dict[str, Any] | None:
+    """The brains' shared load (recognition turns in flight and waiting), if they report it."""
+    statistics = getattr(factory, "statistics", None)
+    return statistics() if statistics is not None else None

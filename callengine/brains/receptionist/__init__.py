@@ -6,7 +6,7 @@ voice, setup store) and returns the per-call constructor.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, final
 
 from callengine.brains.receptionist.asr import RecognizerPool
 from callengine.brains.receptionist.brain import (
@@ -38,6 +38,7 @@ __all__ = [
     "Lead",
     "ReceptionistBrain",
     "ReceptionistConfig",
+    "ReceptionistFactory",
     "Services",
     "build_services",
     "parse_setup",
@@ -80,8 +81,22 @@ def receptionist_config(settings: Settings) -> ReceptionistConfig:
     )
 
 
+@final
+class ReceptionistFactory:
+    """One ``ReceptionistBrain`` per call, sharing the process's services; its
+    ``statistics()`` is the recognition load that ``GET /health`` shows."""
+
+    def __init__(self, services: Services, config: ReceptionistConfig) -> None:
+        self.services = services
+        self._config = config
+
+    def __call__(self) -> ReceptionistBrain:
+        return ReceptionistBrain(self.services, self._config)
+
+    def statistics(self) -> dict[str, int]:
+        return self.services.statistics()
+
+
 def receptionist_factory(settings: Settings, services: Services | None = None) -> BrainFactory:
     """One ``ReceptionistBrain`` per call, sharing the process's services."""
-    shared = services or build_services(settings)
-    config = receptionist_config(settings)
-    return lambda: ReceptionistBrain(shared, config)
+    return ReceptionistFactory(services or build_services(settings), receptionist_config(settings))

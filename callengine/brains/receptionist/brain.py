@@ -110,11 +110,17 @@ class Services:
         return self._limiter
 
     def statistics(self) -> dict[str, int]:
-        """Recognition load: turns decoding and waiting (where the limiter caps capacity)."""
-        if self._limiter is None:
-            return {"threads": self.threads, "borrowed": 0, "waiting": 0}
-        stats = self._limiter.statistics()
-        return {"threads": self.threads, "borrowed": stats.borrowed_tokens, "waiting": stats.tasks_waiting}
+        """Recognition load: answers decoding and waiting (the limiter caps capacity), and
+        the background transcripts likewise."""
+        answers = _load(self._limiter)
+        transcripts = _load(self._background)
+        return {
+            "threads": self.threads,
+            "borrowed": answers[0],
+            "waiting": answers[1],
+            "transcribing": transcripts[0],
+            "transcripts_waiting": transcripts[1],
+        }
 
     async def names(self) -> tuple[str, ...]:
         if self._names is None:
@@ -147,6 +153,13 @@ class Services:
         self.transcriber.close()
         if self.store is not None:
             self.store.close()
+
+
+def _load(limiter: trio.CapacityLimiter | None) -> tuple[int, int]:
+    if limiter is None:
+        return 0, 0
+    stats = limiter.statistics()
+    return stats.borrowed_tokens, stats.tasks_waiting
 
 
 def _grammar(dialogue: Dialogue) -> str | None:

@@ -10,6 +10,7 @@ import orjson
 import pytest
 import redis
 import trio
+import trio.testing
 
 from callengine import keys
 from callengine.brains.base import CallInfo
@@ -163,3 +164,25 @@ async def test_silence_after_the_question_gets_a_reprompt(services: Services) ->
         nursery.cancel_scope.cancel()
     second = brain.summary()["transcript"][1]
     assert second["speaker"] == "agent" and second["text"].startswith("Are you still there?")
+
+
+async def test_services_report_the_recognition_load(services: Services, nursery) -> None:
+    limiter = services.limiter  # one worker here: hold its token, a turn must queue
+    await limiter.acquire()
+    try:
+        assert services.statistics()["borrowed"] == 1
+        done = trio.Event()
+
+        async def turn() -> None:
+            await services.recognize(b"\0" * 3200, None)
+            done.set()
+
+        nursery.start_soon(turn)
+        await trio.testing.wait_all_tasks_blocked()
+        assert services.statistics()["waiting"] == 1
+    finally:
+        limiter.release()
+    with trio.fail_after(30):
+        await done.wait()
+    load = services.statistics()
+    assert (load["borrowed"], load["waiting"], load["transcribing"]) == (0, 0, 0)

@@ -11,7 +11,7 @@ from trio_websocket import ConnectionClosed
 
 from callengine import keys
 from callengine.brains import brain_factory, named_brain_factory
-from callengine.brains.select import BrainChoice, brain_named_in
+from callengine.brains.select import BrainChoice, SelectingFactory, brain_named_in
 from callengine.settings import Settings
 from tests.conftest import start_engine
 from tests.fakes.fake_brain import SayThenHangUp
@@ -55,6 +55,25 @@ def test_an_unbuildable_choice_falls_back_to_the_default_once(caplog):
         assert choice.factory(None)[0] == "echo"
     assert built == ["echo", "openai_realtime", "receptionist"]  # each built once
     assert sum("unavailable" in r.message for r in caplog.records) == 1
+
+
+def test_the_factory_shows_the_load_of_brains_that_share_work():
+    class Shared:  # a factory whose brains share a recogniser, say
+        def __call__(self):
+            return SayThenHangUp(b"r")
+
+        def statistics(self):
+            return {"borrowed": 1, "waiting": 3}
+
+    choice = BrainChoice(
+        "echo", lambda name: Shared() if name == "receptionist" else (lambda: SayThenHangUp(b"e"))
+    )
+    factory = SelectingFactory(choice, setups=None)  # type: ignore[arg-type]
+    assert factory.statistics() == {"default": "echo", "load": {}}
+    choice.factory("receptionist")  # a call's setup named it: built now
+    assert factory.statistics() == {
+        "default": "echo", "load": {"receptionist": {"borrowed": 1, "waiting": 3}}
+    }
 
 
 def test_an_unknown_default_stops_the_service_at_start():

@@ -68,6 +68,7 @@ async def test_health_reports_capacity_and_state(engine):
     assert doc["rejected"] == {"full": 0, "draining": 0, "signature": 0, "token": 0}
     assert doc["redis"]["reachable"] is True
     assert doc["version"] == "test"
+    assert doc["brains"] == {"default": "echo", "load": {}}  # echo shares no work
 
 
 async def test_unknown_path_is_404_json(engine):
@@ -198,12 +199,18 @@ async def test_wrong_call_token_closes_with_policy_violation(nursery, signed_set
     )
     async with open_call(server.port, headers=[(b"x-twilio-signature", signature.encode())]) as call:
         await call.connected()
-        await call.start({"token": mint_call_token("internal", "CA-some-other-call")})
+        await call.start(
+            {"token": mint_call_token("internal", "CA-some-other-call"), "business_id": "b7"}
+        )
         with pytest.raises(ConnectionClosed) as closed:
             await call.ws.get_message()
     assert closed.value.reason.code == CloseCode.POLICY_VIOLATION
     assert closed.value.reason.reason == "invalid call token"
     assert server.health()["rejected"]["token"] == 1
+    rejected = [e for e in reporter.events if e["type"] == "rejected"]
+    assert rejected == [
+        {"type": "rejected", "call_sid": call.call_sid, "business_id": "b7", "reason": "token"}
+    ]
     assert reporter.records == []  # not a call: nothing to finalize
 
 
