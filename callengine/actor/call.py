@@ -224,15 +224,21 @@ class CallActor:
         params = start.custom_parameters
         secret = self._settings.internal_secret
         self._log.bind(call_sid=start.call_sid, stream_sid=start.stream_sid)
+        business_id = params.get("business_id") or "unknown"
+        valid_business = _BUSINESS_ID.fullmatch(business_id) is not None
         if secret and not verify_call_token(secret.reveal(), start.call_sid, params.get(TOKEN_PARAMETER)):
             self._admission.count_refusal(RefusalReason.TOKEN)
             self._reporter.publish(
-                "rejected", {"call_sid": start.call_sid, "reason": RefusalReason.TOKEN.value}
+                "rejected",
+                {
+                    "call_sid": start.call_sid,
+                    "business_id": business_id if valid_business else "invalid",
+                    "reason": RefusalReason.TOKEN.value,
+                },
             )
             self._end(EndReason.INVALID_TOKEN, CloseCode.POLICY_VIOLATION, "invalid call token")
             return False
-        business_id = params.get("business_id") or "unknown"
-        if not _BUSINESS_ID.fullmatch(business_id):
+        if not valid_business:
             self._end(
                 EndReason.PROTOCOL_ERROR,
                 CloseCode.PROTOCOL_ERROR,
