@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from api.db.engine import make_engine
+from api.db.engine import make_engine, make_session_factory, session_scope
 
 __all__ = ["configure", "job_session", "reset"]
 
@@ -65,12 +65,5 @@ def _get_engine() -> Engine:
 @contextmanager
 def job_session() -> Iterator[Session]:
     """A session committing on success, rolling back on error."""
-    session = sessionmaker(_get_engine(), expire_on_commit=False)()
-    try:
+    with session_scope(make_session_factory(_get_engine())) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
