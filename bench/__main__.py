@@ -25,12 +25,12 @@ SUITES = ("capacity", "cost", "reject", "leak", "peer", "receptionist")
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     p.add_argument("--suites", default=",".join(SUITES), help="comma list of " + ", ".join(SUITES))
-    p.add_argument("--levels", default="50,100,150,200,250", help="capacity levels (calls)")
+    p.add_argument("--levels", default="50,100,150,200,250,300,350", help="capacity levels (calls)")
     p.add_argument("--duration", type=float, default=60.0, help="capacity call length, s")
     p.add_argument("--cost-levels", default="50,100", help="cost-vs-floor levels (calls)")
     p.add_argument("--cost-duration", type=float, default=30.0)
     p.add_argument("--cost-repeats", type=int, default=3)
-    p.add_argument("--receptionist-levels", default="16,32,64",
+    p.add_argument("--receptionist-levels", default="16,32,64,128,192",
                    help="concurrent recorded callers against the receptionist brain")
     p.add_argument("--peer-levels", default="5,10,20,40")
     p.add_argument("--peer-duration", type=float, default=30.0)
@@ -64,12 +64,14 @@ def summary(results: dict[str, Any]) -> str:
                          f"{r['engine_over_receive']} | {r['engine_over_echo']} | {r['engine_rss_per_call_kb']} |")
         lines += ["", f"(medians of {co['repeats']} interleaved rounds of {co['duration']:g} s calls)", ""]
     if rows := results.get("receptionist"):
-        lines += ["| calls | finished | failed | underruns | pacing p99 ms | harness lateness p99 ms | callback number right | brain p50 / p90 ms | engine CPU % |",
-                  "|---|---|---|---|---|---|---|---|---|"]
+        lines += ["| calls | peak up at once | finished | failed | underruns | pacing p99 ms | harness lateness p99 ms | callback number right | brain p50 / p90 ms | engine CPU % | recognition peak busy / workers, waiting |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in rows:
-            lines.append(f"| {r['calls']} | {r['finished']} | {r['failed']} | {r['underruns']} | {r['pacing_p99_ms']} | "
+            lines.append(f"| {r['calls']} | {r.get('peak_active_calls')} | {r['finished']} | {r['failed']} | {r['underruns']} | {r['pacing_p99_ms']} | "
                          f"{r['harness_lateness_p99_ms']} | {r['callback_number_right']}/{r['records']} | "
-                         f"{r['brain_ms_p50']} / {r['brain_ms_p90']} | {r['cpu_percent']} |")
+                         f"{r['brain_ms_p50']} / {r['brain_ms_p90']} | {r['cpu_percent']} | "
+                         f"{r.get('recognition_busy_peak')} / {r.get('recognition_workers')}, "
+                         f"{r.get('recognition_waiting_peak')} |")
         lines.append("")
     if rej := results.get("reject"):
         lines += [f"Reject when full ({rej['active_calls']} live calls, {rej['attempts']} attempts): "

@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -46,6 +47,38 @@ def wait_http(url: str, timeout: float = 20.0) -> None:
 def get_json(url: str) -> dict:
     with urllib.request.urlopen(url, timeout=5) as resp:
         return json.loads(resp.read())
+
+
+@contextmanager
+def health_peaks(port: int, interval: float = 0.1) -> Iterator[dict[str, int]]:
+    """Poll the engine's ``/health`` while the block runs; the dict fills with the peak of
+    ``active_calls`` and of each number in ``brains.load`` (e.g. ``receptionist.waiting``:
+    turns queued for a recognition worker)."""
+    peaks: dict[str, int] = {}
+    stop = threading.Event()
+
+    def keep(name: str, value: object) -> None:
+        if isinstance(value, int):
+            peaks[name] = max(peaks.get(name, 0), value)
+
+    def poll() -> None:
+        while not stop.wait(interval):
+            try:
+                health = get_json(f"http://127.0.0.1:{port}/health")
+            except OSError:
+                continue
+            keep("active_calls", health.get("active_calls"))
+            for brain, numbers in ((health.get("brains") or {}).get("load") or {}).items():
+                for key, value in numbers.items():
+                    keep(f"{brain}.{key}", value)
+
+    thread = threading.Thread(target=poll, name="health-peaks", daemon=True)
+    thread.start()
+    try:
+        yield peaks
+    finally:
+        stop.set()
+        thread.join()
 
 
 def taskset(cpu: str) -> list[str]:

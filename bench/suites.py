@@ -12,7 +12,16 @@ from typing import Any
 
 import trio
 
-from bench.procs import HARNESS_CPU, ROOT, engine, floor_peer, get_json, pipecat_peer, run_harness
+from bench.procs import (
+    HARNESS_CPU,
+    ROOT,
+    engine,
+    floor_peer,
+    get_json,
+    health_peaks,
+    pipecat_peer,
+    run_harness,
+)
 
 # Capacity criteria (issue #2): a level passes only if every one holds.
 CRITERIA = {
@@ -242,6 +251,7 @@ def cost(redis_url: str, work: Path, levels: list[int], duration: float, repeats
 # ID as the callback number: a record is right when it holds that number.
 RECEPTIONIST_SESSIONS = ("c01_sales_plain", "c02_support_gb", "c03_dtmf_sales", "c07_support_noisy")
 CALLER_ID = "+15551230000"
+RAMP_SECONDS = 16.0
 
 
 def receptionist(redis_url: str, work: Path, levels: list[int]) -> list[dict[str, Any]]:
@@ -266,9 +276,13 @@ def receptionist(redis_url: str, work: Path, levels: list[int]) -> list[dict[str
         client.flushdb()
         with engine(redis_url, work, CALLS_BRAIN="receptionist") as (pid, port):
             time.sleep(3)  # the recognition workers warm up in the background
-            res = run_harness(f"ws://127.0.0.1:{port}/ws/twilio", work / f"receptionist-{calls}.json",
-                              server_pid=pid, calls=calls, duration=0,
-                              extra=[*sessions, "--ramp", "0.25"])
+            # Every call is up within RAMP_SECONDS, so all of them talk at once for the
+            # rest of the ~37 s sessions: the level is the real concurrency.
+            ramp = min(0.25, RAMP_SECONDS / calls)
+            with health_peaks(port) as peaks:
+                res = run_harness(f"ws://127.0.0.1:{port}/ws/twilio", work / f"receptionist-{calls}.json",
+                                  server_pid=pid, calls=calls, duration=0,
+                                  extra=[*sessions, "--ramp", f"{ramp:.4f}"])
         records = [job.args[0] for job in
                    Queue("high", connection=client, serializer=JSONSerializer).get_jobs()]
         right = 0
@@ -292,13 +306,21 @@ def receptionist(redis_url: str, work: Path, levels: list[int]) -> list[dict[str
             "brain_ms_p50": brain[len(brain) // 2] if brain else None,
             "brain_ms_p90": brain[int(len(brain) * 0.9)] if brain else None,
             "cpu_percent": (res.get("server") or {}).get("cpu_percent"),
+            "peak_active_calls": peaks.get("active_calls"),
+            # /health polled every 100 ms: peak answers decoding (≤ workers) and waiting for one
+            "recognition_workers": peaks.get("receptionist.threads"),
+            "recognition_busy_peak": peaks.get("receptionist.borrowed"),
+            "recognition_waiting_peak": peaks.get("receptionist.waiting"),
         }
         rows.append(row)
         print(f"  {calls:>4} calls: finished {row['finished']}, failed {row['failed']}, underruns "
               f"{row['underruns']}, pacing p99 {row['pacing_p99_ms']} ms, harness lateness p99 "
               f"{row['harness_lateness_p99_ms']} ms, callback number right {right}/{len(records)}, "
               f"brain p50/p90 {row['brain_ms_p50']}/{row['brain_ms_p90']} ms, "
-              f"engine CPU {row['cpu_percent']} % (its recognition workers are other processes)",
+              f"engine CPU {row['cpu_percent']} % (its recognition workers are other processes), "
+              f"peak {row['peak_active_calls']} calls up at once, "
+              f"recognition peak {row['recognition_busy_peak']}/{row['recognition_workers']} "
+              f"busy, {row['recognition_waiting_peak']} waiting",
               flush=True)
     client.close()
     return rows
