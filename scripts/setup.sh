@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
+"$PYTHON" -c pass 2>/dev/null || { echo "setup: cannot run $PYTHON (set PYTHON to a Python 3.11+ interpreter)" >&2; exit 1; }
 "$PYTHON" - <<'PY' || { echo "setup: ProSaaS needs Python 3.11 or newer ($PYTHON is too old)" >&2; exit 1; }
 import sys
 sys.exit(0 if sys.version_info >= (3, 11) else 1)
