@@ -85,6 +85,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_for_port(port: int, proc: subprocess.Popen[bytes] | None = None, timeout: float = 20.0) -> bool:
+    """True once 127.0.0.1:``port`` accepts a connection; False on timeout or once ``proc`` exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and (proc is None or proc.poll() is None):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
 class PrivateRedis:
     """A redis-server of our own on a free port, which a test may stop and start."""
 
@@ -107,14 +119,8 @@ class PrivateRedis:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("private redis-server did not start")
+        if not wait_for_port(self.port, self.proc, timeout=10):
+            raise RuntimeError("private redis-server did not start")
 
     def stop(self) -> None:
         if self.proc is not None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ from rq.serializers import JSONSerializer
 
 from jobs import db as jobs_db
 from tests.api.conftest import REDIS_URL
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_for_port
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,15 +35,8 @@ def process(args: list[str], env: dict[str, str], log: Path, port: int) -> Itera
     with log.open("wb") as out:
         proc = subprocess.Popen([sys.executable, *args], env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
         try:
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                        break
-                except OSError:
-                    if time.monotonic() > deadline or proc.poll() is not None:
-                        pytest.fail(f"{args} did not start: {log.read_text()}")
-                    time.sleep(0.1)
+            if not wait_for_port(port, proc):
+                pytest.fail(f"{args} did not start: {log.read_text()}")
             yield proc
         finally:
             proc.terminate()

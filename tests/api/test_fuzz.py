@@ -6,10 +6,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from http.cookiejar import CookieJar
@@ -18,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.api.conftest import REDIS_URL
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_for_port
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,16 +50,9 @@ def live_api(tmp_path: Path, redis_client: object) -> Iterator[str]:
         subprocess.run([sys.executable, "-m", module], env=env, cwd=ROOT, check=True, capture_output=True, timeout=60)
     log = (tmp_path / "api.log").open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "api"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                pytest.fail("python -m api did not start: " + (tmp_path / "api.log").read_text())
-            time.sleep(0.1)
+    if not wait_for_port(port, proc):
+        proc.kill()
+        pytest.fail("python -m api did not start: " + (tmp_path / "api.log").read_text())
     yield f"http://127.0.0.1:{port}"
     proc.terminate()
     proc.wait(timeout=15)
