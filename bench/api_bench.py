@@ -1,7 +1,7 @@
 """API benchmark: p99 latency of the signed ``/twilio/voice`` webhook at a fixed request rate,
 and the throughput of ``GET /api/calls``, against a real ``python -m api`` (Hypercorn, trio).
 
-    python bench/api_bench.py [--rate 50] [--seconds 20] [--list-seconds 10] [--clients 4]
+    python -m bench.api_bench [--rate 50] [--seconds 20] [--list-seconds 10] [--clients 4]
 
 Starts the API on a free port with a throw-away SQLite database (or ``--database-url``),
 migrates and seeds it, and uses the Redis database of ``--redis-url`` (flushed before and
@@ -18,7 +18,6 @@ import http.client
 import json
 import os
 import queue
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,15 +30,10 @@ from urllib.parse import urlencode
 import redis
 from twilio.request_validator import RequestValidator
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.procs import ROOT, free_port, wait_http
+
 TOKEN = "bench-twilio-token"
 PHONE = "+15550100000"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -160,15 +154,10 @@ def main() -> int:
     server = subprocess.Popen([sys.executable, "-m", "api"], env=env, cwd=ROOT,
                               stdout=(workdir / "api.log").open("wb"), stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit("api did not start: " + (workdir / "api.log").read_text()) from None
-                time.sleep(0.1)
+        try:
+            wait_http(f"{public}/api/health")
+        except RuntimeError:
+            raise SystemExit("api did not start: " + (workdir / "api.log").read_text()) from None
         voice = voice_load(port, public, args.rate, args.seconds)
         listing = list_load(port, login(port, "bench owner password"), args.clients, args.list_seconds)
     finally:
