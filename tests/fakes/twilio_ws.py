@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import trio
-from trio_websocket import WebSocketConnection, open_websocket
+from trio_websocket import ConnectionClosed, WebSocketConnection, open_websocket
 
 from callengine.audio.mulaw import pcm_to_ulaw
 
@@ -77,6 +77,13 @@ class FakeTwilio:
             await self.media(ulaw)
             if paced:
                 await trio.sleep(0.02)
+
+    async def frames_until_closed(self, ulaw: bytes, count: int) -> None:
+        """Paced frames that stop, as Twilio's do, once the server has closed the socket."""
+        try:
+            await self.frames(ulaw, count)
+        except ConnectionClosed:
+            pass
 
     async def dtmf(self, digit: str) -> None:
         await self.send({"event": "dtmf", "dtmf": {"track": "inbound_track", "digit": digit}})

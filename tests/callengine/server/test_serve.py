@@ -355,7 +355,7 @@ async def test_maximum_call_length_ends_the_call(nursery, settings):
         await call.connected()
         await call.start()
         async with trio.open_nursery() as talk:
-            talk.start_soon(call.frames, SILENCE_FRAME, 200)
+            talk.start_soon(call.frames_until_closed, SILENCE_FRAME, 200)
             reason = await expect_close(call, CloseCode.MAX_DURATION)
             talk.cancel_scope.cancel()
     assert "longer than 1 s" in reason
