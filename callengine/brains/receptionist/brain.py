@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, final
 
 import trio
 
-from callengine.brains.receptionist.asr import RecognizerError, RecognizerPool
+from callengine.brains.receptionist.asr import Heard, RecognizerError, RecognizerPool
 from callengine.brains.receptionist.dialogue import Dialogue, HangUpAction, SayAction
 from callengine.brains.receptionist.grammars import (
     COMMON_NAMES,
@@ -130,22 +130,24 @@ class Services:
             self._names = tuple(known)
         return self._names
 
-    async def recognize(self, pcm: bytes, grammar: str | None) -> str | None:
+    async def recognize(self, pcm: bytes, grammar: str | None, channel: str | None = None) -> Heard:
         """Recognise one turn in a worker process (at most ``threads`` at once).
 
+        ``channel`` is the caller's, from their previous ``Heard`` (None for a first turn).
         Cancellation: the wait is abandoned; the worker finishes the turn and drops it.
         """
         return await trio.to_thread.run_sync(
-            self.recognizer.recognize, pcm, grammar, limiter=self.limiter, abandon_on_cancel=True
+            self.recognizer.recognize, pcm, grammar, channel, limiter=self.limiter, abandon_on_cancel=True
         )
 
-    async def transcribe(self, pcm: bytes) -> str | None:
+    async def transcribe(self, pcm: bytes, channel: str | None = None) -> str | None:
         """Full-vocabulary pass for the record (background; never waits on answers)."""
         if self._background is None:
             self._background = trio.CapacityLimiter(self.transcriber.workers)
-        return await trio.to_thread.run_sync(
-            self.transcriber.recognize, pcm, None, limiter=self._background, abandon_on_cancel=True
+        heard = await trio.to_thread.run_sync(
+            self.transcriber.recognize, pcm, None, channel, limiter=self._background, abandon_on_cancel=True
         )
+        return heard.text
 
     def close(self) -> None:
         """Stop the worker processes and the Redis client (tests, shutdown)."""
@@ -196,6 +198,7 @@ class ReceptionistBrain:
         self.recognition_errors = 0
         self._setup_problems: tuple[str, ...] = ()
         self._call_sid = ""
+        self._channel: str | None = None  # the caller's cepstral mean, from their last turn
 
     # --- receive task -----------------------------------------------------------------------
 
@@ -336,7 +339,8 @@ class ReceptionistBrain:
         hyp: str | None = None
         if grammar is not None:
             try:
-                hyp = await self._services.recognize(turn.pcm, grammar)
+                heard = await self._services.recognize(turn.pcm, grammar, self._channel)
+                hyp, self._channel = heard.text, heard.channel
             except RecognizerError as exc:
                 log.error("recognition failed: %s", exc)
                 self.recognition_errors += 1
@@ -364,7 +368,7 @@ class ReceptionistBrain:
 
     async def _transcribe(self, pcm: bytes, entry: dict[str, Any], message: bool) -> None:
         try:
-            text = await self._services.transcribe(pcm) or ""
+            text = await self._services.transcribe(pcm, self._channel) or ""
         except RecognizerError as exc:
             entry["text"] = None
             log.warning("transcription failed: %s", exc)

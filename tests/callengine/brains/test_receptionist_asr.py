@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,6 +18,7 @@ from callengine.brains.receptionist.asr import (
 )
 from callengine.brains.receptionist.grammars import intent_grammar, yes_no_grammar
 from callengine.brains.receptionist.tts import Voice
+from callengine.loadtest.audio import noise_pcm
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +34,22 @@ async def speech(text: str) -> bytes:
 
 async def test_grammar_answers_are_recognised(recognizer: Recognizer) -> None:
     intents = ["sales", "support", "message"]
-    assert recognizer.recognize(await speech("support"), intent_grammar(intents)) == "support"
-    assert recognizer.recognize(await speech("yes"), yes_no_grammar()) in ("yes", "yeah", "yep")
+    assert recognizer.recognize(await speech("support"), intent_grammar(intents)).text == "support"
+    assert recognizer.recognize(await speech("yes"), yes_no_grammar()).text in ("yes", "yeah", "yep")
+
+
+async def test_a_turn_decodes_the_same_whatever_other_calls_said_before(recognizer: Recognizer) -> None:
+    grammar = intent_grammar(["sales", "support", "message"])
+    turn = await speech("I need support please")
+    first = recognizer.recognize(turn, grammar)
+    # Another caller on a loud, hissing line in between: its noise statistics and cepstral
+    # mean must not leak into the next call's turn.
+    other = noise_pcm(2.0, random.Random(5), 2000) + await speech("sales")
+    other_channel = recognizer.recognize(other, grammar).channel
+    assert recognizer.recognize(turn, grammar) == first
+    # The caller's own channel does carry over, from their previous turn.
+    assert first.channel != other_channel
+    assert recognizer.recognize(turn, grammar, first.channel).channel != first.channel
 
 
 def test_telephone_variants_drop_edge_fricatives() -> None:
@@ -82,8 +98,8 @@ def pool() -> Iterator[RecognizerPool]:
 
 
 async def test_worker_processes_recognise_grammar_and_full_vocabulary(pool: RecognizerPool) -> None:
-    assert pool.recognize(await speech("no"), yes_no_grammar()) in ("no", "nope")
+    assert pool.recognize(await speech("no"), yes_no_grammar()).text in ("no", "nope")
     assert pool.known_words(["sarah", "qwzx"]) == ["sarah"]
-    text = pool.recognize(await speech("I would like to book an appointment for tomorrow"), None)
+    text = pool.recognize(await speech("I would like to book an appointment for tomorrow"), None).text
     # Full vocabulary on telephone audio is poor (hence the grammars); the record still gets it.
     assert text is not None and "tomorrow" in text
