@@ -11,7 +11,8 @@ like the word without it. Every word of a small grammar gets extra pronunciation
 leading or its trailing fricative (measured on the fixtures' intent answers: 11/16 → 15/16
 right). Not without both: "sales" as bare "EY L" took "i need help" from support (13 of 15
 such callers in ``python -m bench.asr_accuracy``); and not in a large grammar (the first
-names), where the shorter forms collide with other entries (names 66 → 69 of 124 without).
+names): there they did no good (first try 66-69 of 124 either way across two noise draws) and
+cost on the retries (a name right within three tries: 92 of 124 with them, 97 without).
 
 pocketsphinx keeps the GIL while it decodes (the full-vocabulary pass for up to ~450 ms at a
 time), so the engine runs recognisers in worker processes (``RecognizerPool``); inside a
