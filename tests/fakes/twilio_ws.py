@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -73,10 +73,22 @@ class FakeTwilio:
         )
 
     async def frames(self, ulaw: bytes, count: int, *, paced: bool = True) -> None:
+        """``count`` media frames, paced as ``stream`` does, or back to back when not ``paced``."""
+        if paced:
+            await self.stream([ulaw] * count)
+            return
         for _ in range(count):
             await self.media(ulaw)
-            if paced:
-                await trio.sleep(0.02)
+
+    async def stream(self, frames: Iterable[bytes], *, until: Callable[[], bool] | None = None) -> None:
+        """Media frames on a 20 ms clock with absolute deadlines, as Twilio's (a late wake-up
+        does not push every later frame back); stops early once ``until()`` is true."""
+        start = trio.current_time()
+        for k, ulaw in enumerate(frames, 1):
+            await self.media(ulaw)
+            await trio.sleep_until(start + 0.02 * k)
+            if until is not None and until():
+                return
 
     async def frames_until_closed(self, ulaw: bytes, count: int) -> None:
         """Paced frames that stop, as Twilio's do, once the server has closed the socket."""

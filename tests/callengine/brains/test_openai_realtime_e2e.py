@@ -311,24 +311,14 @@ async def test_local_barge_in_clears_before_the_vendor_hears_the_caller(nursery,
         nursery.start_soon(phone.listen)
         await call.connected()
         await call.start({"business_id": "acme"})
-        for frame in noise[:25]:  # the line's noise: the detector calibrates on it
-            await call.media(frame)
-            await trio.sleep(0.02)
+        await call.stream(noise[:25])  # the line's noise: the detector calibrates on it
         await phone.wait(lambda: phone.count("mark") >= 8)
         t_speech = trio.current_time()
-        for frame in speech:
-            await call.media(frame)
-            await trio.sleep(0.02)
-            if phone.count("clear"):
-                break
+        await call.stream(speech, until=lambda: phone.count("clear") > 0)
         assert phone.count("clear") == 1
         assert trio.current_time() - t_speech < 0.3
         conn = fake.connections[0]
-        for frame in noise[25:250]:
-            await call.media(frame)
-            await trio.sleep(0.02)
-            if phone.audio.endswith(after.audio):
-                break
+        await call.stream(noise[25:250], until=lambda: phone.audio.endswith(after.audio))
         await call.stop()
         await phone.ended()
     assert not conn.of_type("input_audio_buffer.speech_started")
