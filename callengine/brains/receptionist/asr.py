@@ -181,8 +181,9 @@ class Recognizer:
             after = decoder.get_cmn()
         finally:
             self._release(slot)
-        text = hyp.hypstr.strip() if hyp is not None else ""
-        return Heard(" ".join(w for w in text.split() if not w.startswith(("<", "[", "+"))) or None, after)
+        words = hyp.hypstr.split() if hyp is not None else []
+        text = " ".join(w for w in words if not w.startswith(("<", "[", "+")))  # fillers, noise
+        return Heard(text or None, after)
 
     def _search(self, slot: _Slot, grammar: str) -> str:
         name = "g" + hashlib.sha1(grammar.encode()).hexdigest()[:16]
