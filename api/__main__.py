@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import signal
 import sys
+from collections.abc import Sequence
 
 import trio
 from hypercorn.config import Config
 from hypercorn.trio import serve
 from quart_trio import QuartTrio
 
+from api import __version__
 from api.app import create_app
 from api.errors import SettingsError
 from api.logs import configure_logging
@@ -41,7 +44,28 @@ async def _serve(app: QuartTrio, config: Config) -> None:
     await serve(app, config, shutdown_trigger=_wait_for_signal)
 
 
-def main() -> int:
+DESCRIPTION = """\
+Serve the API (Quart-Trio under Hypercorn's trio worker) on API_HOST:API_PORT (default
+0.0.0.0:5000) until SIGTERM/SIGINT, which finishes in-flight requests first. Run
+python -m api.migrate before the first start.
+
+Configured only by environment variables, read once at start by api/settings.py (the README's
+"API" table lists each one), chiefly: API_HOST, API_PORT, API_WORKERS, DATABASE_URL, REDIS_URL,
+SECRET_KEY, INTERNAL_SECRET, PUBLIC_BASE_URL, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, APP_ENV,
+LOG_LEVEL. A bad value stops it with exit 2 and one message listing every problem."""
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line takes no options: ``--help`` prints the usage, anything else exits 2."""
+    parser = argparse.ArgumentParser(
+        prog="python -m api", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parse_args(argv)
     try:
         settings = Settings.from_env()
     except SettingsError as exc:

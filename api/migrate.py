@@ -1,7 +1,9 @@
 """``python -m api.migrate``: upgrade the database to the newest revision (idempotent).
 
-The compose ``migrate`` service runs it once before the API starts; running it again on an
-up-to-date database does nothing and exits 0. ``--check`` exits 1 when migrations are pending.
+Run it once before the API starts (``make run`` and ``scripts/run.sh`` do; in a deployment,
+run it before starting the new API); running it again on an up-to-date database does nothing
+and exits 0. ``--check`` exits 1 when migrations are pending. The database is the environment
+variable DATABASE_URL (default ``sqlite:///var/prosaas.db``), read by ``api/settings.py``.
 """
 
 from __future__ import annotations
@@ -55,7 +57,9 @@ def upgrade(engine: Engine) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m api.migrate", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m api.migrate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 if the database is not at head")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

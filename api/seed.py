@@ -3,12 +3,16 @@ then print their logins.
 
 Passwords come from SEED_OWNER_PASSWORD / SEED_ADMIN_PASSWORD when set; otherwise random ones
 are generated on first creation and printed once (a re-run keeps existing passwords and says so).
+The database is DATABASE_URL (default ``sqlite:///var/prosaas.db``), which must be migrated
+first (``python -m api.migrate``); these environment variables are read by ``api/settings.py``.
 """
 
 from __future__ import annotations
 
+import argparse
 import secrets
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -21,7 +25,7 @@ from api.migrate import current_revision, head_revision
 from api.security import hash_password
 from api.settings import Settings
 
-__all__ = ["DEMO_PHONE", "SeedLogin", "seed"]
+__all__ = ["DEMO_PHONE", "SeedLogin", "main", "seed"]
 
 DEMO_PHONE = "+15550100000"
 DEMO_BUSINESS = "Demo Business"
@@ -68,7 +72,10 @@ def seed(session: Session, *, owner_password: str | None = None, admin_password:
     ]
 
 
-def main() -> int:
+def main(argv: Sequence[str] | None = None) -> int:
+    argparse.ArgumentParser(
+        prog="python -m api.seed", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    ).parse_args(argv)
     try:
         settings = Settings.from_env()
     except SettingsError as exc:

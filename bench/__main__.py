@@ -23,7 +23,12 @@ SUITES = ("capacity", "cost", "reject", "leak", "peer", "receptionist")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    p = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__,
+        epilog="Reads no environment variables: it starts its own redis-server on a free port in a "
+        "temporary directory and gives each service it measures its own settings.",
+    )
     p.add_argument("--suites", default=",".join(SUITES), help="comma list of " + ", ".join(SUITES))
     p.add_argument("--levels", default="50,100,150,200,250,300,350", help="capacity levels (calls)")
     p.add_argument("--duration", type=float, default=60.0, help="capacity call length, s")

@@ -127,8 +127,15 @@ def login(port: int, password: str) -> str:
     return resp.headers["Set-Cookie"].split(";", 1)[0]
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.api_bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Reads no environment variables of its own: the API it starts gets DATABASE_URL, REDIS_URL, "
+        "API_PORT, PUBLIC_BASE_URL, TWILIO_AUTH_TOKEN and the seed passwords from these options and its "
+        "own choices (the rest of the environment is passed through).",
+    )
     parser.add_argument("--rate", type=float, default=50.0)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--list-seconds", type=float, default=10.0)
@@ -136,7 +143,7 @@ def main() -> int:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
     parser.add_argument("--database-url", default="")
     parser.add_argument("--json", type=Path)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     workdir = Path(tempfile.mkdtemp(prefix="api-bench-"))
     port = free_port()

@@ -163,7 +163,11 @@ def measure(calls: list[list[Turn]]) -> dict[str, object]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.asr_accuracy",
+        description=__doc__.split("\n\n")[0],
+        epilog="Reads no environment variables; needs espeak-ng (apt-get install -y espeak-ng).",
+    )
     parser.add_argument("--calls", type=int, default=124, help="synthetic callers (default 124)")
     parser.add_argument("--json", type=Path, help="also write the result here")
     args = parser.parse_args(argv)

@@ -8,10 +8,12 @@ a second signal ends the remaining calls at once.
 
 from __future__ import annotations
 
+import argparse
 import gc
 import logging
 import signal
 import sys
+from collections.abc import Sequence
 
 import trio
 
@@ -62,7 +64,29 @@ async def run(settings: Settings) -> None:
                         server.shutdown_calls()
 
 
-def main() -> int:
+DESCRIPTION = """\
+Serve the calls service: Twilio Media Streams on ws://CALLS_HOST:CALLS_PORT/ws/twilio (default
+0.0.0.0:5050) and GET /health, until SIGTERM/SIGINT (the first drains live calls, a second ends
+them at once).
+
+Configured only by environment variables, read once at start by callengine/settings.py (the
+README's "Calls service" table lists each one), chiefly: CALLS_HOST, CALLS_PORT, REDIS_URL,
+MAX_CONCURRENT_CALLS, DRAIN_TIMEOUT_SECONDS, CALLS_BRAIN, PUBLIC_BASE_URL, TWILIO_AUTH_TOKEN,
+INTERNAL_SECRET, APP_ENV, LOG_LEVEL. A bad value stops it with exit 2 and one message listing
+every problem."""
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line takes no options: ``--help`` prints the usage, anything else exits 2."""
+    parser = argparse.ArgumentParser(
+        prog="python -m callengine", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parse_args(argv)
     try:
         settings = Settings.from_env()
     except SettingsError as exc:

@@ -163,7 +163,11 @@ def _sid(rng: random.Random, prefix: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Generate every fixture; returns the exit status."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python scripts/make_fixtures.py",
+        description=__doc__.split("\n\n")[0],
+        epilog="Reads no environment variables; uses espeak-ng when installed (synthetic speech without it).",
+    )
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "tests/fixtures/twilio")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,7 @@ the size).
 
 from __future__ import annotations
 
+import argparse
 import re
 import shutil
 import subprocess
@@ -60,7 +61,13 @@ def trim(ulaw: bytes) -> bytes:
     return ulaw[max(0, start - 160) : end + 160]
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(
+        prog="python scripts/make_receptionist_clips.py",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Takes no options and reads no environment variables; needs espeak-ng.",
+    ).parse_args(argv)
     exe = shutil.which("espeak-ng")
     if exe is None:
         print("error: espeak-ng is not installed (apt-get install -y espeak-ng)", file=sys.stderr)

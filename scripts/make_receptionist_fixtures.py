@@ -17,6 +17,7 @@ format of ``callengine/loadtest/session.py``).
 
 from __future__ import annotations
 
+import argparse
 import bz2
 import random
 import shutil
@@ -164,7 +165,13 @@ def make(c: Caller, rng: random.Random) -> tuple[list[bytes], list[tuple[float, 
     return mulaw_frames(bytes(pcm)), dtmf, duration
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(
+        prog="python scripts/make_receptionist_fixtures.py",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Takes no options and reads no environment variables; needs espeak-ng.",
+    ).parse_args(argv)
     if shutil.which("espeak-ng") is None:
         print("error: espeak-ng is not installed (apt-get install -y espeak-ng)", file=sys.stderr)
         return 1

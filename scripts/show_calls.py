@@ -8,6 +8,7 @@ or after SINCE, epoch seconds, when given), prints it with its lead and transcri
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import time
@@ -20,12 +21,23 @@ from typing import Any
 WAIT_SECONDS = 60.0
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) not in (3, 4):
-        print(__doc__, file=sys.stderr)
-        return 2
-    base, email, password = argv[:3]
-    since = datetime.fromtimestamp(float(argv[3]), UTC) if len(argv) == 4 else None
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python scripts/show_calls.py",
+        description=__doc__.split("\n\n")[0],
+        epilog="Reads no environment variables.",
+    )
+    parser.add_argument("base", metavar="BASE_URL", help="the API's origin, e.g. http://127.0.0.1:5000")
+    parser.add_argument("email", help="login email (an owner of the business)")
+    parser.add_argument("password", help="login password")
+    parser.add_argument("since", nargs="?", type=float, metavar="SINCE", help="only calls started at or after this epoch second")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    base, email, password = args.base, args.email, args.password
+    since = datetime.fromtimestamp(args.since, UTC) if args.since is not None else None
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
     login = urllib.request.Request(
         base + "/api/auth/login", method="POST", headers={"Content-Type": "application/json"},
@@ -77,4 +89,4 @@ def _print_call(opener: Any, base: str, call: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

@@ -7,6 +7,7 @@ Regenerate it with ``python -m callengine.brains.openai_realtime.clips`` (needs 
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import subprocess
 import sys
@@ -80,7 +81,13 @@ def _trim(pcm: bytes, frame_bytes: int = 320, floor: int = 60) -> bytes:
     return b"".join(frames[voiced[0] : voiced[-1] + 1])
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(
+        prog="python -m callengine.brains.openai_realtime.clips",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Takes no options and reads no environment variables; needs espeak-ng.",
+    ).parse_args(argv)
     target = Path(__file__).with_name("clips") / APOLOGY_FILE
     data = render_ulaw(APOLOGY_TEXT)
     target.write_bytes(data)
