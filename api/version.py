@@ -1,8 +1,9 @@
 """What ``/version`` reports: package version, git commit and build time.
 
-GIT_COMMIT and BUILD_TIME come from the environment (the image build sets them); in a
-checkout without them the commit is read once from ``.git`` and the build time is reported
-as unknown rather than invented.
+GIT_COMMIT and BUILD_TIME come from the environment (an image build would set them); in a
+checkout without them the commit is read once from ``.git`` and ``build_time`` is JSON
+``null`` (unknown) rather than invented; a commit found nowhere is ``null`` too. The README's
+API table says the same.
 """
 
 from __future__ import annotations

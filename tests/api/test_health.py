@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -7,6 +8,7 @@ import pytest
 
 from api import __version__
 from api.app import create_app
+from api.version import build_info
 from tests.api.conftest import INTERNAL, REDIS_URL
 
 
@@ -27,6 +29,20 @@ async def test_version_names_package_and_commit(client: Any) -> None:
     body = await (await client.get("/version")).get_json()
     assert body["version"] == __version__
     assert body["git_commit"] is None or len(body["git_commit"]) == 40
+    assert body["build_time"] is None  # BUILD_TIME unset: null, as the README's table says
+
+
+def test_version_reports_build_time_and_commit_from_the_environment(api_settings: Any) -> None:
+    settings = dataclasses.replace(api_settings, git_commit="a" * 40, build_time="2026-12-06T19:00:00Z")
+    info = build_info(settings)
+    assert info["build_time"] == "2026-12-06T19:00:00Z"
+    assert info["git_commit"] == "a" * 40 and info["git_commit_source"] == "env"
+
+
+def test_readme_says_what_version_reports_when_build_time_is_unset() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    row = next(line for line in readme.splitlines() if line.startswith("| `GIT_COMMIT` / `BUILD_TIME`"))
+    assert "`null`" in row and "unknown" not in row
 
 
 async def test_metrics_require_the_internal_secret(client: Any) -> None:
