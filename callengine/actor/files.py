@@ -10,16 +10,34 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import IO, final
+from typing import IO, TYPE_CHECKING, TypeVar, final
 
 import trio
 
 from callengine.audio.mulaw import SILENCE_BYTE
 from callengine.audio.wav import HEADER_BYTES, interleave, wav_header
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 __all__ = ["Capture", "Recording"]
 
+T = TypeVar("T")
+
 MAX_PENDING_OUT = 8000 * 60  # outbound audio waiting to be "heard": bounded at 60 s
+
+
+async def _write_in_thread(write: Callable[[list[T]], None], items: list[T]) -> None:
+    """Run ``write(items)`` in a worker thread, shielded from cancellation.
+
+    ``items`` were taken out of the buffer already: a cancel (the call ending while the report
+    task flushes) must not drop them. ``to_thread.run_sync`` raises ``Cancelled`` *before*
+    starting the thread when the scope is cancelled, and a started thread cannot be
+    interrupted anyway, so the shield only closes that gap; the cleanup's time box still
+    bounds the wait.
+    """
+    with trio.CancelScope(shield=True):
+        await trio.to_thread.run_sync(write, items)
 
 
 @final
@@ -55,8 +73,9 @@ class Recording:
         self._out.clear()
 
     async def flush(self) -> None:
+        """Write what is buffered; shielded, see ``_write_in_thread``."""
         chunks, self._buffer = self._buffer, []
-        await trio.to_thread.run_sync(self._write, chunks)
+        await _write_in_thread(self._write, chunks)
 
     async def close(self) -> None:
         await self.flush()
@@ -90,9 +109,10 @@ class Capture:
         self._lines.append('{"t_ms":%.1f,"msg":%s}' % (t_ms, raw))
 
     async def flush(self) -> None:
+        """Append what is buffered; shielded, see ``_write_in_thread``."""
         lines, self._lines = self._lines, []
         if lines:
-            await trio.to_thread.run_sync(self._append, lines)
+            await _write_in_thread(self._append, lines)
 
     def _append(self, lines: list[str]) -> None:
         if not self._opened:
