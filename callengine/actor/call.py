@@ -177,7 +177,11 @@ class CallActor:
             self._end(EndReason.INTERNAL_ERROR, CloseCode.INTERNAL_ERROR, "internal error")
         finally:
             with trio.move_on_after(CLEANUP_TIMEOUT, shield=True) as scope:
-                await self._cleanup()
+                try:
+                    await self._cleanup()
+                finally:  # after the record: a copy cannot race the real call's finalize
+                    if self._start is not None:  # only an accepted start claimed its CallSid
+                        self._admission.release_call_sid(self._start.call_sid)
             if scope.cancelled_caught:
                 self._log.warning("call cleanup timed out after %.0f s", CLEANUP_TIMEOUT)
 
@@ -192,6 +196,10 @@ class CallActor:
             self._end(*check.ending)
             return False
         business_id = check.business_id
+        if not self._admission.claim_call_sid(start.call_sid):
+            self._refuse(start, business_id, RefusalReason.DUPLICATE)
+            self._end(EndReason.DUPLICATE_CALL, CloseCode.DUPLICATE_CALL, "call already live")
+            return False
         self._start = start
         self._business_id = business_id
         self._started_at = self._last_media = trio.current_time()

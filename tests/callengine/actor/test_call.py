@@ -8,10 +8,12 @@ from dataclasses import replace
 import pytest
 import trio
 
+from callengine.admission import Admission
 from callengine.events import CloseCode
 from callengine.protocol.call_token import mint_call_token
 from callengine.settings import Secret
 from tests.fakes.memory_call import open_memory_call
+from tests.fakes.memory_reporter import InMemoryReporter
 from tests.fakes.twilio_ws import SILENCE_FRAME, SPEECH_FRAME
 
 
@@ -182,3 +184,48 @@ async def test_call_record_holds_dtmf_transcript_and_metrics(settings, autojump_
     assert metrics["marks_echoed"] == 1 and metrics["mark_rtt_ms_p50"] > 0
     assert call.reporter.event_types() == ["call_started", "call_ended"]
     assert call.reporter.live == {}
+
+
+async def test_a_second_stream_for_a_live_call_sid_is_refused(settings, autojump_clock):
+    # Twilio never opens two streams for one call; a copied handshake would. The copy is
+    # refused and the live call keeps its lease, its state and its one record.
+    sid = "CA" + "5" * 32
+    reporter = InMemoryReporter()
+    admission = Admission(10)
+    shared = {"reporter": reporter, "admission": admission, "call_sid": sid}
+    async with open_memory_call(settings, **shared) as live:
+        await live.twilio.connected()
+        await live.twilio.start({"business_id": "b1"})
+        await live.twilio.frames(SILENCE_FRAME, 5)
+        lease = reporter.live[sid]
+        async with open_memory_call(settings, stream_sid="MZ" + "9" * 32, **shared) as copy:
+            await copy.twilio.connected()
+            await copy.twilio.start({"business_id": "b1"})
+            code, reason, _ = await copy.closed()
+        assert (code, reason) == (CloseCode.DUPLICATE_CALL, "call already live")
+        assert admission.statistics().refused["duplicate"] == 1
+        assert copy.stats.end_reasons == {"duplicate_call": 1}
+        assert [e for e in reporter.events if e["type"] == "rejected"] == [
+            {"type": "rejected", "call_sid": sid, "business_id": "b1", "reason": "duplicate"}
+        ]
+        assert reporter.live == {sid: lease}
+        assert reporter.records == []
+        # the live call never noticed
+        await live.twilio.frames(SPEECH_FRAME, 25)
+        await live.twilio.frames(SILENCE_FRAME, 25)
+        assert (await live.twilio.receive_until("mark"))[-1]["event"] == "mark"
+        await live.twilio.stop()
+        code, _, _ = await live.closed()
+    assert code == CloseCode.NORMAL
+    [record] = reporter.records
+    assert record["stream_sid"] == live.twilio.stream_sid
+    assert record["end_reason"] == "stopped"
+    assert reporter.event_types() == ["call_started", "rejected", "call_ended"]
+    # once that call has ended its CallSid is free again (nothing leaks)
+    async with open_memory_call(settings, **shared) as again:
+        await again.twilio.connected()
+        await again.twilio.start()
+        await again.twilio.stop()
+        code, _, _ = await again.closed()
+    assert code == CloseCode.NORMAL
+    assert len(reporter.records) == 2

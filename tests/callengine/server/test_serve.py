@@ -69,7 +69,7 @@ async def test_health_reports_capacity_and_state(engine):
     assert doc["status"] == "ok"
     assert doc["active_calls"] == 0
     assert doc["capacity"] == 10
-    assert doc["rejected"] == {"full": 0, "draining": 0, "signature": 0, "token": 0}
+    assert doc["rejected"] == {"full": 0, "draining": 0, "signature": 0, "token": 0, "duplicate": 0}
     assert doc["redis"]["reachable"] is True
     assert doc["version"] == "test"
     assert doc["brains"] == {"default": "echo", "load": {}}  # echo shares no work
@@ -212,6 +212,29 @@ async def test_drain_lets_calls_finish_then_closes_with_1001(nursery, settings):
     with trio.fail_after(5):
         await reporter.finalized.wait()
     assert reporter.records[0]["end_reason"] == "shutdown"
+
+
+async def test_second_stream_for_a_live_call_sid_closes_4005_and_counts_in_health(
+    nursery, settings
+):
+    reporter = InMemoryReporter()
+    server = await start_engine(nursery, settings, reporter)
+    sid = "CA" + "6" * 32
+    async with open_call(server.port, call_sid=sid) as live:
+        await live.connected()
+        await live.start({"business_id": "b1"})
+        async with open_call(server.port, call_sid=sid, stream_sid="MZ" + "2" * 32) as copy:
+            await copy.connected()
+            await copy.start({"business_id": "b1"})
+            reason = await expect_close(copy, CloseCode.DUPLICATE_CALL)
+        assert reason == "call already live"
+        assert server.health()["rejected"]["duplicate"] == 1
+        await live.frames(SILENCE_FRAME, 5)
+        await live.stop()
+        await expect_close(live, CloseCode.NORMAL)
+    with trio.fail_after(5):
+        await reporter.finalized.wait()
+    assert [r["stream_sid"] for r in reporter.records] == [live.stream_sid]
 
 
 async def test_plain_websocket_client_without_subprotocol_is_accepted(engine):
