@@ -1,15 +1,15 @@
 """``CallActor``: one phone call, as a nursery of four named tasks.
 
-- ``recv``   drains the WebSocket continuously (trio-websocket stops answering pings when its
-             own queue is full) and decodes; each audio frame goes straight to the brain's
-             quick ``on_media`` hook (its commands, e.g. a barge-in ``clear``, leave at once),
-             control events go to the brain task through a small bounded channel.
+- ``recv``   drains the WebSocket continuously and decodes; each audio frame goes straight to
+             the brain's quick ``on_media`` hook, control events go to the brain task through
+             a small bounded channel (``actor.inbound``).
 - ``send``   turns brain commands into Twilio messages at once (``clear`` and marks never
              wait behind audio). Audio is paced by ``Pacer`` to keep Twilio's buffer a little
              ahead, released on Twilio's own 20 ms inbound clock by ``recv``; ``send`` takes
              over pacing only if inbound frames stop (``actor.outbound``).
 - ``brain``  whatever talks to the caller (``brains.base.Brain``).
-- ``report`` watches the silence and length deadlines and flushes recordings.
+- ``report`` watches the silence and length deadlines (``actor.deadlines``) and flushes
+             the recording and capture (``actor.files``).
 
 Before those, phase 1 (``actor.opening``) waits for Twilio's ``start`` and checks it; a
 CallSid already live in this process is refused (a copied handshake: Twilio never sends it).
@@ -25,7 +25,6 @@ run it over memory streams under ``autojump_clock``.
 from __future__ import annotations
 
 import logging
-import math
 import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, final
@@ -33,31 +32,24 @@ from typing import TYPE_CHECKING, Any, final
 import trio
 from trio_websocket import ConnectionClosed
 
-from callengine.actor.files import Capture, Recording
+from callengine.actor.deadlines import deadline_ending
+from callengine.actor.files import Capture, Recording, open_call_files
+from callengine.actor.inbound import Inbound
 from callengine.actor.opening import await_start, check_start
 from callengine.actor.outbound import PACING_SLACK, Outbound
 from callengine.actor.pacer import Pacer
-from callengine.actor.transport import Ending, peer_closed
+from callengine.actor.transport import Ending, close_reason, peer_closed
 from callengine.brains.base import CallInfo
-from callengine.errors import ProtocolError
 from callengine.events import (
     CloseCode,
     Command,
-    DtmfReceived,
     EndReason,
     HangUp,
     InboundEvent,
-    MarkReached,
-    MediaReceived,
     RefusalReason,
-    StreamConnected,
     StreamStarted,
-    StreamStopped,
-    UnknownEvent,
 )
 from callengine.logs import CallLogger
-from callengine.protocol.call_token import TOKEN_PARAMETER
-from callengine.protocol.twilio_media import decode
 from callengine.reporting.base import LiveCall
 
 if TYPE_CHECKING:
@@ -77,7 +69,6 @@ CLOSE_TIMEOUT = 2.0
 INBOUND_BUFFER = 16  # control events (DTMF, marks): tiny, and never dropped
 COMMAND_BUFFER = 16
 REPORT_INTERVAL = 1.0
-MAX_REASON_BYTES = 120  # RFC 6455: a close reason fits in 123 bytes
 
 
 @final
@@ -108,13 +99,6 @@ class CallActor:
         self._opened_at = trio.current_time()
         self._opened_wall = time.time()
         self._started_at = self._opened_at
-        self._last_media = self._opened_at
-        self._clock_base = math.inf
-        self._last_seq = 0
-        self._seq_gaps = 0
-        self._frames_in = 0
-        self._unknown_events = 0
-        self._dtmf: list[dict[str, Any]] = []
         self._mark_rtts: list[float] = []
         self._barge_ins = 0
         self._recording: Recording | None = None
@@ -132,6 +116,32 @@ class CallActor:
         self._outbound = Outbound(
             ws, self._pacer, mark_rtts=self._mark_rtts, on_clear=self._barged_in
         )
+        self._inbound = Inbound(
+            ws,
+            on_media=brain.on_media,
+            control=self._inbound_tx,
+            commands=self._commands_tx,
+            outbound=self._outbound,
+            lag=stats.inbound_lag,
+            opened_at=self._opened_at,
+        )
+
+    # The inbound counters, under the names the call record reads them by.
+    @property
+    def _frames_in(self) -> int:
+        return self._inbound.frames_in
+
+    @property
+    def _seq_gaps(self) -> int:
+        return self._inbound.seq_gaps
+
+    @property
+    def _unknown_events(self) -> int:
+        return self._inbound.unknown_events
+
+    @property
+    def _dtmf(self) -> list[dict[str, Any]]:
+        return self._inbound.dtmf
 
     @property
     def call_sid(self) -> str | None:
@@ -186,7 +196,6 @@ class CallActor:
                 self._log.warning("call cleanup timed out after %.0f s", CLEANUP_TIMEOUT)
 
     def _accept_start(self, start: StreamStarted) -> bool:
-        params = start.custom_parameters
         secret = self._settings.internal_secret
         self._log.bind(call_sid=start.call_sid, stream_sid=start.stream_sid)
         check = check_start(start, secret.reveal() if secret else None)
@@ -202,28 +211,12 @@ class CallActor:
             return False
         self._start = start
         self._business_id = business_id
-        self._started_at = self._last_media = trio.current_time()
-        self._last_seq = start.sequence_number
+        self._started_at = trio.current_time()
         self._stats.calls_started += 1
         settings = self._settings
-        if settings.record_calls:
-            self._recording = Recording(settings.recordings_dir / f"{start.call_sid}.wav")
-        if settings.capture_dir is not None:
-            self._capture = Capture(
-                settings.capture_dir / f"{start.call_sid}.jsonl",
-                {
-                    "kind": "session",
-                    "version": 1,
-                    "name": start.call_sid,
-                    "description": f"captured by {settings.instance_id}",
-                    "custom_parameters": {
-                        k: v for k, v in params.items() if k != TOKEN_PARAMETER
-                    },
-                },
-            )
-            for t_ms, raw in self._early:
-                self._capture.add(t_ms, raw)
+        self._recording, self._capture = open_call_files(settings, start, self._early)
         self._early = []
+        self._inbound.begin(start, self._started_at, self._recording, self._capture)
         self._outbound.begin(start.stream_sid, self._recording)
         self._reporter.call_started(
             LiveCall(start.call_sid, start.stream_sid, business_id, self._opened_wall)
@@ -246,82 +239,12 @@ class CallActor:
     # --- phase 2: the four tasks ------------------------------------------------------------
 
     async def _receive_loop(self) -> None:
+        """Messages → the brain (``Inbound.run``); ends the call as the stream ends."""
         try:
-            await self._receive_frames()
+            ending = await self._inbound.run()
         except ConnectionClosed as exc:  # a send (pacing) found the socket closed
-            self._end(*peer_closed(exc))
-
-    async def _receive_frames(self) -> None:
-        ws = self._ws
-        send = self._inbound_tx.send
-        on_media = self._brain.on_media
-        command_nowait = self._commands_tx.send_nowait
-        lag = self._stats.inbound_lag
-        clock = trio.current_time
-        capture = self._capture
-        recording = self._recording
-        outbound = self._outbound
-        while True:
-            try:
-                raw = await ws.get_message()
-            except ConnectionClosed as exc:
-                self._end(*peer_closed(exc))
-                return
-            if type(raw) is not str:
-                self._end(EndReason.BINARY_FRAME, CloseCode.UNSUPPORTED_DATA, "binary frames are not accepted")
-                return
-            now = clock()
-            if capture is not None:
-                capture.add((now - self._opened_at) * 1000, raw)
-            try:
-                event = decode(raw)
-            except ProtocolError as exc:
-                self._end(EndReason.PROTOCOL_ERROR, CloseCode(exc.code), exc.reason)
-                return
-            if type(event) is MediaReceived:  # hot path: keep it tiny
-                self._last_media = now
-                seq = event.sequence_number
-                if seq != self._last_seq + 1:
-                    self._seq_gaps += 1
-                self._last_seq = seq
-                # Lag behind the caller's clock: arrival minus media timestamp, relative to
-                # the earliest frame seen (which defines "on time").
-                offset = now - event.timestamp_ms * 0.001
-                if offset < self._clock_base:
-                    self._clock_base = offset
-                lag.add((offset - self._clock_base) * 1000.0)
-                self._frames_in += 1
-                if recording is not None:
-                    recording.inbound(event.ulaw)
-                for command in on_media(event):
-                    try:
-                        command_nowait(command)
-                    except trio.WouldBlock:  # the send task is behind: wait, never drop
-                        await self._commands_tx.send(command)
-                if outbound.next_due <= now:  # pace outbound audio off Twilio's 20 ms clock
-                    await outbound.flush_due()
-                continue
-            if type(event) is UnknownEvent:
-                self._unknown_events += 1
-                continue
-            seq = getattr(event, "sequence_number", self._last_seq + 1)
-            if seq != self._last_seq + 1:
-                self._seq_gaps += 1
-            self._last_seq = seq
-            if type(event) is StreamStopped:
-                self._end(EndReason.STOPPED, CloseCode.NORMAL, "stream stopped")
-                return
-            if type(event) is StreamStarted:
-                self._end(EndReason.UNEXPECTED_EVENT, CloseCode.UNEXPECTED_EVENT, "second start event")
-                return
-            if type(event) is MarkReached:
-                outbound.mark_reached(event.name, now)
-            elif type(event) is DtmfReceived:
-                self._dtmf.append(
-                    {"digit": event.digit, "at_ms": round((now - self._started_at) * 1000)}
-                )
-            if type(event) is not StreamConnected:
-                await send(event)  # control events are never dropped
+            ending = peer_closed(exc)
+        self._end(*ending)
 
     async def _send_loop(self) -> None:
         """Brain commands → Twilio (``Outbound.run``); ends the call once a hang-up played."""
@@ -352,20 +275,15 @@ class CallActor:
         settings = self._settings
         while True:
             await trio.sleep(REPORT_INTERVAL)
-            now = trio.current_time()
-            if now - self._last_media > settings.inbound_silence_seconds:
-                self._end(
-                    EndReason.INBOUND_SILENCE,
-                    CloseCode.INBOUND_SILENCE,
-                    f"no inbound audio for {settings.inbound_silence_seconds:g} s",
-                )
-                return
-            if now - self._started_at > settings.max_call_seconds:
-                self._end(
-                    EndReason.MAX_DURATION,
-                    CloseCode.MAX_DURATION,
-                    f"call longer than {settings.max_call_seconds:g} s",
-                )
+            ending = deadline_ending(
+                trio.current_time(),
+                last_media=self._inbound.last_media,
+                started_at=self._started_at,
+                silence_seconds=settings.inbound_silence_seconds,
+                max_seconds=settings.max_call_seconds,
+            )
+            if ending is not None:
+                self._end(*ending)
                 return
             if self._recording is not None:
                 await self._recording.flush()
@@ -389,7 +307,7 @@ class CallActor:
             self._close_text = "server shutting down"
         reason = self._end_reason
         with trio.move_on_after(CLOSE_TIMEOUT):
-            await self._ws.aclose(int(self._close_code), _truncate(self._close_text))
+            await self._ws.aclose(int(self._close_code), close_reason(self._close_text))
         self._stats.end_reasons[reason.value] += 1
         self._stats.frames_in += self._frames_in
         self._stats.barge_ins += self._barge_ins
@@ -465,11 +383,6 @@ class CallActor:
                 "mark_rtt_ms_max": round(rtts[-1], 1) if rtts else None,
             },
         }
-
-
-def _truncate(text: str) -> str:
-    data = text.encode()[:MAX_REASON_BYTES]
-    return data.decode("utf-8", "ignore")
 
 
 def _iso(ts: float) -> str:

@@ -16,11 +16,15 @@ import trio
 
 from callengine.audio.mulaw import SILENCE_BYTE
 from callengine.audio.wav import HEADER_BYTES, interleave, wav_header
+from callengine.protocol.call_token import TOKEN_PARAMETER
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["Capture", "Recording"]
+    from callengine.events import StreamStarted
+    from callengine.settings import Settings
+
+__all__ = ["Capture", "Recording", "open_call_files"]
 
 T = TypeVar("T")
 
@@ -121,3 +125,32 @@ class Capture:
         with open(self.path, "a", encoding="utf-8") as fh:
             fh.write("\n".join(lines) + "\n")
 
+
+
+def open_call_files(
+    settings: Settings, start: StreamStarted, early: list[tuple[float, str]]
+) -> tuple[Recording | None, Capture | None]:
+    """The call's recording and capture, as ``settings`` asks (nothing is written yet).
+
+    The capture starts with the raw messages that came before ``start`` (``early``: time in
+    ms since the socket opened, text) and leaves the per-call token out of its header.
+    """
+    recording = None
+    if settings.record_calls:
+        recording = Recording(settings.recordings_dir / f"{start.call_sid}.wav")
+    capture = None
+    if settings.capture_dir is not None:
+        params = start.custom_parameters
+        capture = Capture(
+            settings.capture_dir / f"{start.call_sid}.jsonl",
+            {
+                "kind": "session",
+                "version": 1,
+                "name": start.call_sid,
+                "description": f"captured by {settings.instance_id}",
+                "custom_parameters": {k: v for k, v in params.items() if k != TOKEN_PARAMETER},
+            },
+        )
+        for t_ms, raw in early:
+            capture.add(t_ms, raw)
+    return recording, capture

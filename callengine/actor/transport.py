@@ -19,7 +19,9 @@ from callengine.events import CloseCode, EndReason
 if TYPE_CHECKING:
     from trio_websocket import ConnectionClosed
 
-__all__ = ["CallTransport", "Ending", "peer_closed"]
+__all__ = ["MAX_REASON_BYTES", "CallTransport", "Ending", "close_reason", "peer_closed"]
+
+MAX_REASON_BYTES = 120  # RFC 6455: a close reason fits in 123 bytes
 
 
 class CallTransport(Protocol):
@@ -60,3 +62,8 @@ def peer_closed(exc: ConnectionClosed) -> Ending:
     if code == CloseCode.MESSAGE_TOO_BIG:
         return Ending(EndReason.MESSAGE_TOO_BIG, CloseCode.MESSAGE_TOO_BIG, "message too big")
     return Ending(EndReason.REMOTE_CLOSED, CloseCode.NORMAL, "closed by peer")
+
+
+def close_reason(text: str) -> str:
+    """``text`` cut to ``MAX_REASON_BYTES`` of UTF-8 (never splitting a character)."""
+    return text.encode()[:MAX_REASON_BYTES].decode("utf-8", "ignore")
