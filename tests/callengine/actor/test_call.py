@@ -69,13 +69,14 @@ async def test_shutdown_closes_with_1001_and_still_finalizes(settings, autojump_
     assert call.reporter.live == {}
 
 
-async def test_shutdown_before_start_closes_with_1001(settings, autojump_clock):
+async def test_shutdown_before_start_closes_with_1001(settings, autojump_clock, caplog):
     async with open_memory_call(settings) as call:
         await call.twilio.connected()
         call.actor.shutdown()
         code, _, _ = await call.closed()
     assert code == CloseCode.GOING_AWAY
     assert call.reporter.records == []
+    assert "call failed" not in caplog.text  # a shutdown is not a crash
 
 
 @pytest.mark.parametrize(
