@@ -23,6 +23,7 @@ from trio_websocket import ConnectionClosed, wrap_client_stream, wrap_server_str
 from callengine.actor.call import CallActor
 from callengine.admission import Admission
 from callengine.brains import named_brain_factory
+from callengine.server.serve import WS_MESSAGE_QUEUE
 from callengine.stats import EngineStats
 from tests.fakes.memory_reporter import InMemoryReporter
 from tests.fakes.twilio_ws import FakeTwilio
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
     from callengine.loadtest.session import Session
     from callengine.settings import Settings
 
-SERVER_QUEUE = 64  # as the server's WS_MESSAGE_QUEUE order of magnitude: recv drains it
 CLIENT_QUEUE = 10_000  # a test may leave the actor's audio unread
 
 
@@ -86,7 +86,7 @@ async def open_memory_call(
             request = await wrap_server_stream(
                 nursery,
                 server_stream,
-                message_queue_size=SERVER_QUEUE,
+                message_queue_size=WS_MESSAGE_QUEUE,  # as the server wraps its streams
                 max_message_size=settings.max_message_bytes,
             )
             await accepted.send(await request.accept())
