@@ -4,6 +4,10 @@ A handshake takes a slot with ``try_admit_nowait`` *before* the WebSocket upgrad
 waits: when the limiter is full, or the service is draining, it is refused at once (HTTP 503)
 and the refusal is counted by reason. The slot is given back with ``release`` whatever way the
 call ends; the limiter's borrower tracking makes a double release an error, not a leak.
+
+Once its ``start`` arrives a call also claims its CallSid (``claim_call_sid``): Twilio never
+opens two streams for one call, so a second live stream for the same CallSid (a copied
+handshake) is refused (``duplicate``) and never disturbs the live one.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ class Admission:
         self._limiter = trio.CapacityLimiter(capacity)
         self._refused: Counter[str] = Counter({reason.value: 0 for reason in RefusalReason})
         self._admitted = 0
+        self._live_sids: set[str] = set()
         self.draining = False
 
     def try_admit_nowait(self) -> Ticket:
@@ -80,6 +85,17 @@ class Admission:
         """
         self._refused[reason.value] += 1
         raise AdmissionRefused(reason.value)
+
+    def claim_call_sid(self, call_sid: str) -> bool:
+        """Mark ``call_sid`` live; False (and nothing changes) when it already is."""
+        if call_sid in self._live_sids:
+            return False
+        self._live_sids.add(call_sid)
+        return True
+
+    def release_call_sid(self, call_sid: str) -> None:
+        """The call that claimed ``call_sid`` has ended."""
+        self._live_sids.discard(call_sid)
 
     def count_refusal(self, reason: RefusalReason) -> None:
         """Count a refusal decided after admission (e.g. a bad per-call token)."""

@@ -44,6 +44,7 @@ class CloseCode(IntEnum):
     UNEXPECTED_EVENT = 4002  # media before start, a second start
     INBOUND_SILENCE = 4003
     MAX_DURATION = 4004
+    DUPLICATE_CALL = 4005  # a second stream for a CallSid already live in this process
 
 
 class EndReason(StrEnum):
@@ -58,6 +59,7 @@ class EndReason(StrEnum):
     BINARY_FRAME = "binary_frame"
     MESSAGE_TOO_BIG = "message_too_big"
     INVALID_TOKEN = "invalid_token"
+    DUPLICATE_CALL = "duplicate_call"  # refused: the CallSid is already live here
     INBOUND_SILENCE = "inbound_silence"
     MAX_DURATION = "max_duration"
     SHUTDOWN = "shutdown"  # drain deadline or second SIGTERM
@@ -65,12 +67,13 @@ class EndReason(StrEnum):
 
 
 class RefusalReason(StrEnum):
-    """Why a handshake was refused before the upgrade; counted in /health."""
+    """Why a stream was refused (before the upgrade, or at its ``start``); counted in /health."""
 
     FULL = "full"
     DRAINING = "draining"
     SIGNATURE = "signature"
     TOKEN = "token"
+    DUPLICATE = "duplicate"  # the start's CallSid is already live in this process
 
 
 # --- inbound facts -------------------------------------------------------------------------

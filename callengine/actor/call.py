@@ -1,26 +1,30 @@
 """``CallActor``: one phone call, as a nursery of four named tasks.
 
-- ``recv``   drains the WebSocket continuously (trio-websocket stops answering pings when its
-             own queue is full) and decodes; each audio frame goes straight to the brain's
-             quick ``on_media`` hook (its commands, e.g. a barge-in ``clear``, leave at once),
-             control events go to the brain task through a small bounded channel.
+- ``recv``   drains the WebSocket continuously and decodes; each audio frame goes straight to
+             the brain's quick ``on_media`` hook, control events go to the brain task through
+             a small bounded channel (``actor.inbound``).
 - ``send``   turns brain commands into Twilio messages at once (``clear`` and marks never
              wait behind audio). Audio is paced by ``Pacer`` to keep Twilio's buffer a little
              ahead, released on Twilio's own 20 ms inbound clock by ``recv``; ``send`` takes
-             over pacing only if inbound frames stop.
+             over pacing only if inbound frames stop (``actor.outbound``).
 - ``brain``  whatever talks to the caller (``brains.base.Brain``).
-- ``report`` watches the silence and length deadlines and flushes recordings.
+- ``report`` watches the silence and length deadlines (``actor.deadlines``) and flushes
+             the recording and capture (``actor.files``).
 
+Before those, phase 1 (``actor.opening``) waits for Twilio's ``start`` and checks it; a
+CallSid already live in this process is refused (a copied handshake: Twilio never sends it).
 The first task to finish ends the call (it records an end reason and cancels the nursery).
 Cleanup is shielded and time-boxed: close the socket with a code and reason, finish files,
 report the end and hand the call record to ``jobs.calls.finalize_call``.
+
+The actor talks to Twilio through a ``CallTransport`` and reads time only from
+``trio.current_time()`` (wall-clock time goes into the record's timestamps alone), so tests
+run it over memory streams under ``autojump_clock``.
 """
 
 from __future__ import annotations
 
 import logging
-import math
-import re
 import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, final
@@ -28,36 +32,28 @@ from typing import TYPE_CHECKING, Any, final
 import trio
 from trio_websocket import ConnectionClosed
 
-from callengine.actor.files import Capture, Recording
+from callengine.actor.deadlines import deadline_ending
+from callengine.actor.files import Capture, Recording, open_call_files
+from callengine.actor.inbound import Inbound
+from callengine.actor.opening import await_start, check_start
+from callengine.actor.outbound import PACING_SLACK, Outbound
 from callengine.actor.pacer import Pacer
+from callengine.actor.transport import Ending, close_reason, peer_closed
 from callengine.brains.base import CallInfo
-from callengine.errors import ProtocolError
 from callengine.events import (
-    ClearPlayback,
     CloseCode,
     Command,
-    DtmfReceived,
     EndReason,
     HangUp,
     InboundEvent,
-    MarkReached,
-    MediaReceived,
     RefusalReason,
-    SendAudio,
-    SendMark,
-    StreamConnected,
     StreamStarted,
-    StreamStopped,
-    UnknownEvent,
 )
 from callengine.logs import CallLogger
-from callengine.protocol.call_token import TOKEN_PARAMETER, verify_call_token
-from callengine.protocol.twilio_media import decode, encode_clear, encode_mark, encode_media
 from callengine.reporting.base import LiveCall
 
 if TYPE_CHECKING:
-    from trio_websocket import WebSocketConnection
-
+    from callengine.actor.transport import CallTransport
     from callengine.admission import Admission
     from callengine.brains.base import Brain
     from callengine.reporting.base import Reporter
@@ -73,20 +69,13 @@ CLOSE_TIMEOUT = 2.0
 INBOUND_BUFFER = 16  # control events (DTMF, marks): tiny, and never dropped
 COMMAND_BUFFER = 16
 REPORT_INTERVAL = 1.0
-# The send task paces only if no inbound frame arrived this long after audio fell due
-# (normally the receive task paces on Twilio's 20 ms frames; the lead is 200 ms).
-FALLBACK_SLACK = 0.06
-PACING_SLACK = 0.01  # half of Twilio's 20 ms frame: see Pacer
-MAX_EARLY_MESSAGES = 8  # kept for the capture; a client cannot grow it before `start`
-MAX_REASON_BYTES = 120  # RFC 6455: a close reason fits in 123 bytes
-_BUSINESS_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 @final
 class CallActor:
     def __init__(
         self,
-        ws: WebSocketConnection,
+        ws: CallTransport,
         *,
         settings: Settings,
         brain: Brain,
@@ -110,17 +99,8 @@ class CallActor:
         self._opened_at = trio.current_time()
         self._opened_wall = time.time()
         self._started_at = self._opened_at
-        self._last_media = self._opened_at
-        self._clock_base = math.inf
-        self._last_seq = 0
-        self._seq_gaps = 0
-        self._frames_in = 0
-        self._unknown_events = 0
-        self._dtmf: list[dict[str, Any]] = []
-        self._marks_sent: dict[str, float] = {}
         self._mark_rtts: list[float] = []
         self._barge_ins = 0
-        self._hangup: str | None = None
         self._recording: Recording | None = None
         self._capture: Capture | None = None
         self._early: list[tuple[float, str]] = []  # raw messages before start, for capture
@@ -128,14 +108,40 @@ class CallActor:
             INBOUND_BUFFER
         )
         self._commands_tx, self._commands_rx = trio.open_memory_channel[Command](COMMAND_BUFFER)
-        self._send_lock = trio.Lock()  # pop-and-send runs in order, whichever task does it
-        self._next_due = math.inf  # when the pacer next has something to send
-        self._fallback: trio.CancelScope | None = None  # the send task's wait, see _send_loop
         self._pacer = Pacer(
             chunk_bytes=settings.outbound_chunk_ms * 8,
             lead_seconds=settings.outbound_lead_ms / 1000,
             slack_seconds=PACING_SLACK,
         )
+        self._outbound = Outbound(
+            ws, self._pacer, mark_rtts=self._mark_rtts, on_clear=self._barged_in
+        )
+        self._inbound = Inbound(
+            ws,
+            on_media=brain.on_media,
+            control=self._inbound_tx,
+            commands=self._commands_tx,
+            outbound=self._outbound,
+            lag=stats.inbound_lag,
+            opened_at=self._opened_at,
+        )
+
+    # The inbound counters, under the names the call record reads them by.
+    @property
+    def _frames_in(self) -> int:
+        return self._inbound.frames_in
+
+    @property
+    def _seq_gaps(self) -> int:
+        return self._inbound.seq_gaps
+
+    @property
+    def _unknown_events(self) -> int:
+        return self._inbound.unknown_events
+
+    @property
+    def _dtmf(self) -> list[dict[str, Any]]:
+        return self._inbound.dtmf
 
     @property
     def call_sid(self) -> str | None:
@@ -152,10 +158,20 @@ class CallActor:
         (shielded, at most ``CLEANUP_TIMEOUT``).
         """
         try:
+            start: StreamStarted | Ending | None = None
             with trio.CancelScope() as self._scope:  # so shutdown() can end phase 1 too
-                start = await self._await_start()
+                start = await await_start(
+                    self._ws,
+                    timeout=self._settings.start_timeout_seconds,
+                    opened_at=self._opened_at,
+                    early=self._early,
+                )
             self._scope = None
-            if start is None or self._end_reason is not None or not self._accept_start(start):
+            if type(start) is Ending:
+                self._end(*start)
+            if type(start) is not StreamStarted or self._end_reason is not None:
+                return
+            if not self._accept_start(start):
                 return
             sid = start.call_sid
             async with trio.open_nursery() as nursery:
@@ -171,104 +187,37 @@ class CallActor:
             self._end(EndReason.INTERNAL_ERROR, CloseCode.INTERNAL_ERROR, "internal error")
         finally:
             with trio.move_on_after(CLEANUP_TIMEOUT, shield=True) as scope:
-                await self._cleanup()
+                try:
+                    await self._cleanup()
+                finally:  # after the record: a copy cannot race the real call's finalize
+                    if self._start is not None:  # only an accepted start claimed its CallSid
+                        self._admission.release_call_sid(self._start.call_sid)
             if scope.cancelled_caught:
                 self._log.warning("call cleanup timed out after %.0f s", CLEANUP_TIMEOUT)
 
-    # --- phase 1: connected → start ---------------------------------------------------------
-
-    async def _await_start(self) -> StreamStarted | None:
-        with trio.move_on_after(self._settings.start_timeout_seconds):
-            while True:
-                event = await self._next_event()
-                if event is None:
-                    return None
-                if type(event) is StreamStarted:
-                    return event
-                if type(event) is StreamStopped:
-                    self._end(EndReason.STOPPED, CloseCode.NORMAL, "stream stopped")
-                    return None
-                if type(event) in (MediaReceived, DtmfReceived, MarkReached):
-                    self._end(
-                        EndReason.UNEXPECTED_EVENT,
-                        CloseCode.UNEXPECTED_EVENT,
-                        f"{_event_name(event)} event before start",
-                    )
-                    return None
-        self._end(
-            EndReason.START_TIMEOUT,
-            CloseCode.START_TIMEOUT,
-            f"no start event within {self._settings.start_timeout_seconds:g} s",
-        )
-        return None
-
-    async def _next_event(self) -> InboundEvent | None:
-        """Read and decode one message before ``start``; None once the call has ended."""
-        try:
-            raw = await self._ws.get_message()
-        except ConnectionClosed as exc:
-            self._closed_by_peer(exc)
-            return None
-        if not isinstance(raw, str):
-            self._end(EndReason.BINARY_FRAME, CloseCode.UNSUPPORTED_DATA, "binary frames are not accepted")
-            return None
-        if len(self._early) < MAX_EARLY_MESSAGES:
-            self._early.append(((trio.current_time() - self._opened_at) * 1000, raw))
-        try:
-            return decode(raw)
-        except ProtocolError as exc:
-            self._end(EndReason.PROTOCOL_ERROR, CloseCode(exc.code), exc.reason)
-            return None
-
     def _accept_start(self, start: StreamStarted) -> bool:
-        params = start.custom_parameters
         secret = self._settings.internal_secret
         self._log.bind(call_sid=start.call_sid, stream_sid=start.stream_sid)
-        business_id = params.get("business_id") or "unknown"
-        valid_business = _BUSINESS_ID.fullmatch(business_id) is not None
-        if secret and not verify_call_token(secret.reveal(), start.call_sid, params.get(TOKEN_PARAMETER)):
-            self._admission.count_refusal(RefusalReason.TOKEN)
-            self._reporter.publish(
-                "rejected",
-                {
-                    "call_sid": start.call_sid,
-                    "business_id": business_id if valid_business else "invalid",
-                    "reason": RefusalReason.TOKEN.value,
-                },
-            )
-            self._end(EndReason.INVALID_TOKEN, CloseCode.POLICY_VIOLATION, "invalid call token")
+        check = check_start(start, secret.reveal() if secret else None)
+        if check.ending is not None:
+            if check.refusal is not None:
+                self._refuse(start, check.business_id, check.refusal)
+            self._end(*check.ending)
             return False
-        if not valid_business:
-            self._end(
-                EndReason.PROTOCOL_ERROR,
-                CloseCode.PROTOCOL_ERROR,
-                "customParameters.business_id must be 1-64 letters, digits, '-' or '_'",
-            )
+        business_id = check.business_id
+        if not self._admission.claim_call_sid(start.call_sid):
+            self._refuse(start, business_id, RefusalReason.DUPLICATE)
+            self._end(EndReason.DUPLICATE_CALL, CloseCode.DUPLICATE_CALL, "call already live")
             return False
         self._start = start
         self._business_id = business_id
-        self._started_at = self._last_media = trio.current_time()
-        self._last_seq = start.sequence_number
+        self._started_at = trio.current_time()
         self._stats.calls_started += 1
         settings = self._settings
-        if settings.record_calls:
-            self._recording = Recording(settings.recordings_dir / f"{start.call_sid}.wav")
-        if settings.capture_dir is not None:
-            self._capture = Capture(
-                settings.capture_dir / f"{start.call_sid}.jsonl",
-                {
-                    "kind": "session",
-                    "version": 1,
-                    "name": start.call_sid,
-                    "description": f"captured by {settings.instance_id}",
-                    "custom_parameters": {
-                        k: v for k, v in params.items() if k != TOKEN_PARAMETER
-                    },
-                },
-            )
-            for t_ms, raw in self._early:
-                self._capture.add(t_ms, raw)
+        self._recording, self._capture = open_call_files(settings, start, self._early)
         self._early = []
+        self._inbound.begin(start, self._started_at, self._recording, self._capture)
+        self._outbound.begin(start.stream_sid, self._recording)
         self._reporter.call_started(
             LiveCall(start.call_sid, start.stream_sid, business_id, self._opened_wall)
         )
@@ -279,169 +228,39 @@ class CallActor:
         self._log.info("call started business_id=%s brain=%s", business_id, self._brain.name)
         return True
 
+    def _refuse(self, start: StreamStarted, business_id: str, reason: RefusalReason) -> None:
+        """Count and report a refused ``start`` (it never becomes a call: no record)."""
+        self._admission.count_refusal(reason)
+        self._reporter.publish(
+            "rejected",
+            {"call_sid": start.call_sid, "business_id": business_id, "reason": reason.value},
+        )
+
     # --- phase 2: the four tasks ------------------------------------------------------------
 
     async def _receive_loop(self) -> None:
+        """Messages → the brain (``Inbound.run``); ends the call as the stream ends."""
         try:
-            await self._receive_frames()
+            ending = await self._inbound.run()
         except ConnectionClosed as exc:  # a send (pacing) found the socket closed
-            self._closed_by_peer(exc)
-
-    async def _receive_frames(self) -> None:
-        ws = self._ws
-        send = self._inbound_tx.send
-        on_media = self._brain.on_media
-        command_nowait = self._commands_tx.send_nowait
-        lag = self._stats.inbound_lag
-        clock = trio.current_time
-        capture = self._capture
-        recording = self._recording
-        while True:
-            try:
-                raw = await ws.get_message()
-            except ConnectionClosed as exc:
-                self._closed_by_peer(exc)
-                return
-            if type(raw) is not str:
-                self._end(EndReason.BINARY_FRAME, CloseCode.UNSUPPORTED_DATA, "binary frames are not accepted")
-                return
-            now = clock()
-            if capture is not None:
-                capture.add((now - self._opened_at) * 1000, raw)
-            try:
-                event = decode(raw)
-            except ProtocolError as exc:
-                self._end(EndReason.PROTOCOL_ERROR, CloseCode(exc.code), exc.reason)
-                return
-            if type(event) is MediaReceived:  # hot path: keep it tiny
-                self._last_media = now
-                seq = event.sequence_number
-                if seq != self._last_seq + 1:
-                    self._seq_gaps += 1
-                self._last_seq = seq
-                # Lag behind the caller's clock: arrival minus media timestamp, relative to
-                # the earliest frame seen (which defines "on time").
-                offset = now - event.timestamp_ms * 0.001
-                if offset < self._clock_base:
-                    self._clock_base = offset
-                lag.add((offset - self._clock_base) * 1000.0)
-                self._frames_in += 1
-                if recording is not None:
-                    recording.inbound(event.ulaw)
-                for command in on_media(event):
-                    try:
-                        command_nowait(command)
-                    except trio.WouldBlock:  # the send task is behind: wait, never drop
-                        await self._commands_tx.send(command)
-                if self._next_due <= now:  # pace outbound audio off Twilio's 20 ms clock
-                    await self._flush_due()
-                continue
-            if type(event) is UnknownEvent:
-                self._unknown_events += 1
-                continue
-            seq = getattr(event, "sequence_number", self._last_seq + 1)
-            if seq != self._last_seq + 1:
-                self._seq_gaps += 1
-            self._last_seq = seq
-            if type(event) is StreamStopped:
-                self._end(EndReason.STOPPED, CloseCode.NORMAL, "stream stopped")
-                return
-            if type(event) is StreamStarted:
-                self._end(EndReason.UNEXPECTED_EVENT, CloseCode.UNEXPECTED_EVENT, "second start event")
-                return
-            if type(event) is MarkReached:
-                sent = self._marks_sent.pop(event.name, None)
-                if sent is not None and len(self._mark_rtts) < 10_000:
-                    self._mark_rtts.append((now - sent) * 1000)
-            elif type(event) is DtmfReceived:
-                self._dtmf.append(
-                    {"digit": event.digit, "at_ms": round((now - self._started_at) * 1000)}
-                )
-            if type(event) is not StreamConnected:
-                await send(event)  # control events are never dropped
+            ending = peer_closed(exc)
+        self._end(*ending)
 
     async def _send_loop(self) -> None:
-        """Brain commands → Twilio, at once; the fallback pacer when inbound audio stops.
-
-        Outbound audio is normally released by the receive task, right after an inbound
-        frame (Twilio sends one every 20 ms, a free clock: no extra wake-ups). This task
-        waits for commands under a deadline that the receive task keeps pushing back while
-        it paces; the deadline only fires when inbound frames stop arriving.
-        """
-        commands = self._commands_rx
+        """Brain commands → Twilio (``Outbound.run``); ends the call once a hang-up played."""
         try:
-            while True:
-                if self._hangup is not None:
-                    await self._finish_speaking()
-                    return
-                command: Command | None = None
-                with trio.CancelScope(deadline=self._next_due + FALLBACK_SLACK) as scope:
-                    self._fallback = scope
-                    command = await commands.receive()
-                self._fallback = None
-                if command is None:
-                    await self._flush_due()
-                elif type(command) is SendAudio:
-                    self._pacer.push_audio(command.ulaw)
-                    await self._flush_due()
-                elif type(command) is SendMark:
-                    self._pacer.push_mark(command.name)
-                    await self._flush_due()
-                elif type(command) is ClearPlayback:
-                    await self._clear()
-                elif type(command) is HangUp:
-                    self._hangup = command.reason
+            reason = await self._outbound.run(self._commands_rx)
         except ConnectionClosed as exc:
-            self._closed_by_peer(exc)
+            self._end(*peer_closed(exc))
+            return
+        self._end(EndReason.HANGUP, CloseCode.NORMAL, reason)
 
-    async def _flush_due(self) -> None:
-        """Send every audio chunk and mark the pacer has due now, in order."""
+    def _barged_in(self) -> None:
         assert self._start is not None
-        sid = self._start.stream_sid
-        lock = self._send_lock
-        if lock.locked():
-            await lock.acquire()
-        else:  # the rule: skip the scheduler trip of `async with` (the sends checkpoint)
-            lock.acquire_nowait()
-        try:
-            now = trio.current_time()
-            for item in self._pacer.pop_due(now):
-                if item.audio is not None:
-                    await self._ws.send_message(encode_media(sid, item.audio))
-                    if self._recording is not None:
-                        self._recording.outbound(item.audio)
-                else:
-                    assert item.mark is not None
-                    self._marks_sent[item.mark] = trio.current_time()
-                    await self._ws.send_message(encode_mark(sid, item.mark))
-            self._next_due = self._pacer.next_due(now)
-        finally:
-            lock.release()
-        if self._fallback is not None:
-            self._fallback.deadline = self._next_due + FALLBACK_SLACK
-
-    async def _clear(self) -> None:
-        """Barge-in: drop our queued audio and Twilio's, now."""
-        assert self._start is not None
-        async with self._send_lock:
-            for name in self._pacer.clear(trio.current_time()):
-                self._marks_sent.pop(name, None)
-            self._next_due = math.inf
-            if self._recording is not None:
-                self._recording.cleared()
-            await self._ws.send_message(encode_clear(self._start.stream_sid))
         self._barge_ins += 1
         self._reporter.publish(
             "barge_in", {"call_sid": self._start.call_sid, "business_id": self._business_id}
         )
-
-    async def _finish_speaking(self) -> None:
-        """After ``HangUp``: send what is queued on our own clock, let it play, then end."""
-        while not self._pacer.idle:
-            await trio.sleep_until(self._pacer.next_due(trio.current_time()))
-            await self._flush_due()
-        await trio.sleep_until(self._pacer.playout_end)
-        self._end(EndReason.HANGUP, CloseCode.NORMAL, self._hangup or "hangup")
 
     async def _brain_loop(self) -> None:
         assert self._start is not None
@@ -456,20 +275,15 @@ class CallActor:
         settings = self._settings
         while True:
             await trio.sleep(REPORT_INTERVAL)
-            now = trio.current_time()
-            if now - self._last_media > settings.inbound_silence_seconds:
-                self._end(
-                    EndReason.INBOUND_SILENCE,
-                    CloseCode.INBOUND_SILENCE,
-                    f"no inbound audio for {settings.inbound_silence_seconds:g} s",
-                )
-                return
-            if now - self._started_at > settings.max_call_seconds:
-                self._end(
-                    EndReason.MAX_DURATION,
-                    CloseCode.MAX_DURATION,
-                    f"call longer than {settings.max_call_seconds:g} s",
-                )
+            ending = deadline_ending(
+                trio.current_time(),
+                last_media=self._inbound.last_media,
+                started_at=self._started_at,
+                silence_seconds=settings.inbound_silence_seconds,
+                max_seconds=settings.max_call_seconds,
+            )
+            if ending is not None:
+                self._end(*ending)
                 return
             if self._recording is not None:
                 await self._recording.flush()
@@ -486,13 +300,6 @@ class CallActor:
         if self._scope is not None:
             self._scope.cancel()
 
-    def _closed_by_peer(self, exc: ConnectionClosed) -> None:
-        code = exc.reason.code if exc.reason is not None else None
-        if code == CloseCode.MESSAGE_TOO_BIG:
-            self._end(EndReason.MESSAGE_TOO_BIG, CloseCode.MESSAGE_TOO_BIG, "message too big")
-        else:
-            self._end(EndReason.REMOTE_CLOSED, CloseCode.NORMAL, "closed by peer")
-
     async def _cleanup(self) -> None:
         if self._end_reason is None:
             self._end_reason = EndReason.SHUTDOWN
@@ -500,7 +307,7 @@ class CallActor:
             self._close_text = "server shutting down"
         reason = self._end_reason
         with trio.move_on_after(CLOSE_TIMEOUT):
-            await self._ws.aclose(int(self._close_code), _truncate(self._close_text))
+            await self._ws.aclose(int(self._close_code), close_reason(self._close_text))
         self._stats.end_reasons[reason.value] += 1
         self._stats.frames_in += self._frames_in
         self._stats.barge_ins += self._barge_ins
@@ -576,17 +383,6 @@ class CallActor:
                 "mark_rtt_ms_max": round(rtts[-1], 1) if rtts else None,
             },
         }
-
-
-def _event_name(event: InboundEvent) -> str:
-    return {MediaReceived: "media", DtmfReceived: "dtmf", MarkReached: "mark"}.get(
-        type(event), type(event).__name__
-    )
-
-
-def _truncate(text: str) -> str:
-    data = text.encode()[:MAX_REASON_BYTES]
-    return data.decode("utf-8", "ignore")
 
 
 def _iso(ts: float) -> str:

@@ -10,16 +10,38 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import IO, final
+from typing import IO, TYPE_CHECKING, TypeVar, final
 
 import trio
 
 from callengine.audio.mulaw import SILENCE_BYTE
 from callengine.audio.wav import HEADER_BYTES, interleave, wav_header
+from callengine.protocol.call_token import TOKEN_PARAMETER
 
-__all__ = ["Capture", "Recording"]
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from callengine.events import StreamStarted
+    from callengine.settings import Settings
+
+__all__ = ["Capture", "Recording", "open_call_files"]
+
+T = TypeVar("T")
 
 MAX_PENDING_OUT = 8000 * 60  # outbound audio waiting to be "heard": bounded at 60 s
+
+
+async def _write_in_thread(write: Callable[[list[T]], None], items: list[T]) -> None:
+    """Run ``write(items)`` in a worker thread, shielded from cancellation.
+
+    ``items`` were taken out of the buffer already: a cancel (the call ending while the report
+    task flushes) must not drop them. ``to_thread.run_sync`` raises ``Cancelled`` *before*
+    starting the thread when the scope is cancelled, and a started thread cannot be
+    interrupted anyway, so the shield only closes that gap; the cleanup's time box still
+    bounds the wait.
+    """
+    with trio.CancelScope(shield=True):
+        await trio.to_thread.run_sync(write, items)
 
 
 @final
@@ -55,8 +77,9 @@ class Recording:
         self._out.clear()
 
     async def flush(self) -> None:
+        """Write what is buffered; shielded, see ``_write_in_thread``."""
         chunks, self._buffer = self._buffer, []
-        await trio.to_thread.run_sync(self._write, chunks)
+        await _write_in_thread(self._write, chunks)
 
     async def close(self) -> None:
         await self.flush()
@@ -90,9 +113,10 @@ class Capture:
         self._lines.append('{"t_ms":%.1f,"msg":%s}' % (t_ms, raw))
 
     async def flush(self) -> None:
+        """Append what is buffered; shielded, see ``_write_in_thread``."""
         lines, self._lines = self._lines, []
         if lines:
-            await trio.to_thread.run_sync(self._append, lines)
+            await _write_in_thread(self._append, lines)
 
     def _append(self, lines: list[str]) -> None:
         if not self._opened:
@@ -101,3 +125,32 @@ class Capture:
         with open(self.path, "a", encoding="utf-8") as fh:
             fh.write("\n".join(lines) + "\n")
 
+
+
+def open_call_files(
+    settings: Settings, start: StreamStarted, early: list[tuple[float, str]]
+) -> tuple[Recording | None, Capture | None]:
+    """The call's recording and capture, as ``settings`` asks (nothing is written yet).
+
+    The capture starts with the raw messages that came before ``start`` (``early``: time in
+    ms since the socket opened, text) and leaves the per-call token out of its header.
+    """
+    recording = None
+    if settings.record_calls:
+        recording = Recording(settings.recordings_dir / f"{start.call_sid}.wav")
+    capture = None
+    if settings.capture_dir is not None:
+        params = start.custom_parameters
+        capture = Capture(
+            settings.capture_dir / f"{start.call_sid}.jsonl",
+            {
+                "kind": "session",
+                "version": 1,
+                "name": start.call_sid,
+                "description": f"captured by {settings.instance_id}",
+                "custom_parameters": {k: v for k, v in params.items() if k != TOKEN_PARAMETER},
+            },
+        )
+        for t_ms, raw in early:
+            capture.add(t_ms, raw)
+    return recording, capture

@@ -33,3 +33,12 @@ async def test_double_release_is_an_error_not_a_leak():
     admission.release(ticket)
     with pytest.raises(RuntimeError):
         admission.release(ticket)
+
+
+def test_a_call_sid_is_claimed_once_until_released():
+    admission = Admission(2)
+    assert admission.claim_call_sid("CA1")
+    assert not admission.claim_call_sid("CA1")  # a second stream for a live call
+    assert admission.claim_call_sid("CA2")
+    admission.release_call_sid("CA1")
+    assert admission.claim_call_sid("CA1")

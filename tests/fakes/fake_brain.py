@@ -56,3 +56,29 @@ class CrashOnDtmf:
 
     def summary(self) -> dict[str, Any]:
         return {}
+
+
+class SayThenListen:
+    """Says ``audio`` once, then listens until the call ends (never hangs up itself)."""
+
+    name = "say-then-listen"
+
+    def __init__(self, audio: bytes) -> None:
+        self.audio = audio
+
+    def on_media(self, frame: MediaReceived) -> Sequence[Command]:
+        return NO_COMMANDS
+
+    async def run(
+        self,
+        call: CallInfo,
+        inbound: trio.MemoryReceiveChannel[InboundEvent],
+        commands: trio.MemorySendChannel[Command]
+    ) -> None:
+        await commands.send(SendAudio(self.audio))
+        await commands.send(SendMark("said"))
+        async for _ in inbound:
+            pass
+
+    def summary(self) -> dict[str, Any]:
+        return {}

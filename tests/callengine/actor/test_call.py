@@ -1,0 +1,232 @@
+"""The call's lifecycle over memory streams, on the autojump clock: the start, bad input, the
+silence and length deadlines, shutdown, and the call record."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+import trio
+
+from callengine.admission import Admission
+from callengine.events import CloseCode
+from callengine.protocol.call_token import mint_call_token
+from callengine.settings import Secret
+from tests.fakes.memory_call import open_memory_call
+from tests.fakes.memory_reporter import InMemoryReporter
+from tests.fakes.twilio_ws import SILENCE_FRAME, SPEECH_FRAME
+
+
+async def test_no_start_within_deadline_closes_4000(settings, autojump_clock):
+    settings = replace(settings, start_timeout_seconds=3)
+    async with open_memory_call(settings) as call:
+        t0 = trio.current_time()
+        await call.twilio.connected()
+        code, reason, at = await call.closed()
+    assert code == CloseCode.START_TIMEOUT
+    assert reason == "no start event within 3 s"
+    assert at - t0 == 3
+    assert call.reporter.records == []
+
+
+async def test_inbound_silence_ends_the_call(settings, autojump_clock):
+    settings = replace(settings, inbound_silence_seconds=5)
+    async with open_memory_call(settings) as call:
+        await call.twilio.connected()
+        await call.twilio.start()
+        t0 = trio.current_time()
+        await call.twilio.frames(SILENCE_FRAME, 50)  # 1 s of audio, then nothing
+        code, reason, at = await call.closed()
+    assert code == CloseCode.INBOUND_SILENCE
+    assert reason == "no inbound audio for 5 s"
+    assert 6 <= at - t0 <= 7  # checked once a second
+    assert call.reporter.records[0]["end_reason"] == "inbound_silence"
+
+
+async def test_maximum_call_length_ends_the_call(settings, autojump_clock):
+    settings = replace(settings, max_call_seconds=3)
+    async with open_memory_call(settings) as call:
+        await call.twilio.connected()
+        await call.twilio.start()
+        t0 = trio.current_time()
+        async with trio.open_nursery() as talk:
+            talk.start_soon(call.twilio.frames_until_closed, SILENCE_FRAME, 500)
+            code, reason, at = await call.closed()
+    assert (code, reason) == (CloseCode.MAX_DURATION, "call longer than 3 s")
+    assert at - t0 == pytest.approx(4)  # checked once a second
+    assert call.reporter.records[0]["end_reason"] == "max_duration"
+
+
+async def test_shutdown_closes_with_1001_and_still_finalizes(settings, autojump_clock):
+    async with open_memory_call(settings) as call:
+        await call.twilio.connected()
+        await call.twilio.start()
+        await call.twilio.frames(SILENCE_FRAME, 10)
+        call.actor.shutdown()
+        code, reason, _ = await call.closed()
+    assert (code, reason) == (CloseCode.GOING_AWAY, "server restarting")
+    assert call.reporter.records[0]["end_reason"] == "shutdown"
+    assert call.reporter.live == {}
+
+
+async def test_shutdown_before_start_closes_with_1001(settings, autojump_clock, caplog):
+    async with open_memory_call(settings) as call:
+        await call.twilio.connected()
+        call.actor.shutdown()
+        code, _, _ = await call.closed()
+    assert code == CloseCode.GOING_AWAY
+    assert call.reporter.records == []
+    assert "call failed" not in caplog.text  # a shutdown is not a crash
+
+
+@pytest.mark.parametrize(
+    ("before_start", "send_bad", "code", "text"),
+    [
+        (False, lambda t: t.ws.send_message("{not json"), CloseCode.PROTOCOL_ERROR, "malformed JSON"),
+        (False, lambda t: t.ws.send_message(b"\x00\x01"), CloseCode.UNSUPPORTED_DATA, "binary"),
+        (False, lambda t: t.media(SILENCE_FRAME), CloseCode.UNEXPECTED_EVENT, "media event before start"),
+        (False, lambda t: t.dtmf("1"), CloseCode.UNEXPECTED_EVENT, "dtmf event before start"),
+        (
+            False,
+            lambda t: t.ws.send_message('{"event":"media","streamSid":"MZ1"}'),
+            CloseCode.PROTOCOL_ERROR,
+            "missing field",
+        ),
+        (
+            True,
+            lambda t: t.ws.send_message(
+                '{"event":"media","sequenceNumber":"2","media":{"timestamp":"0"}}'
+            ),
+            CloseCode.PROTOCOL_ERROR,
+            "payload",
+        ),
+        (True, lambda t: t.ws.send_message(b"\x00\x01"), CloseCode.UNSUPPORTED_DATA, "binary"),
+        (True, lambda t: t.start(), CloseCode.UNEXPECTED_EVENT, "second start event"),
+    ],
+)
+async def test_bad_input_closes_the_call_with_its_code(
+    settings, autojump_clock, before_start, send_bad, code, text
+):
+    async with open_memory_call(settings) as call:
+        await call.twilio.connected()
+        if before_start:
+            await call.twilio.start()
+        await send_bad(call.twilio)
+        got_code, reason, _ = await call.closed()
+    assert got_code == code
+    assert text in reason
+    assert len(call.reporter.records) == (1 if before_start else 0)  # a call once started
+
+
+async def test_oversize_message_closes_with_1009(settings, autojump_clock):
+    async with open_memory_call(replace(settings, max_message_bytes=2048)) as call:
+        await call.twilio.connected()
+        await call.twilio.start()
+        await call.twilio.ws.send_message('{"event":"media","x":"' + "a" * 4096 + '"}')
+        code, _, _ = await call.closed()
+    assert code == CloseCode.MESSAGE_TOO_BIG
+    assert call.reporter.records[0]["end_reason"] == "message_too_big"
+
+
+async def test_wrong_call_token_closes_with_policy_violation(settings, autojump_clock):
+    settings = replace(settings, internal_secret=Secret("internal"))
+    async with open_memory_call(settings) as call:
+        await call.twilio.connected()
+        await call.twilio.start(
+            {"token": mint_call_token("internal", "CA-some-other-call"), "business_id": "b7"}
+        )
+        code, reason, _ = await call.closed()
+    assert (code, reason) == (CloseCode.POLICY_VIOLATION, "invalid call token")
+    assert call.admission.statistics().refused["token"] == 1
+    assert call.reporter.events == [
+        {"type": "rejected", "call_sid": call.twilio.call_sid, "business_id": "b7", "reason": "token"}
+    ]
+    assert call.reporter.records == []  # not a call: nothing to finalize
+
+
+async def test_valid_call_token_is_accepted(settings, autojump_clock):
+    settings = replace(settings, internal_secret=Secret("internal"))
+    async with open_memory_call(settings) as call:
+        await call.twilio.connected()
+        await call.twilio.start({"token": mint_call_token("internal", call.twilio.call_sid)})
+        await call.twilio.frames(SILENCE_FRAME, 5)
+        await call.twilio.stop()
+        code, _, _ = await call.closed()
+    assert code == CloseCode.NORMAL
+    assert call.reporter.records[0]["end_reason"] == "stopped"
+
+
+async def test_call_record_holds_dtmf_transcript_and_metrics(settings, autojump_clock):
+    async with open_memory_call(settings) as call:
+        twilio = call.twilio
+        await twilio.connected()
+        await twilio.start({"business_id": "biz-7", "From": "+15550001111", "To": "+15550100000"})
+        t_start = trio.current_time()
+        await twilio.dtmf("1")
+        await twilio.frames(SPEECH_FRAME, 25)
+        await twilio.frames(SILENCE_FRAME, 25)
+        await twilio.receive_until("mark")
+        await trio.sleep(0.5)
+        await twilio.mark("echo-1")  # what Twilio does once our audio has played
+        await twilio.dtmf("#")
+        await twilio.stop()
+        code, _, at = await call.closed()
+    assert code == CloseCode.NORMAL
+    [record] = call.reporter.records
+    assert record["call_sid"] == twilio.call_sid
+    assert record["business_id"] == "biz-7"
+    assert record["from"] == "+15550001111" and record["to"] == "+15550100000"
+    assert record["end_reason"] == "stopped"
+    assert [d["digit"] for d in record["dtmf"]] == ["1", "#"]
+    assert [t["speaker"] for t in record["transcript"]] == ["caller", "agent"]
+    assert record["duration_seconds"] == pytest.approx(at - t_start)  # on the call's clock
+    metrics = record["metrics"]
+    assert metrics["frames_in"] == 50 and metrics["sequence_gaps"] == 0
+    assert metrics["marks_echoed"] == 1 and metrics["mark_rtt_ms_p50"] > 0
+    assert call.reporter.event_types() == ["call_started", "call_ended"]
+    assert call.reporter.live == {}
+
+
+async def test_a_second_stream_for_a_live_call_sid_is_refused(settings, autojump_clock):
+    # Twilio never opens two streams for one call; a copied handshake would. The copy is
+    # refused and the live call keeps its lease, its state and its one record.
+    sid = "CA" + "5" * 32
+    reporter = InMemoryReporter()
+    admission = Admission(10)
+    shared = {"reporter": reporter, "admission": admission, "call_sid": sid}
+    async with open_memory_call(settings, **shared) as live:
+        await live.twilio.connected()
+        await live.twilio.start({"business_id": "b1"})
+        await live.twilio.frames(SILENCE_FRAME, 5)
+        lease = reporter.live[sid]
+        async with open_memory_call(settings, stream_sid="MZ" + "9" * 32, **shared) as copy:
+            await copy.twilio.connected()
+            await copy.twilio.start({"business_id": "b1"})
+            code, reason, _ = await copy.closed()
+        assert (code, reason) == (CloseCode.DUPLICATE_CALL, "call already live")
+        assert admission.statistics().refused["duplicate"] == 1
+        assert copy.stats.end_reasons == {"duplicate_call": 1}
+        assert [e for e in reporter.events if e["type"] == "rejected"] == [
+            {"type": "rejected", "call_sid": sid, "business_id": "b1", "reason": "duplicate"}
+        ]
+        assert reporter.live == {sid: lease}
+        assert reporter.records == []
+        # the live call never noticed
+        await live.twilio.frames(SPEECH_FRAME, 25)
+        await live.twilio.frames(SILENCE_FRAME, 25)
+        assert (await live.twilio.receive_until("mark"))[-1]["event"] == "mark"
+        await live.twilio.stop()
+        code, _, _ = await live.closed()
+    assert code == CloseCode.NORMAL
+    [record] = reporter.records
+    assert record["stream_sid"] == live.twilio.stream_sid
+    assert record["end_reason"] == "stopped"
+    assert reporter.event_types() == ["call_started", "rejected", "call_ended"]
+    # once that call has ended its CallSid is free again (nothing leaks)
+    async with open_memory_call(settings, **shared) as again:
+        await again.twilio.connected()
+        await again.twilio.start()
+        await again.twilio.stop()
+        code, _, _ = await again.closed()
+    assert code == CloseCode.NORMAL
+    assert len(reporter.records) == 2
