@@ -14,21 +14,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import final
 
-from callengine.envvars import EnvReader, Secret, stream_url
-from callengine.envvars import boolean as _bool
-from callengine.envvars import choice as _choice
-from callengine.envvars import float_range as _float_range
-from callengine.envvars import http_url as _url
-from callengine.envvars import int_range as _int_range
-from callengine.envvars import redis_url as _redis_url
-from callengine.envvars import token as _token
-from callengine.envvars import ws_url as _ws_url
 from callengine.errors import SettingsError
+from contracts.envvars import CommonSettings, EnvReader, Secret, stream_url
+from contracts.envvars import boolean as _bool
+from contracts.envvars import choice as _choice
+from contracts.envvars import float_range as _float_range
+from contracts.envvars import int_range as _int_range
+from contracts.envvars import token as _token
+from contracts.envvars import ws_url as _ws_url
 
 __all__ = ["Secret", "Settings"]
 
-APP_ENVS = ("development", "production")
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 RECEPTIONIST_TTS = ("auto", "espeak", "clips")
 OPENAI_REALTIME_APIS = ("ga", "beta")  # the GA protocol, or the older OpenAI-Beta: realtime=v1
 BRAINS = ("echo", "openai_realtime", "receptionist")
@@ -105,22 +101,19 @@ class Settings:
         reader = EnvReader(env)
         get, problems = reader.get, reader.problems
 
-        app_env = get("APP_ENV", _choice(APP_ENVS), "development")
-        token = Secret(env.get("TWILIO_AUTH_TOKEN", "").strip())
-        secret = Secret(env.get("INTERNAL_SECRET", "").strip())
-        public_base_url = get("PUBLIC_BASE_URL", _url, "")
+        common = CommonSettings.read(reader, signed="the public wss:// URL")
         capture = env.get("CAPTURE_DIR", "").strip()
         settings = cls(
-            app_env=app_env,
-            log_level=get("LOG_LEVEL", _choice(LOG_LEVELS, upper=True), "INFO"),
+            app_env=common.app_env,
+            log_level=common.log_level,
             host=get("CALLS_HOST", str, "0.0.0.0"),
             port=get("CALLS_PORT", _int_range(0, 65535), 5050),
             max_concurrent_calls=get("MAX_CONCURRENT_CALLS", _int_range(1, 100_000), 50),
             drain_timeout_seconds=get("DRAIN_TIMEOUT_SECONDS", _float_range(0, 86_400), 60.0),
-            redis_url=get("REDIS_URL", _redis_url, "redis://127.0.0.1:6379/0"),
-            public_base_url=public_base_url,
-            twilio_auth_token=token,
-            internal_secret=secret,
+            redis_url=common.redis_url,
+            public_base_url=common.public_base_url,
+            twilio_auth_token=common.twilio_auth_token,
+            internal_secret=common.internal_secret,
             brain=get("CALLS_BRAIN", _choice(BRAINS), "receptionist"),
             start_timeout_seconds=get("CALLS_START_TIMEOUT_SECONDS", _float_range(0.1, 600), 10.0),
             inbound_silence_seconds=get(
@@ -179,19 +172,6 @@ class Settings:
                 "CALLS_INSTANCE_ID", str, f"{socket.gethostname()}-{os.getpid()}"
             ),
         )
-        if token and not public_base_url:
-            problems.append(
-                "PUBLIC_BASE_URL: required when TWILIO_AUTH_TOKEN is set "
-                "(Twilio signs the public wss:// URL)"
-            )
-        if app_env == "production":
-            for name, value in (
-                ("TWILIO_AUTH_TOKEN", token),
-                ("INTERNAL_SECRET", secret),
-                ("PUBLIC_BASE_URL", public_base_url),
-            ):
-                if not value:
-                    problems.append(f"{name}: required when APP_ENV=production")
         if settings.brain == "openai_realtime" and not settings.openai_api_key:
             problems.append("OPENAI_API_KEY: required when CALLS_BRAIN=openai_realtime")
         if problems:

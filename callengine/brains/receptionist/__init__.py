@@ -23,7 +23,7 @@ from callengine.brains.receptionist.grammars import (
     name_grammar,
     yes_no_grammar,
 )
-from callengine.brains.receptionist.setup import CallSetup, parse_setup
+from callengine.brains.receptionist.setup import ReceptionistSetup, parse_setup
 from callengine.brains.receptionist.tts import Voice
 from callengine.brains.setup_store import RedisCallSetup
 from callengine.turns import DEFAULT_MENU, TurnConfig
@@ -33,12 +33,12 @@ if TYPE_CHECKING:
     from callengine.settings import Settings
 
 __all__ = [
-    "CallSetup",
     "Dialogue",
     "Lead",
     "ReceptionistBrain",
     "ReceptionistConfig",
     "ReceptionistFactory",
+    "ReceptionistSetup",
     "Services",
     "build_services",
     "parse_setup",

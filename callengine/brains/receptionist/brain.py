@@ -32,7 +32,7 @@ from callengine.brains.receptionist.grammars import (
     name_grammar,
     yes_no_grammar,
 )
-from callengine.brains.receptionist.setup import CallSetup, parse_setup
+from callengine.brains.receptionist.setup import ReceptionistSetup, parse_setup
 from callengine.brains.receptionist.tts import SpeechError, tone
 from callengine.events import ClearPlayback, DtmfReceived, InboundEvent, MarkReached
 from callengine.turns import (
@@ -313,7 +313,7 @@ class ReceptionistBrain:
             async for turn in self._turns_rx:
                 await out.send(turn)
 
-    async def _load_setup(self, call: CallInfo) -> CallSetup:
+    async def _load_setup(self, call: CallInfo) -> ReceptionistSetup:
         params = call.custom_parameters
         caller = params.get("from") or params.get("From") or params.get("caller") or ""
         raw: bytes | None = None

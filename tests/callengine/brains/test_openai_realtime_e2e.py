@@ -20,10 +20,10 @@ import redis
 import trio
 from trio_websocket import ConnectionClosed
 
-from callengine import keys
 from callengine.brains.openai_realtime.clips import load_apology
 from callengine.loadtest.audio import mulaw_frames, noise_pcm
 from callengine.settings import Secret, Settings
+from contracts import keys
 from tests.conftest import start_engine
 from tests.fakes.memory_reporter import InMemoryReporter
 from tests.fakes.openai_realtime import FakeRealtime, Reply, Script, open_fake_realtime, tone

@@ -12,7 +12,6 @@ import redis
 import trio
 import trio.testing
 
-from callengine import keys
 from callengine.brains.base import CallInfo
 from callengine.brains.receptionist import build_services, receptionist_config
 from callengine.brains.receptionist.brain import ReceptionistBrain, ReceptionistConfig, Services
@@ -26,6 +25,7 @@ from callengine.events import (
     SendMark,
 )
 from callengine.settings import Settings
+from contracts import keys
 from tests.conftest import SHARED_REDIS
 
 CALL_SID = "CA" + "1" * 32

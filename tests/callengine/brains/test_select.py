@@ -9,10 +9,10 @@ import pytest
 import trio
 from trio_websocket import ConnectionClosed
 
-from callengine import keys
 from callengine.brains import brain_factory, named_brain_factory
 from callengine.brains.select import BrainChoice, SelectingFactory, brain_named_in
 from callengine.settings import Settings
+from contracts import keys
 from tests.conftest import start_engine
 from tests.fakes.fake_brain import SayThenHangUp
 from tests.fakes.memory_reporter import InMemoryReporter
