@@ -100,7 +100,7 @@ class CallSetup:
     greeting: str = ""
     brain: str = ""  # empty: the calls service's CALLS_BRAIN
     brain_settings: Mapping[str, Any] = field(default_factory=dict)
-    language: str = "en"
+    language: str = ""  # empty: the brain's default
     timezone: str = "UTC"
     menu: tuple[MenuOption, ...] = ()  # empty: the brain's default menu
     prompts: Mapping[str, str] = field(default_factory=dict)
@@ -179,7 +179,7 @@ def read_setup(raw: bytes | str | Mapping[str, Any] | None) -> SetupReading:
         greeting=_text(data, "greeting", problems),
         brain=_text(data, "brain", problems),
         brain_settings=_object(data, "brain_settings", problems),
-        language=_text(data, "language", problems) or "en",
+        language=_text(data, "language", problems),
         timezone=_text(data, "timezone", problems) or "UTC",
         menu=read_menu(data.get("menu"), problems),
         prompts=_prompts(data.get("prompts"), problems),
@@ -200,7 +200,7 @@ def read_menu(raw: object, problems: list[str]) -> tuple[MenuOption, ...]:
         return ()
     entries: list[tuple[object, object, object]]
     if isinstance(raw, Mapping):
-        entries = [(key, value, value) for key, value in raw.items()]
+        entries = [(key, None, value) for key, value in raw.items()]
     elif isinstance(raw, list):
         entries = []
         for n, item in enumerate(raw):

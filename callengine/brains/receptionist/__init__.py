@@ -1,7 +1,7 @@
 """The ``receptionist`` brain: the offline default (pocketsphinx in, espeak-ng or clips out).
 
 ``receptionist_factory(settings)`` builds the process-wide services once (recogniser pool,
-voice, setup store) and returns the per-call constructor.
+voice) and returns the per-call constructor.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from callengine.brains.receptionist.grammars import (
 )
 from callengine.brains.receptionist.setup import ReceptionistSetup, parse_setup
 from callengine.brains.receptionist.tts import Voice
-from callengine.brains.setup_store import RedisCallSetup
 from callengine.turns import DEFAULT_MENU, TurnConfig
 
 if TYPE_CHECKING:
@@ -47,7 +46,7 @@ __all__ = [
 ]
 
 
-def build_services(settings: Settings, *, with_store: bool = True) -> Services:
+def build_services(settings: Settings) -> Services:
     """The process-wide services; the recognition workers warm up in the background."""
     threads = default_threads(settings.receptionist_asr_threads)
     voice = Voice(
@@ -55,7 +54,6 @@ def build_services(settings: Settings, *, with_store: bool = True) -> Services:
         voice=settings.receptionist_voice,
         speed=settings.receptionist_speed,
     )
-    store = RedisCallSetup(settings.redis_url) if with_store else None
     grammars = [
         intent_grammar(DEFAULT_MENU.values()),
         name_grammar(COMMON_NAMES),
@@ -67,7 +65,7 @@ def build_services(settings: Settings, *, with_store: bool = True) -> Services:
     recognizer.start()
     if settings.receptionist_transcribe:
         transcriber.start()
-    return Services(recognizer, transcriber, voice, store)
+    return Services(recognizer, transcriber, voice)
 
 
 def receptionist_config(settings: Settings) -> ReceptionistConfig:

@@ -93,7 +93,7 @@ def test_brain_factory_builds_one_realtime_brain_per_call():
 
 def test_without_a_key_the_realtime_brain_is_refused_at_start():
     with pytest.raises(ValueError, match="OPENAI_API_KEY"):
-        brain_factory(Settings(brain="openai_realtime"))
+        brain_factory(Settings(brain="openai_realtime"), setups=None)  # type: ignore[arg-type]
 
 
 async def test_caller_audio_waiting_for_the_vendor_keeps_the_latest_second():
