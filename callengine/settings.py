@@ -14,19 +14,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import final
 
+from callengine.brains.openai_realtime.settings import OpenAIRealtimeSettings
+from callengine.brains.receptionist.settings import ReceptionistSettings
 from callengine.errors import SettingsError
 from contracts.envvars import CommonSettings, EnvReader, Secret, stream_url
 from contracts.envvars import boolean as _bool
 from contracts.envvars import choice as _choice
 from contracts.envvars import float_range as _float_range
 from contracts.envvars import int_range as _int_range
-from contracts.envvars import token as _token
-from contracts.envvars import ws_url as _ws_url
 
 __all__ = ["Secret", "Settings"]
 
-RECEPTIONIST_TTS = ("auto", "espeak", "clips")
-OPENAI_REALTIME_APIS = ("ga", "beta")  # the GA protocol, or the older OpenAI-Beta: realtime=v1
 BRAINS = ("echo", "openai_realtime", "receptionist")
 
 
@@ -52,33 +50,15 @@ class Settings:
     outbound_chunk_ms: int = 100
     outbound_lead_ms: int = 200
     echo_pause_ms: int = 400
-    openai_api_key: Secret = field(default_factory=lambda: Secret(""))
-    openai_realtime_url: str = "wss://api.openai.com/v1/realtime"
-    openai_realtime_model: str = "gpt-realtime"
-    openai_realtime_api: str = "ga"
-    openai_realtime_voice: str = "alloy"
-    openai_realtime_transcription_model: str = "gpt-4o-mini-transcribe"
-    openai_realtime_connect_timeout_seconds: float = 5.0
-    openai_realtime_connect_attempts: int = 3
-    openai_realtime_first_audio_seconds: float = 8.0
-    openai_realtime_vad_threshold: float = 0.5
-    openai_realtime_vad_prefix_ms: int = 300
-    openai_realtime_vad_silence_ms: int = 500
-    openai_realtime_local_barge_in: bool = True
     max_message_bytes: int = 64 * 1024
     spool_dir: Path = Path("var/spool/calls")
     recordings_dir: Path = Path("var/recordings")
     record_calls: bool = False
     capture_dir: Path | None = None
     turn_pause_ms: int = 700
-    receptionist_silence_seconds: float = 6.0
-    receptionist_max_silences: int = 2
-    receptionist_max_retries: int = 2
-    receptionist_tts: str = "auto"
-    receptionist_voice: str = "en-us"
-    receptionist_speed: int = 180
-    receptionist_asr_threads: int = 0  # 0: one per CPU core
-    receptionist_transcribe: bool = True
+    # Each brain's own settings, read by its package (README: one table per brain).
+    receptionist: ReceptionistSettings = field(default_factory=ReceptionistSettings)
+    openai_realtime: OpenAIRealtimeSettings = field(default_factory=OpenAIRealtimeSettings)
     instance_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
 
     @property
@@ -123,56 +103,19 @@ class Settings:
             outbound_chunk_ms=get("CALLS_OUTBOUND_CHUNK_MS", _int_range(20, 1000, step=20), 100),
             outbound_lead_ms=get("CALLS_OUTBOUND_LEAD_MS", _int_range(0, 5000), 200),
             echo_pause_ms=get("CALLS_ECHO_PAUSE_MS", _int_range(100, 5000, step=20), 400),
-            openai_api_key=Secret(env.get("OPENAI_API_KEY", "").strip()),
-            openai_realtime_url=get(
-                "OPENAI_REALTIME_URL", _ws_url, "wss://api.openai.com/v1/realtime"
-            ),
-            openai_realtime_model=get("OPENAI_REALTIME_MODEL", _token, "gpt-realtime"),
-            openai_realtime_api=get("OPENAI_REALTIME_API", _choice(OPENAI_REALTIME_APIS), "ga"),
-            openai_realtime_voice=get("OPENAI_REALTIME_VOICE", _token, "alloy"),
-            openai_realtime_transcription_model=get(
-                "OPENAI_REALTIME_TRANSCRIPTION_MODEL", _token, "gpt-4o-mini-transcribe"
-            ),
-            openai_realtime_connect_timeout_seconds=get(
-                "OPENAI_REALTIME_CONNECT_TIMEOUT_SECONDS", _float_range(0.1, 60), 5.0
-            ),
-            openai_realtime_connect_attempts=get(
-                "OPENAI_REALTIME_CONNECT_ATTEMPTS", _int_range(1, 10), 3
-            ),
-            openai_realtime_first_audio_seconds=get(
-                "OPENAI_REALTIME_FIRST_AUDIO_SECONDS", _float_range(0.5, 120), 8.0
-            ),
-            openai_realtime_vad_threshold=get(
-                "OPENAI_REALTIME_VAD_THRESHOLD", _float_range(0, 1), 0.5
-            ),
-            openai_realtime_vad_prefix_ms=get(
-                "OPENAI_REALTIME_VAD_PREFIX_MS", _int_range(0, 2000), 300
-            ),
-            openai_realtime_vad_silence_ms=get(
-                "OPENAI_REALTIME_VAD_SILENCE_MS", _int_range(100, 5000), 500
-            ),
-            openai_realtime_local_barge_in=get("OPENAI_REALTIME_LOCAL_BARGE_IN", _bool, True),
             max_message_bytes=get("CALLS_MAX_MESSAGE_BYTES", _int_range(1024, 1 << 24), 65536),
             spool_dir=get("CALLS_SPOOL_DIR", Path, Path("var/spool/calls")),
             recordings_dir=get("RECORDINGS_DIR", Path, Path("var/recordings")),
             record_calls=get("CALLS_RECORD", _bool, False),
             capture_dir=Path(capture) if capture else None,
             turn_pause_ms=get("CALLS_TURN_PAUSE_MS", _int_range(200, 5000, step=20), 700),
-            receptionist_silence_seconds=get(
-                "RECEPTIONIST_SILENCE_SECONDS", _float_range(1, 120), 6.0
-            ),
-            receptionist_max_silences=get("RECEPTIONIST_MAX_SILENCES", _int_range(0, 10), 2),
-            receptionist_max_retries=get("RECEPTIONIST_MAX_RETRIES", _int_range(0, 10), 2),
-            receptionist_tts=get("RECEPTIONIST_TTS", _choice(RECEPTIONIST_TTS), "auto"),
-            receptionist_voice=get("RECEPTIONIST_VOICE", str, "en-us"),
-            receptionist_speed=get("RECEPTIONIST_SPEED", _int_range(80, 400), 180),
-            receptionist_asr_threads=get("RECEPTIONIST_ASR_THREADS", _int_range(0, 256), 0),
-            receptionist_transcribe=get("RECEPTIONIST_TRANSCRIBE", _bool, True),
+            receptionist=ReceptionistSettings.read(reader),
+            openai_realtime=OpenAIRealtimeSettings.read(reader),
             instance_id=get(
                 "CALLS_INSTANCE_ID", str, f"{socket.gethostname()}-{os.getpid()}"
             ),
         )
-        if settings.brain == "openai_realtime" and not settings.openai_api_key:
+        if settings.brain == "openai_realtime" and not settings.openai_realtime.api_key:
             problems.append("OPENAI_API_KEY: required when CALLS_BRAIN=openai_realtime")
         if problems:
             raise SettingsError(problems)

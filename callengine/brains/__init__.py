@@ -39,7 +39,7 @@ def named_brain_factory(settings: Settings, name: str) -> BrainFactory:
         pause_ms = settings.echo_pause_ms
         return lambda: EchoBrain(pause_ms=pause_ms)
     if name == "openai_realtime":
-        if not settings.openai_api_key:
+        if not settings.openai_realtime.api_key:
             raise ValueError("OPENAI_API_KEY is not set")
         from callengine.brains.openai_realtime import openai_realtime_factory
 

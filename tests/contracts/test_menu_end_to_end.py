@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from api.db.models import Call, Lead
 from callengine.brains import brain_factory
+from callengine.brains.receptionist.settings import ReceptionistSettings
 from callengine.brains.setup_store import RedisCallSetup
 from callengine.settings import Settings
 from callengine.turns.menu import Menu
@@ -50,7 +51,7 @@ def engine_settings(tmp_path: Path, **changes: Any) -> Settings:
     return Settings(
         host="127.0.0.1", port=0, redis_url=REDIS_URL, spool_dir=tmp_path / "spool",
         recordings_dir=tmp_path / "recordings", instance_id="contract-test",
-        receptionist_asr_threads=1, drain_timeout_seconds=5, **changes,
+        receptionist=ReceptionistSettings(asr_threads=1), drain_timeout_seconds=5, **changes,
     )
 
 

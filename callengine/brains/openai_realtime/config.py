@@ -43,23 +43,25 @@ class RealtimeConfig:
     local_barge_in: bool = True  # our own onset detector clears playback before the vendor
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> RealtimeConfig:
+    def from_settings(cls, service: Settings) -> RealtimeConfig:
+        """The per-process config from the brain's settings (``Settings.openai_realtime``)."""
+        settings = service.openai_realtime
         return cls(
-            api_key=settings.openai_api_key,
-            url=settings.openai_realtime_url,
-            model=settings.openai_realtime_model,
-            dialect=Dialect(settings.openai_realtime_api),
-            voice=settings.openai_realtime_voice,
-            transcription_model=settings.openai_realtime_transcription_model,
+            api_key=settings.api_key,
+            url=settings.url,
+            model=settings.model,
+            dialect=Dialect(settings.api),
+            voice=settings.voice,
+            transcription_model=settings.transcription_model,
             turn_detection=TurnDetection(
-                threshold=settings.openai_realtime_vad_threshold,
-                prefix_padding_ms=settings.openai_realtime_vad_prefix_ms,
-                silence_duration_ms=settings.openai_realtime_vad_silence_ms,
+                threshold=settings.vad_threshold,
+                prefix_padding_ms=settings.vad_prefix_ms,
+                silence_duration_ms=settings.vad_silence_ms,
             ),
-            connect_timeout_seconds=settings.openai_realtime_connect_timeout_seconds,
-            connect_attempts=settings.openai_realtime_connect_attempts,
-            first_audio_seconds=settings.openai_realtime_first_audio_seconds,
-            local_barge_in=settings.openai_realtime_local_barge_in,
+            connect_timeout_seconds=settings.connect_timeout_seconds,
+            connect_attempts=settings.connect_attempts,
+            first_audio_seconds=settings.first_audio_seconds,
+            local_barge_in=settings.local_barge_in,
         )
 
     @property

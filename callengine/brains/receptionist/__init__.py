@@ -48,11 +48,11 @@ __all__ = [
 
 def build_services(settings: Settings) -> Services:
     """The process-wide services; the recognition workers warm up in the background."""
-    threads = default_threads(settings.receptionist_asr_threads)
+    threads = default_threads(settings.receptionist.asr_threads)
     voice = Voice(
-        engine=settings.receptionist_tts,
-        voice=settings.receptionist_voice,
-        speed=settings.receptionist_speed,
+        engine=settings.receptionist.tts,
+        voice=settings.receptionist.voice,
+        speed=settings.receptionist.speed,
     )
     grammars = [
         intent_grammar(DEFAULT_MENU.values()),
@@ -63,7 +63,7 @@ def build_services(settings: Settings) -> Services:
     recognizer = RecognizerPool(workers=threads, grammars=grammars)
     transcriber = RecognizerPool(workers=max(1, threads - 1), grammars=[], niceness=10)
     recognizer.start()
-    if settings.receptionist_transcribe:
+    if settings.receptionist.transcribe:
         transcriber.start()
     return Services(recognizer, transcriber, voice)
 
@@ -71,10 +71,10 @@ def build_services(settings: Settings) -> Services:
 def receptionist_config(settings: Settings) -> ReceptionistConfig:
     return ReceptionistConfig(
         turns=TurnConfig(pause_ms=settings.turn_pause_ms),
-        silence_seconds=settings.receptionist_silence_seconds,
-        max_silences=settings.receptionist_max_silences,
-        max_retries=settings.receptionist_max_retries,
-        transcribe=settings.receptionist_transcribe,
+        silence_seconds=settings.receptionist.silence_seconds,
+        max_silences=settings.receptionist.max_silences,
+        max_retries=settings.receptionist.max_retries,
+        transcribe=settings.receptionist.transcribe,
         recordings_dir=settings.recordings_dir,
     )
 

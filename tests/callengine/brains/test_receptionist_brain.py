@@ -14,6 +14,7 @@ import trio.testing
 from callengine.brains.base import CallInfo
 from callengine.brains.receptionist import build_services, receptionist_config
 from callengine.brains.receptionist.brain import ReceptionistBrain, ReceptionistConfig, Services
+from callengine.brains.receptionist.settings import ReceptionistSettings
 from callengine.events import (
     ClearPlayback,
     Command,
@@ -32,7 +33,7 @@ CALL_SID = "CA" + "1" * 32
 
 @pytest.fixture(scope="module")
 def services() -> Iterator[Services]:
-    settings = Settings(redis_url=SHARED_REDIS, receptionist_asr_threads=1)
+    settings = Settings(redis_url=SHARED_REDIS, receptionist=ReceptionistSettings(asr_threads=1))
     shared = build_services(settings)
     yield shared
     shared.close()
@@ -75,7 +76,7 @@ async def next_marks(commands: trio.MemoryReceiveChannel[Command], n: int) -> li
 
 
 def test_settings_build_a_working_config() -> None:
-    config = receptionist_config(Settings(turn_pause_ms=500, receptionist_silence_seconds=3))
+    config = receptionist_config(Settings(turn_pause_ms=500, receptionist=ReceptionistSettings(silence_seconds=3)))
     assert config.turns.pause_ms == 500 and config.silence_seconds == 3
 
 
