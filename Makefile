@@ -15,8 +15,8 @@ bench:
 	.venv/bin/python -m bench
 
 lint:
-	.venv/bin/python -m ruff check callengine api jobs tests bench scripts
-	.venv/bin/python -m mypy callengine api jobs
+	.venv/bin/python -m ruff check contracts callengine api jobs tests bench scripts
+	.venv/bin/python -m mypy contracts callengine api jobs
 
 clean:
 	rm -rf .venv var build *.egg-info

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Final
 
-from callengine import keys as call_keys
+from contracts import keys as call_keys
 
 if TYPE_CHECKING:
     import redis

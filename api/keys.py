@@ -1,4 +1,4 @@
-"""Redis keys the API owns (the calls service's keys live in ``callengine.keys``)."""
+"""Redis keys the API owns (the calls service's keys live in ``contracts.keys``)."""
 
 from __future__ import annotations
 

@@ -15,17 +15,13 @@ from pathlib import Path
 from typing import final
 
 from api.errors import SettingsError
-from callengine.envvars import EnvReader, Secret, stream_url
-from callengine.envvars import choice as _choice
-from callengine.envvars import float_range as _float_range
-from callengine.envvars import http_url as _url
-from callengine.envvars import int_range as _int_range
-from callengine.envvars import redis_url as _redis_url
+from contracts.envvars import CommonSettings, EnvReader, Secret, stream_url
+from contracts.envvars import float_range as _float_range
+from contracts.envvars import http_url as _url
+from contracts.envvars import int_range as _int_range
 
 __all__ = ["DEV_SECRET_KEY", "Secret", "Settings"]
 
-APP_ENVS = ("development", "production")
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 # Development only: lets cookies survive restarts and several workers without configuration.
 # Production refuses to start with it (SECRET_KEY is required there).
 DEV_SECRET_KEY = "dev-only-insecure-secret-key"  # noqa: S105
@@ -87,32 +83,29 @@ class Settings:
         reader = EnvReader(env)
         get, secret, problems = reader.get, reader.secret, reader.problems
 
-        app_env = get("APP_ENV", _choice(APP_ENVS), "development")
+        common = CommonSettings.read(reader, signed="the public URL of each webhook")
         secret_key = secret("SECRET_KEY")
-        internal_secret = secret("INTERNAL_SECRET")
-        token = secret("TWILIO_AUTH_TOKEN")
-        public_base_url = get("PUBLIC_BASE_URL", _url, "")
         num_shards = get("BAILEYS_NUM_SHARDS", _int_range(1, MAX_SHARDS), 1)
         shard_urls = tuple(
             get(f"BAILEYS_SHARD_{n}_URL", _url, "http://baileys:3300" if n == 1 else f"http://baileys-{n}:3300")
             for n in range(1, num_shards + 1)
         )
         settings = cls(
-            app_env=app_env,
-            log_level=get("LOG_LEVEL", _choice(LOG_LEVELS, upper=True), "INFO"),
+            app_env=common.app_env,
+            log_level=common.log_level,
             host=get("API_HOST", str, "0.0.0.0"),
             port=get("API_PORT", _int_range(0, 65535), 5000),
             workers=get("API_WORKERS", _int_range(1, 64), 1),
             database_url=get("DATABASE_URL", _database_url, DEFAULT_DATABASE_URL),
             db_pool_size=get("DB_POOL_SIZE", _int_range(1, 200), 10),
             db_statement_timeout_ms=get("DB_STATEMENT_TIMEOUT_MS", _int_range(100, 600_000), 10_000),
-            redis_url=get("REDIS_URL", _redis_url, "redis://127.0.0.1:6379/0"),
+            redis_url=common.redis_url,
             redis_pool_size=get("REDIS_POOL_SIZE", _int_range(1, 1000), 32),
             secret_key=secret_key if secret_key else Secret(DEV_SECRET_KEY),
-            internal_secret=internal_secret,
-            public_base_url=public_base_url,
+            internal_secret=common.internal_secret,
+            public_base_url=common.public_base_url,
             twilio_account_sid=get("TWILIO_ACCOUNT_SID", _account_sid, ""),
-            twilio_auth_token=token,
+            twilio_auth_token=common.twilio_auth_token,
             twilio_api_base_url=get("TWILIO_API_BASE_URL", _url, ""),
             recordings_dir=get("RECORDINGS_DIR", Path, Path("var/recordings")),
             media_dir=get("MEDIA_DIR", Path, Path("var/media")),
@@ -124,21 +117,11 @@ class Settings:
             seed_owner_password=secret("SEED_OWNER_PASSWORD"),
             seed_admin_password=secret("SEED_ADMIN_PASSWORD"),
         )
-        if token and not public_base_url:
-            problems.append(
-                "PUBLIC_BASE_URL: required when TWILIO_AUTH_TOKEN is set "
-                "(Twilio signs the public URL of each webhook)"
-            )
-        if app_env == "production":
+        if common.production:
             if not secret_key or secret_key.reveal() == DEV_SECRET_KEY:
                 problems.append("SECRET_KEY: required when APP_ENV=production")
             elif len(secret_key.reveal()) < 32:
                 problems.append("SECRET_KEY: must be at least 32 characters in production")
-            if not internal_secret:
-                problems.append("INTERNAL_SECRET: required when APP_ENV=production")
-            for name, value in (("TWILIO_AUTH_TOKEN", token), ("PUBLIC_BASE_URL", public_base_url)):
-                if not value:
-                    problems.append(f"{name}: required when APP_ENV=production")
         if problems:
             raise SettingsError(problems)
         return settings

@@ -1,7 +1,7 @@
 """``python -m callengine``: the composition root of the calls service.
 
-Reads the settings, builds admission, the Redis reporter and the brain factory, and serves
-until SIGTERM/SIGINT. The first signal drains (health turns ``draining``, new calls get 503,
+Reads the settings, builds admission, the Redis reporter, the call-setup reader and the brain
+factory, and serves until SIGTERM/SIGINT. The first signal drains (health turns ``draining``, new calls get 503,
 live calls continue up to DRAIN_TIMEOUT_SECONDS, then are closed with 1001 and finalized);
 a second signal ends the remaining calls at once.
 """
@@ -20,6 +20,7 @@ import trio
 from callengine import __version__
 from callengine.admission import Admission
 from callengine.brains import brain_factory
+from callengine.brains.setup_store import RedisCallSetup
 from callengine.errors import SettingsError
 from callengine.logs import configure_logging
 from callengine.reporting.redis_reporter import open_redis_reporter
@@ -44,8 +45,9 @@ def tune_gc() -> None:
 async def run(settings: Settings) -> None:
     admission = Admission(settings.max_concurrent_calls)
     stats = EngineStats()
+    setups = RedisCallSetup(settings.redis_url)  # the one reader of call setups; lives as long as the process
     async with open_redis_reporter(settings, admission, version=__version__) as reporter:
-        deps = EngineDeps(admission, reporter, stats, brain_factory(settings), __version__)
+        deps = EngineDeps(admission, reporter, stats, brain_factory(settings, setups), __version__)
         async with trio.open_nursery() as nursery:
             server = await nursery.start(serve_calls, settings, deps)
             tune_gc()

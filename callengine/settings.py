@@ -14,23 +14,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import final
 
-from callengine.envvars import EnvReader, Secret, stream_url
-from callengine.envvars import boolean as _bool
-from callengine.envvars import choice as _choice
-from callengine.envvars import float_range as _float_range
-from callengine.envvars import http_url as _url
-from callengine.envvars import int_range as _int_range
-from callengine.envvars import redis_url as _redis_url
-from callengine.envvars import token as _token
-from callengine.envvars import ws_url as _ws_url
+from callengine.brains.openai_realtime.settings import OpenAIRealtimeSettings
+from callengine.brains.receptionist.settings import ReceptionistSettings
 from callengine.errors import SettingsError
+from contracts.envvars import CommonSettings, EnvReader, Secret, stream_url
+from contracts.envvars import boolean as _bool
+from contracts.envvars import choice as _choice
+from contracts.envvars import float_range as _float_range
+from contracts.envvars import int_range as _int_range
 
 __all__ = ["Secret", "Settings"]
 
-APP_ENVS = ("development", "production")
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-RECEPTIONIST_TTS = ("auto", "espeak", "clips")
-OPENAI_REALTIME_APIS = ("ga", "beta")  # the GA protocol, or the older OpenAI-Beta: realtime=v1
 BRAINS = ("echo", "openai_realtime", "receptionist")
 
 
@@ -56,33 +50,15 @@ class Settings:
     outbound_chunk_ms: int = 100
     outbound_lead_ms: int = 200
     echo_pause_ms: int = 400
-    openai_api_key: Secret = field(default_factory=lambda: Secret(""))
-    openai_realtime_url: str = "wss://api.openai.com/v1/realtime"
-    openai_realtime_model: str = "gpt-realtime"
-    openai_realtime_api: str = "ga"
-    openai_realtime_voice: str = "alloy"
-    openai_realtime_transcription_model: str = "gpt-4o-mini-transcribe"
-    openai_realtime_connect_timeout_seconds: float = 5.0
-    openai_realtime_connect_attempts: int = 3
-    openai_realtime_first_audio_seconds: float = 8.0
-    openai_realtime_vad_threshold: float = 0.5
-    openai_realtime_vad_prefix_ms: int = 300
-    openai_realtime_vad_silence_ms: int = 500
-    openai_realtime_local_barge_in: bool = True
     max_message_bytes: int = 64 * 1024
     spool_dir: Path = Path("var/spool/calls")
     recordings_dir: Path = Path("var/recordings")
     record_calls: bool = False
     capture_dir: Path | None = None
     turn_pause_ms: int = 700
-    receptionist_silence_seconds: float = 6.0
-    receptionist_max_silences: int = 2
-    receptionist_max_retries: int = 2
-    receptionist_tts: str = "auto"
-    receptionist_voice: str = "en-us"
-    receptionist_speed: int = 180
-    receptionist_asr_threads: int = 0  # 0: one per CPU core
-    receptionist_transcribe: bool = True
+    # Each brain's own settings, read by its package (README: one table per brain).
+    receptionist: ReceptionistSettings = field(default_factory=ReceptionistSettings)
+    openai_realtime: OpenAIRealtimeSettings = field(default_factory=OpenAIRealtimeSettings)
     instance_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
 
     @property
@@ -105,22 +81,19 @@ class Settings:
         reader = EnvReader(env)
         get, problems = reader.get, reader.problems
 
-        app_env = get("APP_ENV", _choice(APP_ENVS), "development")
-        token = Secret(env.get("TWILIO_AUTH_TOKEN", "").strip())
-        secret = Secret(env.get("INTERNAL_SECRET", "").strip())
-        public_base_url = get("PUBLIC_BASE_URL", _url, "")
+        common = CommonSettings.read(reader, signed="the public wss:// URL")
         capture = env.get("CAPTURE_DIR", "").strip()
         settings = cls(
-            app_env=app_env,
-            log_level=get("LOG_LEVEL", _choice(LOG_LEVELS, upper=True), "INFO"),
+            app_env=common.app_env,
+            log_level=common.log_level,
             host=get("CALLS_HOST", str, "0.0.0.0"),
             port=get("CALLS_PORT", _int_range(0, 65535), 5050),
             max_concurrent_calls=get("MAX_CONCURRENT_CALLS", _int_range(1, 100_000), 50),
             drain_timeout_seconds=get("DRAIN_TIMEOUT_SECONDS", _float_range(0, 86_400), 60.0),
-            redis_url=get("REDIS_URL", _redis_url, "redis://127.0.0.1:6379/0"),
-            public_base_url=public_base_url,
-            twilio_auth_token=token,
-            internal_secret=secret,
+            redis_url=common.redis_url,
+            public_base_url=common.public_base_url,
+            twilio_auth_token=common.twilio_auth_token,
+            internal_secret=common.internal_secret,
             brain=get("CALLS_BRAIN", _choice(BRAINS), "receptionist"),
             start_timeout_seconds=get("CALLS_START_TIMEOUT_SECONDS", _float_range(0.1, 600), 10.0),
             inbound_silence_seconds=get(
@@ -130,69 +103,19 @@ class Settings:
             outbound_chunk_ms=get("CALLS_OUTBOUND_CHUNK_MS", _int_range(20, 1000, step=20), 100),
             outbound_lead_ms=get("CALLS_OUTBOUND_LEAD_MS", _int_range(0, 5000), 200),
             echo_pause_ms=get("CALLS_ECHO_PAUSE_MS", _int_range(100, 5000, step=20), 400),
-            openai_api_key=Secret(env.get("OPENAI_API_KEY", "").strip()),
-            openai_realtime_url=get(
-                "OPENAI_REALTIME_URL", _ws_url, "wss://api.openai.com/v1/realtime"
-            ),
-            openai_realtime_model=get("OPENAI_REALTIME_MODEL", _token, "gpt-realtime"),
-            openai_realtime_api=get("OPENAI_REALTIME_API", _choice(OPENAI_REALTIME_APIS), "ga"),
-            openai_realtime_voice=get("OPENAI_REALTIME_VOICE", _token, "alloy"),
-            openai_realtime_transcription_model=get(
-                "OPENAI_REALTIME_TRANSCRIPTION_MODEL", _token, "gpt-4o-mini-transcribe"
-            ),
-            openai_realtime_connect_timeout_seconds=get(
-                "OPENAI_REALTIME_CONNECT_TIMEOUT_SECONDS", _float_range(0.1, 60), 5.0
-            ),
-            openai_realtime_connect_attempts=get(
-                "OPENAI_REALTIME_CONNECT_ATTEMPTS", _int_range(1, 10), 3
-            ),
-            openai_realtime_first_audio_seconds=get(
-                "OPENAI_REALTIME_FIRST_AUDIO_SECONDS", _float_range(0.5, 120), 8.0
-            ),
-            openai_realtime_vad_threshold=get(
-                "OPENAI_REALTIME_VAD_THRESHOLD", _float_range(0, 1), 0.5
-            ),
-            openai_realtime_vad_prefix_ms=get(
-                "OPENAI_REALTIME_VAD_PREFIX_MS", _int_range(0, 2000), 300
-            ),
-            openai_realtime_vad_silence_ms=get(
-                "OPENAI_REALTIME_VAD_SILENCE_MS", _int_range(100, 5000), 500
-            ),
-            openai_realtime_local_barge_in=get("OPENAI_REALTIME_LOCAL_BARGE_IN", _bool, True),
             max_message_bytes=get("CALLS_MAX_MESSAGE_BYTES", _int_range(1024, 1 << 24), 65536),
             spool_dir=get("CALLS_SPOOL_DIR", Path, Path("var/spool/calls")),
             recordings_dir=get("RECORDINGS_DIR", Path, Path("var/recordings")),
             record_calls=get("CALLS_RECORD", _bool, False),
             capture_dir=Path(capture) if capture else None,
             turn_pause_ms=get("CALLS_TURN_PAUSE_MS", _int_range(200, 5000, step=20), 700),
-            receptionist_silence_seconds=get(
-                "RECEPTIONIST_SILENCE_SECONDS", _float_range(1, 120), 6.0
-            ),
-            receptionist_max_silences=get("RECEPTIONIST_MAX_SILENCES", _int_range(0, 10), 2),
-            receptionist_max_retries=get("RECEPTIONIST_MAX_RETRIES", _int_range(0, 10), 2),
-            receptionist_tts=get("RECEPTIONIST_TTS", _choice(RECEPTIONIST_TTS), "auto"),
-            receptionist_voice=get("RECEPTIONIST_VOICE", str, "en-us"),
-            receptionist_speed=get("RECEPTIONIST_SPEED", _int_range(80, 400), 180),
-            receptionist_asr_threads=get("RECEPTIONIST_ASR_THREADS", _int_range(0, 256), 0),
-            receptionist_transcribe=get("RECEPTIONIST_TRANSCRIBE", _bool, True),
+            receptionist=ReceptionistSettings.read(reader),
+            openai_realtime=OpenAIRealtimeSettings.read(reader),
             instance_id=get(
                 "CALLS_INSTANCE_ID", str, f"{socket.gethostname()}-{os.getpid()}"
             ),
         )
-        if token and not public_base_url:
-            problems.append(
-                "PUBLIC_BASE_URL: required when TWILIO_AUTH_TOKEN is set "
-                "(Twilio signs the public wss:// URL)"
-            )
-        if app_env == "production":
-            for name, value in (
-                ("TWILIO_AUTH_TOKEN", token),
-                ("INTERNAL_SECRET", secret),
-                ("PUBLIC_BASE_URL", public_base_url),
-            ):
-                if not value:
-                    problems.append(f"{name}: required when APP_ENV=production")
-        if settings.brain == "openai_realtime" and not settings.openai_api_key:
+        if settings.brain == "openai_realtime" and not settings.openai_realtime.api_key:
             problems.append("OPENAI_API_KEY: required when CALLS_BRAIN=openai_realtime")
         if problems:
             raise SettingsError(problems)

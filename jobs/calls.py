@@ -1,8 +1,9 @@
 """Jobs about phone calls.
 
 ``finalize_call`` receives the call record the calls service builds when a call ends
-(``callengine.actor.call.CallActor._record``): it validates the shape, stores the call, upserts
-the lead by (business, phone) and links them, in one transaction. Idempotent by ``call_sid``.
+(``contracts.call_record``; enqueued by name as ``contracts.jobs.FINALIZE_CALL``): it reads the
+record through the contract, stores the call, upserts the lead by (business, phone) and links
+them, in one transaction. Idempotent by ``call_sid``.
 """
 
 from __future__ import annotations
@@ -11,49 +12,24 @@ import logging
 from typing import Any
 
 from api.services.call_records import UnusableRecord, store_call_record
+from contracts.call_record import CallRecord, RecordError, read_record
 from jobs.db import job_session
 
 __all__ = ["RecordError", "finalize_call", "validate_call_record"]
 
 log = logging.getLogger(__name__)
 
-REQUIRED: dict[str, type | tuple[type, ...]] = {
-    "call_sid": str,
-    "stream_sid": str,
-    "business_id": str,
-    "direction": str,
-    "started_at": str,
-    "ended_at": str,
-    "duration_seconds": (int, float),
-    "end_reason": str,
-    "dtmf": list,
-    "transcript": list,
-}
 
-
-class RecordError(ValueError):
-    """A call record is not usable; retrying cannot fix it."""
-
-
-def validate_call_record(record: Any) -> dict[str, Any]:
-    """Check the record's shape.
+def validate_call_record(record: Any) -> CallRecord:
+    """Read the record as the contract defines it; optional-field problems are logged.
 
     Raises:
-        RecordError: naming every missing or mistyped field.
+        RecordError: naming every missing or mistyped required field (or a newer version).
     """
-    if not isinstance(record, dict):
-        raise RecordError(f"call record must be an object, got {type(record).__name__}")
-    problems = []
-    for name, kind in REQUIRED.items():
-        if name not in record:
-            problems.append(f"missing {name}")
-        elif not isinstance(record[name], kind) or isinstance(record[name], bool):
-            problems.append(f"{name} has type {type(record[name]).__name__}")
-    if not problems and not record["call_sid"]:
-        problems.append("call_sid is empty")
+    typed, problems = read_record(record)
     if problems:
-        raise RecordError("invalid call record: " + ", ".join(problems))
-    return record
+        log.warning("call %s record problems (defaults used): %s", typed.call_sid, "; ".join(problems))
+    return typed
 
 
 def finalize_call(record: dict[str, Any]) -> dict[str, Any]:
@@ -67,19 +43,19 @@ def finalize_call(record: dict[str, Any]) -> dict[str, Any]:
             job fails without retries being useful).
         sqlalchemy.exc.OperationalError: the database is unreachable (RQ retries with backoff).
     """
-    record = validate_call_record(record)
+    typed = validate_call_record(record)
     try:
         with job_session() as session:
-            outcome = store_call_record(session, record)
+            outcome = store_call_record(session, typed)
     except UnusableRecord as exc:
-        raise RecordError(f"call {record['call_sid']}: {exc}") from exc
+        raise RecordError(f"call {typed.call_sid}: {exc}") from exc
     log.info(
         "call finalized call_sid=%s business_id=%s end_reason=%s duration=%.1fs turns=%d lead_id=%s %s",
-        record["call_sid"],
-        record["business_id"],
-        record["end_reason"],
-        record["duration_seconds"],
-        len(record["transcript"]),
+        typed.call_sid,
+        typed.business_id,
+        typed.end_reason,
+        typed.duration_seconds,
+        len(typed.transcript),
         outcome["lead_id"],
         outcome["status"],
     )

@@ -1,7 +1,9 @@
-"""The one door into RQ for api/ and callengine/: they never import ``rq`` themselves.
+"""The one door into RQ for the API: it never imports ``rq`` or the jobs' code itself.
 
-Every enqueue passes a timeout, a ``Retry`` with backoff and a deterministic job id, and uses
-RQ's ``JSONSerializer`` so a job's arguments are plain data any worker version can read.
+Every enqueue follows the job's spec in ``contracts.jobs`` (queue, timeout, ``Retry`` with
+backoff, deterministic job id) and uses RQ's ``JSONSerializer`` so a job's arguments are plain
+data any worker version can read. The calls service enqueues ``finalize_call`` by name from the
+same spec without importing this package (``callengine.reporting.enqueue``).
 """
 
 from __future__ import annotations
@@ -12,44 +14,48 @@ from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
 from rq.serializers import JSONSerializer
 
-from jobs.keys import HIGH
+from contracts.jobs import FINALIZE_CALL, JobSpec, finalize_job_id
 
 if TYPE_CHECKING:
     from redis import Redis
 
-__all__ = ["FINALIZE_CALL", "enqueue_finalize_call", "finalize_job_id"]
-
-FINALIZE_CALL = "jobs.calls.finalize_call"
-FINALIZE_TIMEOUT_SECONDS = 120
-FINALIZE_RETRY = Retry(max=5, interval=[5, 15, 60, 300, 900])
-RESULT_TTL_SECONDS = 24 * 3600
+__all__ = ["enqueue", "enqueue_finalize_call"]
 
 
-def finalize_job_id(call_sid: str) -> str:
-    """One job id per call, so the same record enqueued twice (a spool drain that was cut
-    short, say) runs once."""
-    return f"finalize-call-{call_sid}"
+def enqueue(connection: Redis, spec: JobSpec, *args: Any, job_id: str, description: str) -> str:
+    """Enqueue ``spec.name(*args)`` once per ``job_id``; returns the job id.
 
-
-def enqueue_finalize_call(connection: Redis, record: dict[str, Any]) -> str:
-    """Enqueue ``jobs.calls.finalize_call(record)`` on queue ``high``; returns the job id.
+    A job id already queued or kept as a result (``spec.result_ttl_seconds``) is not queued
+    again: the first copy wins.
 
     Raises:
-        redis.exceptions.RedisError: when Redis is unreachable (the caller spools).
+        redis.exceptions.RedisError: when Redis is unreachable.
     """
-    queue = Queue(HIGH, connection=connection, serializer=JSONSerializer)
-    job_id = finalize_job_id(str(record["call_sid"]))
+    queue = Queue(spec.queue, connection=connection, serializer=JSONSerializer)
     try:
         queue.enqueue(
-            FINALIZE_CALL,
-            record,
+            spec.name,
+            *args,
             job_id=job_id,
             unique=True,
-            job_timeout=FINALIZE_TIMEOUT_SECONDS,
-            retry=FINALIZE_RETRY,
-            result_ttl=RESULT_TTL_SECONDS,
-            description=f"finalize call {record['call_sid']}",
+            job_timeout=spec.timeout_seconds,
+            retry=Retry(max=spec.max_retries, interval=list(spec.retry_intervals)),
+            result_ttl=spec.result_ttl_seconds,
+            description=description,
         )
     except DuplicateJobError:
         pass  # already queued or done: the first copy wins
     return job_id
+
+
+def enqueue_finalize_call(connection: Redis, record: dict[str, Any]) -> str:
+    """Enqueue ``jobs.calls.finalize_call(record)``; returns the job id.
+
+    Raises:
+        redis.exceptions.RedisError: when Redis is unreachable.
+    """
+    call_sid = str(record["call_sid"])
+    return enqueue(
+        connection, FINALIZE_CALL, record, job_id=finalize_job_id(call_sid),
+        description=f"finalize call {call_sid}",
+    )

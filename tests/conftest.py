@@ -23,6 +23,7 @@ import trio
 
 from callengine.admission import Admission
 from callengine.brains import brain_factory
+from callengine.brains.setup_store import RedisCallSetup
 from callengine.server.serve import CallsServer, EngineDeps, serve_calls
 from callengine.settings import Settings
 from callengine.stats import EngineStats
@@ -67,7 +68,7 @@ async def start_engine(
         admission=admission,
         reporter=reporter or InMemoryReporter(),
         stats=EngineStats(),
-        brain_factory=brains or brain_factory(settings),
+        brain_factory=brains or brain_factory(settings, RedisCallSetup(settings.redis_url)),
         version="test",
     )
     server: CallsServer = await nursery.start(serve_calls, settings, deps)

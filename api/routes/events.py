@@ -21,7 +21,7 @@ from api.errors import Unavailable
 from api.runtime import current_runtime
 from api.schemas import ScopeQuery
 from api.validation import parse_query
-from callengine import keys as call_keys
+from contracts import keys as call_keys
 
 __all__ = ["bp"]
 

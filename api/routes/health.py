@@ -19,8 +19,8 @@ from api.metrics import read_metrics
 from api.migrate import current_revision, head_revision
 from api.runtime import current_runtime
 from api.version import build_info
-from callengine import keys as call_keys
-from jobs.keys import ALL_QUEUES
+from contracts import keys as call_keys
+from contracts.keys import ALL_QUEUES
 
 if TYPE_CHECKING:
     import redis

@@ -27,8 +27,8 @@ from api.errors import BadRequest, Forbidden
 from api.phones import normalize_e164
 from api.runtime import current_runtime
 from api.services import telephony
-from callengine import keys as call_keys
-from callengine.protocol.call_token import TOKEN_PARAMETER, mint_call_token
+from contracts import keys as call_keys
+from contracts.call_token import TOKEN_PARAMETER, mint_call_token
 
 __all__ = ["bp"]
 
@@ -117,7 +117,7 @@ async def voice() -> Response:
         call_sid=call_sid, business=business, direction=direction, caller=caller, called=called,
         lead=lead, created_at_ms=int(time.time() * 1000),
     )
-    payload = json.dumps(setup, separators=(",", ":"))
+    payload = setup.to_json().decode()
     refusal: str | None = None
     try:
         refusal = await rt.redis_call(

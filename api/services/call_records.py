@@ -8,7 +8,7 @@ downgrades a final status that Twilio's status callback already reported.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +17,9 @@ from sqlalchemy.orm import Session
 from api.db.models import Business, Call, CallDirection, CallStatus, Lead, LeadSource, utcnow
 from api.phones import normalize_e164
 from api.services.telephony import TERMINAL
+
+if TYPE_CHECKING:
+    from contracts.call_record import CallRecord
 
 __all__ = ["UnusableRecord", "apply_captured", "captured_lead", "describe", "store_call_record", "upsert_lead"]
 
@@ -95,8 +98,8 @@ def _when(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else None
 
 
-def store_call_record(session: Session, record: dict[str, Any]) -> dict[str, Any]:
-    """Store ``record`` (already shape-checked by ``jobs.calls.validate_call_record``).
+def store_call_record(session: Session, record: CallRecord) -> dict[str, Any]:
+    """Store ``record`` (read by ``contracts.call_record.read_record``).
 
     Returns:
         ``{"call_sid", "status": "stored"|"already_stored", "call_id", "lead_id"}``.
@@ -104,8 +107,8 @@ def store_call_record(session: Session, record: dict[str, Any]) -> dict[str, Any
     Raises:
         UnusableRecord: unknown business, or the row belongs to another business.
     """
-    call_sid = record["call_sid"]
-    raw_business = record["business_id"]
+    call_sid = record.call_sid
+    raw_business = record.business_id
     if not raw_business.isdigit():
         raise UnusableRecord(f"business_id {raw_business!r} is not a business of this system")
     business_id = int(raw_business)
@@ -117,10 +120,10 @@ def store_call_record(session: Session, record: dict[str, Any]) -> dict[str, Any
     if call is not None and call.finalized_at is not None:
         return {"call_sid": call_sid, "status": "already_stored", "call_id": call.id, "lead_id": call.lead_id}
 
-    direction = record["direction"] if record["direction"] in tuple(CallDirection) else CallDirection.INBOUND
-    caller = str(record.get("from") or (call.from_number if call else "") or "")
-    called = str(record.get("to") or (call.to_number if call else "") or "")
-    started, ended = _when(record["started_at"]), _when(record["ended_at"])
+    direction = CallDirection(record.direction.value)
+    caller = str(record.caller or (call.from_number if call else "") or "")
+    called = str(record.called or (call.to_number if call else "") or "")
+    started, ended = _when(record.started_at), _when(record.ended_at)
     now = utcnow()
     peer = normalize_e164(caller if direction == CallDirection.INBOUND else called)
     lead = upsert_lead(session, business_id, peer, source=LeadSource.CALL, when=ended or now) if peer else None
@@ -132,23 +135,23 @@ def store_call_record(session: Session, record: dict[str, Any]) -> dict[str, Any
     call.from_number, call.to_number = caller[:32], called[:32]
     if call.status not in TERMINAL:
         call.status = CallStatus.COMPLETED
-    call.end_reason = str(record["end_reason"])[:64]
+    call.end_reason = record.end_reason[:64]
     call.started_at = started or call.started_at
     call.ended_at = ended or call.ended_at or now
-    call.duration_seconds = float(record["duration_seconds"])
-    call.transcript = list(record["transcript"])
-    call.recording_path = record.get("recording_path") or None
-    call.brain = str(record["brain"])[:32] if record.get("brain") else call.brain
+    call.duration_seconds = record.duration_seconds
+    call.transcript = [dict(turn) for turn in record.transcript]
+    call.recording_path = record.recording_path
+    call.brain = record.brain[:32] if record.brain else call.brain
     call.events = {
         **(call.events or {}),
-        "stream_sid": record["stream_sid"],
-        "dtmf": record["dtmf"],
-        "close_code": record.get("close_code"),
-        "instance": record.get("instance"),
-        "metrics": record.get("metrics") or {},
-        "brain_summary": record.get("brain_summary") or {},
+        "stream_sid": record.stream_sid,
+        "dtmf": [{"digit": d.digit, "at_ms": d.at_ms} for d in record.dtmf],
+        "close_code": record.close_code,
+        "instance": record.instance,
+        "metrics": dict(record.metrics),
+        "brain_summary": dict(record.brain_summary),
     }
-    brain_summary = record.get("brain_summary") or {}
+    brain_summary = record.brain_summary
     captured = captured_lead(brain_summary.get("lead"))
     summary = brain_summary.get("summary")
     if isinstance(summary, str) and summary:

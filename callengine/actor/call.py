@@ -51,6 +51,8 @@ from callengine.events import (
 )
 from callengine.logs import CallLogger
 from callengine.reporting.base import LiveCall
+from contracts.call_record import CallRecord, DtmfPress
+from contracts.call_setup import Direction
 
 if TYPE_CHECKING:
     from callengine.actor.transport import CallTransport
@@ -347,32 +349,34 @@ class CallActor:
         )
 
     def _record(self, duration: float) -> dict[str, Any]:
+        """The call record (``contracts.call_record``), as the JSON object finalize_call reads."""
         assert self._start is not None and self._end_reason is not None
         start = self._start
         params = start.custom_parameters
         summary = self._brain.summary()
         rtts = sorted(self._mark_rtts)
-        return {
-            "call_sid": start.call_sid,
-            "stream_sid": start.stream_sid,
-            "account_sid": start.account_sid,
-            "business_id": self._business_id,
-            "direction": params.get("direction", "inbound"),
-            "from": params.get("from") or params.get("From"),
-            "to": params.get("to") or params.get("To"),
-            "started_at": _iso(self._opened_wall),
-            "ended_at": _iso(self._opened_wall + (trio.current_time() - self._opened_at)),
-            "duration_seconds": round(duration, 3),
-            "end_reason": self._end_reason.value,
-            "close_code": int(self._close_code),
-            "dtmf": self._dtmf,
-            "transcript": summary.pop("transcript", []),
-            "brain": self._brain.name,
-            "brain_summary": summary,
-            "recording_path": str(self._recording.path) if self._recording else None,
-            "capture_path": str(self._capture.path) if self._capture else None,
-            "instance": self._settings.instance_id,
-            "metrics": {
+        direction = params.get("direction", "inbound")
+        record = CallRecord(
+            call_sid=start.call_sid,
+            stream_sid=start.stream_sid,
+            account_sid=start.account_sid,
+            business_id=self._business_id,
+            direction=Direction(direction) if direction in tuple(Direction) else Direction.INBOUND,
+            caller=params.get("from") or params.get("From"),
+            called=params.get("to") or params.get("To"),
+            started_at=_iso(self._opened_wall),
+            ended_at=_iso(self._opened_wall + (trio.current_time() - self._opened_at)),
+            duration_seconds=round(duration, 3),
+            end_reason=self._end_reason.value,
+            close_code=int(self._close_code),
+            dtmf=tuple(DtmfPress(d["digit"], d["at_ms"]) for d in self._dtmf),
+            transcript=tuple(summary.pop("transcript", [])),
+            brain=self._brain.name,
+            brain_summary=summary,
+            recording_path=str(self._recording.path) if self._recording else None,
+            capture_path=str(self._capture.path) if self._capture else None,
+            instance=self._settings.instance_id,
+            metrics={
                 "frames_in": self._frames_in,
                 "sequence_gaps": self._seq_gaps,
                 "unknown_events": self._unknown_events,
@@ -382,8 +386,8 @@ class CallActor:
                 "mark_rtt_ms_p50": round(rtts[len(rtts) // 2], 1) if rtts else None,
                 "mark_rtt_ms_max": round(rtts[-1], 1) if rtts else None,
             },
-        }
-
+        )
+        return record.to_dict()
 
 def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds")

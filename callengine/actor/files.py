@@ -16,7 +16,7 @@ import trio
 
 from callengine.audio.mulaw import SILENCE_BYTE
 from callengine.audio.wav import HEADER_BYTES, interleave, wav_header
-from callengine.protocol.call_token import TOKEN_PARAMETER
+from contracts.call_token import TOKEN_PARAMETER
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -27,8 +27,8 @@ from callengine.events import (
     StreamStarted,
     StreamStopped,
 )
-from callengine.protocol.call_token import TOKEN_PARAMETER, verify_call_token
 from callengine.protocol.twilio_media import decode
+from contracts.call_token import TOKEN_PARAMETER, verify_call_token
 
 if TYPE_CHECKING:
     from callengine.actor.transport import CallTransport

@@ -1,7 +1,9 @@
 """Brains: what talks to the caller.
 
-``brain_factory(settings)`` gives each call a ``SelectingBrain``: the brain its business chose
-(the call setup's ``brain``), else ``CALLS_BRAIN``. ``named_brain_factory`` builds one by name.
+``brain_factory(settings, setups)`` gives each call a ``SelectingBrain``: the brain its business
+chose (the call setup's ``brain``), else ``CALLS_BRAIN``; ``setups`` (built once by the entry
+point, ``callengine.brains.setup_store.RedisCallSetup``) is where the setup is read, once per
+call. ``named_brain_factory`` builds one brain by name.
 """
 
 from __future__ import annotations
@@ -12,18 +14,19 @@ from callengine.brains.base import Brain, BrainFactory, CallInfo
 from callengine.brains.echo import EchoBrain
 
 if TYPE_CHECKING:
+    from callengine.brains.setup_store import CallSetupSource
     from callengine.settings import Settings
 
 __all__ = ["Brain", "BrainFactory", "CallInfo", "EchoBrain", "brain_factory", "named_brain_factory"]
 
 
-def brain_factory(settings: Settings) -> BrainFactory:
-    """A zero-argument constructor of the per-call brain, chosen per business at call start."""
+def brain_factory(settings: Settings, setups: CallSetupSource) -> BrainFactory:
+    """A zero-argument constructor of the per-call brain, chosen per business at call start
+    from the setup ``setups`` gives (read once per call)."""
     from callengine.brains.select import BrainChoice, SelectingFactory
-    from callengine.brains.setup_store import RedisCallSetup
 
     choice = BrainChoice(settings.brain, lambda name: named_brain_factory(settings, name))
-    return SelectingFactory(choice, RedisCallSetup(settings.redis_url))
+    return SelectingFactory(choice, setups)
 
 
 def named_brain_factory(settings: Settings, name: str) -> BrainFactory:
@@ -36,7 +39,7 @@ def named_brain_factory(settings: Settings, name: str) -> BrainFactory:
         pause_ms = settings.echo_pause_ms
         return lambda: EchoBrain(pause_ms=pause_ms)
     if name == "openai_realtime":
-        if not settings.openai_api_key:
+        if not settings.openai_realtime.api_key:
             raise ValueError("OPENAI_API_KEY is not set")
         from callengine.brains.openai_realtime import openai_realtime_factory
 

@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from contracts.call_setup import CallSetup, SetupReading
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -31,14 +33,23 @@ if TYPE_CHECKING:
 __all__ = ["Brain", "BrainFactory", "CallInfo"]
 
 
+def _no_setup() -> SetupReading:
+    return SetupReading(CallSetup(), found=False)
+
+
 @dataclass(frozen=True, slots=True)
 class CallInfo:
-    """What a brain knows about its call when it starts."""
+    """What a brain knows about its call when it starts.
+
+    ``setup`` is the call setup the API stored (``contracts.call_setup``), read once per call
+    by the engine's ``SelectingBrain`` before the brain starts; not found (defaults) otherwise.
+    """
 
     call_sid: str
     stream_sid: str
     business_id: str
     custom_parameters: dict[str, str] = field(default_factory=dict)
+    setup: SetupReading = field(default_factory=_no_setup)
 
 
 class Brain(Protocol):

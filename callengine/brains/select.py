@@ -1,9 +1,11 @@
 """Per-business brain choice: the call setup's ``brain`` names who answers (DESIGN.md §4).
 
 ``SelectingBrain`` stands in for the real brain from the upgrade on. When the call starts it
-reads the call setup the API stored (``calls:setup:{call_sid}``), picks the brain it names —
-or ``CALLS_BRAIN`` when it names none, an unknown one, or one this process cannot run (no
-``OPENAI_API_KEY``) — and delegates everything to it. Frames that arrive while the setup is
+reads the call setup the API stored (``calls:setup:{call_sid}``) — the only read of it per
+call — parses it with the contract's reader (``contracts.call_setup``), logs its problems once,
+picks the brain it names — or ``CALLS_BRAIN`` when it names none, an unknown one, or one this
+process cannot run (no ``OPENAI_API_KEY``) — and hands that brain the parsed setup in
+``CallInfo.setup``. Frames that arrive while the setup is
 being read (a few milliseconds; at most the read deadline) go nowhere: the brain has not
 spoken yet, so there is nothing to barge in on.
 """
@@ -11,11 +13,11 @@ spoken yet, so there is nothing to barge in on.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol, final
 
-import orjson
-
 from callengine.settings import BRAINS
+from contracts.call_setup import SetupReading, read_setup
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -34,16 +36,10 @@ class SetupSource(Protocol):
     async def load(self, call_sid: str) -> bytes | None: ...
 
 
-def brain_named_in(raw_setup: bytes | None) -> str | None:
-    """The brain a call setup names, if it names a known one (pure; lenient on bad JSON)."""
-    if not raw_setup:
-        return None
-    try:
-        setup = orjson.loads(raw_setup)
-    except orjson.JSONDecodeError:
-        return None
-    name = setup.get("brain") if isinstance(setup, dict) else None
-    return name if isinstance(name, str) and name in BRAINS else None
+def brain_named_in(reading: SetupReading) -> str | None:
+    """The brain a call setup names, if it names a known one (pure)."""
+    name = reading.setup.brain
+    return name if name in BRAINS else None
 
 
 @final
@@ -124,14 +120,18 @@ class SelectingBrain:
         inbound: trio.MemoryReceiveChannel[InboundEvent],
         commands: trio.MemorySendChannel[Command],
     ) -> None:
-        named = brain_named_in(await self._setups.load(call.call_sid))
+        reading = read_setup(await self._setups.load(call.call_sid))
+        if reading.problems:
+            log.warning("call %s: call setup problems (defaults used): %s",
+                        call.call_sid, "; ".join(reading.problems))
+        named = brain_named_in(reading)
         name, factory = self._choice.factory(named)
         inner = factory()
         self._inner = inner
         self._on_media = inner.on_media
         if named is not None and named != name:
             log.info("call %s: setup names brain %s, using %s", call.call_sid, named, name)
-        await inner.run(call, inbound, commands)
+        await inner.run(replace(call, setup=reading), inbound, commands)
 
     def summary(self) -> dict[str, Any]:
         return self._inner.summary() if self._inner is not None else {}

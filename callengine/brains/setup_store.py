@@ -13,8 +13,8 @@ from typing import Protocol, final
 import redis
 import trio
 
-from callengine import keys
 from callengine.errors import ReportingError, map_redis_errors
+from contracts import keys
 
 __all__ = ["CallSetupSource", "RedisCallSetup"]
 

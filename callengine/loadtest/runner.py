@@ -28,7 +28,7 @@ from callengine.loadtest.slo import check_slos
 from callengine.loadtest.stats import summarize
 from callengine.loadtest.twiml import Endpoint, parse_endpoint, public_ws_url, sign, webhook_form
 from callengine.loadtest.webhook import post_voice_webhook
-from callengine.protocol.call_token import TOKEN_PARAMETER, mint_call_token
+from contracts.call_token import TOKEN_PARAMETER, mint_call_token
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence

@@ -26,11 +26,11 @@ import trio
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from callengine import keys
 from callengine.errors import ReportingError, map_redis_errors
 from callengine.reporting import spool
 from callengine.reporting.base import FinalizeOutcome, LiveCall
-from jobs.enqueue import enqueue_finalize_call
+from callengine.reporting.enqueue import enqueue_finalize_call
+from contracts import keys
 
 if TYPE_CHECKING:
     from callengine.admission import Admission

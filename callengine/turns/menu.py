@@ -1,15 +1,19 @@
 """DTMF: a configurable keypad menu and digit-string entry (pure).
 
-The menu maps keys to intents (``{"1": "sales", "2": "support", "0": "message"}``), from the
-business's call setup. ``DigitEntry`` collects a number typed on the keypad: it ends on ``#``,
-or once ``max_digits`` are in; ``*`` starts over.
+The menu maps keys to intents (``{"1": "sales", "2": "support", "0": "message"}``) and says
+each key by its label; it comes from the business's call setup (``contracts.call_setup``, whose
+reader checks the keys). ``DigitEntry`` collects a number typed on the keypad: it ends on
+``#``, or once ``max_digits`` are in; ``*`` starts over.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import final
+from typing import TYPE_CHECKING, final
+
+if TYPE_CHECKING:
+    from contracts.call_setup import MenuOption
 
 __all__ = ["DEFAULT_MENU", "DTMF_KEYS", "DigitEntry", "Menu"]
 
@@ -19,34 +23,28 @@ DEFAULT_MENU: Mapping[str, str] = {"1": "sales", "2": "support", "0": "message"}
 
 @dataclass(frozen=True, slots=True)
 class Menu:
+    """Keypad key → intent, with the label each key is announced by (the intent by default)."""
+
     options: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_MENU))
+    labels: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def parse(cls, raw: object) -> Menu:
-        """Build a menu from setup JSON (``{"1": "sales", ...}``); bad entries raise.
-
-        Raises:
-            ValueError: If ``raw`` is not a mapping of single DTMF keys to non-empty names.
-        """
-        if raw is None:
+    def from_options(cls, options: Sequence[MenuOption]) -> Menu:
+        """The business's menu from its call setup (already checked by the contract's reader);
+        no options gives the default menu."""
+        if not options:
             return cls()
-        if not isinstance(raw, Mapping):
-            raise ValueError("menu must be an object of key -> intent")
-        options: dict[str, str] = {}
-        for key, value in raw.items():
-            if not isinstance(key, str) or key not in DTMF_KEYS or key in "*#":
-                raise ValueError(f"menu key {key!r} is not a keypad digit")
-            if not isinstance(value, str) or not value.strip():
-                raise ValueError(f"menu key {key!r} needs an intent name")
-            options[key] = value.strip().lower()
-        return cls(options or dict(DEFAULT_MENU))
+        return cls(
+            {o.digit: o.intent for o in options},
+            {o.digit: o.label for o in options if o.label and o.label != o.intent},
+        )
 
     def intent_for(self, digit: str) -> str | None:
         return self.options.get(digit)
 
     def describe(self) -> str:
-        """"press 1 for sales, 2 for support, or 0 for message"."""
-        parts = [f"{key} for {intent}" for key, intent in self.options.items()]
+        """"press 1 for sales, 2 for support, or 0 for message" (labels where given)."""
+        parts = [f"{key} for {self.labels.get(key, intent)}" for key, intent in self.options.items()]
         if len(parts) > 1:
             parts[-1] = "or " + parts[-1]
         if len(parts) > 2:

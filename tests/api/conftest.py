@@ -136,7 +136,7 @@ class Tenant:
 def make_tenant(db: Session, n: int, *, max_calls: int = 5) -> Tenant:
     phone = f"+1555010{n:04d}"
     business = Business(name=f"Business {n}", phone_e164=phone, greeting=f"Hello from {n}",
-                        brain="echo", brain_settings={"menu": [{"digit": "1", "label": "sales"}]},
+                        brain="echo", brain_settings={"menu": [{"digit": "1", "label": "new customers", "intent": "sales"}]},
                         max_concurrent_calls=max_calls)
     db.add(business)
     db.flush()

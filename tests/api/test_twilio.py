@@ -11,7 +11,7 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from api.db.models import Call
-from callengine.protocol.call_token import verify_call_token
+from contracts.call_token import verify_call_token
 from tests.api.conftest import AUTH_TOKEN, INTERNAL, PUBLIC, make_tenant
 
 SID = "CA" + "a1" * 16
@@ -62,7 +62,7 @@ async def test_voice_connects_the_stream_with_parameters_token_and_setup(client:
     setup = json.loads(redis_client.get(f"calls:setup:{SID}"))
     assert 590 <= redis_client.ttl(f"calls:setup:{SID}") <= 600
     assert setup["business_id"] == str(tenant.business_id) and setup["greeting"] == "Hello from 1"
-    assert setup["brain"] == "echo" and setup["menu"] == [{"digit": "1", "label": "sales"}]
+    assert setup["brain"] == "echo" and setup["menu"] == [{"digit": "1", "label": "new customers", "intent": "sales"}]
     assert setup["lead"] is None
     [call] = calls(db)
     assert (call.call_sid, call.status, call.business_id) == (SID, "ringing", tenant.business_id)

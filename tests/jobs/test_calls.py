@@ -23,7 +23,7 @@ RECORD: dict[str, Any] = {
     "ended_at": "2026-11-26T10:01:00.000+00:00",
     "duration_seconds": 60.0,
     "end_reason": "stopped",
-    "dtmf": ["1"],
+    "dtmf": [{"digit": "1", "at_ms": 5120}],
     "transcript": [{"role": "caller", "text": "hello"}],
     "brain": "echo",
     "brain_summary": {"turns": 1},
@@ -55,7 +55,7 @@ def test_finalize_call_stores_the_call_and_creates_its_lead(session: Session, ca
     assert (lead.business_id, lead.phone_e164, lead.source) == (1, "+14445550001", "call")
     assert call.lead_id == lead.id == outcome["lead_id"]
     assert (call.status, call.end_reason, call.duration_seconds) == ("completed", "stopped", 60.0)
-    assert call.transcript == RECORD["transcript"] and call.events["dtmf"] == ["1"]
+    assert call.transcript == RECORD["transcript"] and call.events["dtmf"] == [{"digit": "1", "at_ms": 5120}]
     assert call.started_at is not None and call.started_at.isoformat().startswith("2026-11-26T10:00:00")
 
 

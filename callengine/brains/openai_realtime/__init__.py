@@ -2,7 +2,8 @@
 
 Pure core: ``protocol`` (the event codec), ``conversation`` (turns, tools, barge-in,
 watchdog clock), ``playout`` (what the caller heard, from marks), ``config`` (settings, call
-setup, instructions). Shell: ``brain`` (trio-websocket); the setup comes from ``callengine.brains.setup_store``.
+setup, instructions). Shell: ``brain`` (trio-websocket); the call setup arrives in ``CallInfo``
+(read once per call by ``callengine.brains.select``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from typing import TYPE_CHECKING
 from callengine.brains.openai_realtime.brain import OpenAIRealtimeBrain
 from callengine.brains.openai_realtime.clips import load_apology
 from callengine.brains.openai_realtime.config import CallSetup, RealtimeConfig
-from callengine.brains.setup_store import CallSetupSource, RedisCallSetup
 
 if TYPE_CHECKING:
     from callengine.brains.base import BrainFactory
@@ -20,17 +20,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CallSetup",
-    "CallSetupSource",
     "OpenAIRealtimeBrain",
     "RealtimeConfig",
-    "RedisCallSetup",
     "openai_realtime_factory",
 ]
 
 
 def openai_realtime_factory(settings: Settings) -> BrainFactory:
-    """Build the per-process parts once (config, Redis client, apology clip)."""
+    """Build the per-process parts once (config, apology clip)."""
     config = RealtimeConfig.from_settings(settings)
-    setups = RedisCallSetup(settings.redis_url)
     apology = load_apology()
-    return lambda: OpenAIRealtimeBrain(config, setups, apology)
+    return lambda: OpenAIRealtimeBrain(config, apology)

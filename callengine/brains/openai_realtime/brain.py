@@ -56,7 +56,6 @@ if TYPE_CHECKING:
     from trio_websocket import WebSocketConnection
 
     from callengine.brains.base import CallInfo
-    from callengine.brains.setup_store import CallSetupSource
     from callengine.events import Command, InboundEvent, MediaReceived
 
 __all__ = ["CallEnd", "OpenAIRealtimeBrain"]
@@ -84,10 +83,9 @@ class OpenAIRealtimeBrain:
     name = "openai_realtime"
 
     def __init__(
-        self, config: RealtimeConfig, setups: CallSetupSource, apology: bytes
+        self, config: RealtimeConfig, apology: bytes
     ) -> None:
         self._config = config
-        self._setups = setups
         self._apology = apology
         # (μ-law frame, arrival time): the arrival times map the vendor's audio positions to
         # our clock for the turn metrics
@@ -149,8 +147,7 @@ class OpenAIRealtimeBrain:
         call ends otherwise; the vendor socket is closed on the way out.
         """
         self._log.bind(call_sid=call.call_sid, stream_sid=call.stream_sid)
-        raw = await self._setups.load(call.call_sid)
-        setup, self._setup_problems = CallSetup.from_json(raw)
+        setup, self._setup_problems = CallSetup.from_reading(call.setup)
         if not setup.caller_number:
             params = call.custom_parameters
             caller = params.get("from") or params.get("From") or ""

@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-import orjson
-
 from callengine.brains.openai_realtime.protocol import Dialect, TurnDetection
+from contracts.call_setup import Direction, SetupReading, read_setup
 
 if TYPE_CHECKING:
     from callengine.settings import Secret, Settings
@@ -44,23 +43,25 @@ class RealtimeConfig:
     local_barge_in: bool = True  # our own onset detector clears playback before the vendor
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> RealtimeConfig:
+    def from_settings(cls, service: Settings) -> RealtimeConfig:
+        """The per-process config from the brain's settings (``Settings.openai_realtime``)."""
+        settings = service.openai_realtime
         return cls(
-            api_key=settings.openai_api_key,
-            url=settings.openai_realtime_url,
-            model=settings.openai_realtime_model,
-            dialect=Dialect(settings.openai_realtime_api),
-            voice=settings.openai_realtime_voice,
-            transcription_model=settings.openai_realtime_transcription_model,
+            api_key=settings.api_key,
+            url=settings.url,
+            model=settings.model,
+            dialect=Dialect(settings.api),
+            voice=settings.voice,
+            transcription_model=settings.transcription_model,
             turn_detection=TurnDetection(
-                threshold=settings.openai_realtime_vad_threshold,
-                prefix_padding_ms=settings.openai_realtime_vad_prefix_ms,
-                silence_duration_ms=settings.openai_realtime_vad_silence_ms,
+                threshold=settings.vad_threshold,
+                prefix_padding_ms=settings.vad_prefix_ms,
+                silence_duration_ms=settings.vad_silence_ms,
             ),
-            connect_timeout_seconds=settings.openai_realtime_connect_timeout_seconds,
-            connect_attempts=settings.openai_realtime_connect_attempts,
-            first_audio_seconds=settings.openai_realtime_first_audio_seconds,
-            local_barge_in=settings.openai_realtime_local_barge_in,
+            connect_timeout_seconds=settings.connect_timeout_seconds,
+            connect_attempts=settings.connect_attempts,
+            first_audio_seconds=settings.first_audio_seconds,
+            local_barge_in=settings.local_barge_in,
         )
 
     @property
@@ -89,50 +90,45 @@ class CallSetup:
     known_name: str = ""  # the lead already on file for this number, if any
 
     @classmethod
-    def from_json(cls, raw: bytes | str | None) -> tuple[CallSetup, list[str]]:
-        """Parse the stored setup; returns it with the problems found (never raises)."""
-        if raw is None:
+    def from_reading(cls, reading: SetupReading) -> tuple[CallSetup, list[str]]:
+        """This brain's view of the call setup the engine read (``contracts.call_setup``);
+        returns it with the problems found (never raises)."""
+        if not reading.found:
             return cls(), ["no call setup stored"]
-        try:
-            doc = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            return cls(), [f"call setup is not JSON: {exc.msg}"]
-        if type(doc) is not dict:
-            return cls(), ["call setup is not a JSON object"]
-        problems: list[str] = []
-        brain = doc.get("brain_settings")
-        brain_settings: dict[str, Any] = brain if isinstance(brain, dict) else {}
+        problems = list(reading.problems)
+        setup = reading.setup
+        settings = setup.brain_settings
 
-        def text(*names: str, source: dict[str, Any] = doc, limit: int = MAX_FIELD_CHARS) -> str:
+        def text(*names: str, limit: int = MAX_FIELD_CHARS) -> str:
             for name in names:
-                value = source.get(name)
+                value = settings.get(name)
                 if value is None:
                     continue
                 if type(value) is not str:
-                    problems.append(f"{name} is not a string")
+                    problems.append(f"brain_settings.{name} is not a string")
                     continue
                 return value.strip()[:limit]
             return ""
 
-        business = doc.get("business")
-        business_doc: dict[str, Any] = business if isinstance(business, dict) else {}
-        lead = doc.get("lead")
-        lead_doc: dict[str, Any] = lead if isinstance(lead, dict) else {}
         # On an outbound call the person we talk to is the number we dialled.
-        peer = ("to",) if doc.get("direction") == "outbound" else ("from", "caller", "From")
+        peer = setup.called if setup.direction is Direction.OUTBOUND else setup.caller
         return (
             cls(
-                business_name=text("business_name") or text("name", source=business_doc),
-                greeting=text("greeting") or text("greeting", source=business_doc),
-                prompt=text("prompt", "instructions", source=brain_settings, limit=MAX_PROMPT_CHARS)
-                or text("prompt", "instructions", "system_prompt", limit=MAX_PROMPT_CHARS),
-                language=text("language") or text("language", source=business_doc),
-                voice=text("voice", source=brain_settings),
-                caller_number=text(*peer),
-                known_name=text("name", source=lead_doc, limit=100),
+                business_name=setup.business_name[:MAX_FIELD_CHARS],
+                greeting=setup.greeting[:MAX_FIELD_CHARS],
+                prompt=text("prompt", "instructions", limit=MAX_PROMPT_CHARS),
+                language=setup.language[:MAX_FIELD_CHARS],
+                voice=text("voice"),
+                caller_number=peer[:MAX_FIELD_CHARS],
+                known_name=setup.lead.name[:100] if setup.lead else "",
             ),
             problems,
         )
+
+    @classmethod
+    def from_json(cls, raw: bytes | str | None) -> tuple[CallSetup, list[str]]:
+        """Read the stored setup JSON with the contract's reader, then ``from_reading``."""
+        return cls.from_reading(read_setup(raw))
 
 
 TOOLS: list[dict[str, Any]] = [

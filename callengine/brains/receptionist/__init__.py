@@ -1,7 +1,7 @@
 """The ``receptionist`` brain: the offline default (pocketsphinx in, espeak-ng or clips out).
 
 ``receptionist_factory(settings)`` builds the process-wide services once (recogniser pool,
-voice, setup store) and returns the per-call constructor.
+voice) and returns the per-call constructor.
 """
 
 from __future__ import annotations
@@ -23,9 +23,8 @@ from callengine.brains.receptionist.grammars import (
     name_grammar,
     yes_no_grammar,
 )
-from callengine.brains.receptionist.setup import CallSetup, parse_setup
+from callengine.brains.receptionist.setup import ReceptionistSetup, parse_setup
 from callengine.brains.receptionist.tts import Voice
-from callengine.brains.setup_store import RedisCallSetup
 from callengine.turns import DEFAULT_MENU, TurnConfig
 
 if TYPE_CHECKING:
@@ -33,12 +32,12 @@ if TYPE_CHECKING:
     from callengine.settings import Settings
 
 __all__ = [
-    "CallSetup",
     "Dialogue",
     "Lead",
     "ReceptionistBrain",
     "ReceptionistConfig",
     "ReceptionistFactory",
+    "ReceptionistSetup",
     "Services",
     "build_services",
     "parse_setup",
@@ -47,15 +46,14 @@ __all__ = [
 ]
 
 
-def build_services(settings: Settings, *, with_store: bool = True) -> Services:
+def build_services(settings: Settings) -> Services:
     """The process-wide services; the recognition workers warm up in the background."""
-    threads = default_threads(settings.receptionist_asr_threads)
+    threads = default_threads(settings.receptionist.asr_threads)
     voice = Voice(
-        engine=settings.receptionist_tts,
-        voice=settings.receptionist_voice,
-        speed=settings.receptionist_speed,
+        engine=settings.receptionist.tts,
+        voice=settings.receptionist.voice,
+        speed=settings.receptionist.speed,
     )
-    store = RedisCallSetup(settings.redis_url) if with_store else None
     grammars = [
         intent_grammar(DEFAULT_MENU.values()),
         name_grammar(COMMON_NAMES),
@@ -65,18 +63,18 @@ def build_services(settings: Settings, *, with_store: bool = True) -> Services:
     recognizer = RecognizerPool(workers=threads, grammars=grammars)
     transcriber = RecognizerPool(workers=max(1, threads - 1), grammars=[], niceness=10)
     recognizer.start()
-    if settings.receptionist_transcribe:
+    if settings.receptionist.transcribe:
         transcriber.start()
-    return Services(recognizer, transcriber, voice, store)
+    return Services(recognizer, transcriber, voice)
 
 
 def receptionist_config(settings: Settings) -> ReceptionistConfig:
     return ReceptionistConfig(
         turns=TurnConfig(pause_ms=settings.turn_pause_ms),
-        silence_seconds=settings.receptionist_silence_seconds,
-        max_silences=settings.receptionist_max_silences,
-        max_retries=settings.receptionist_max_retries,
-        transcribe=settings.receptionist_transcribe,
+        silence_seconds=settings.receptionist.silence_seconds,
+        max_silences=settings.receptionist.max_silences,
+        max_retries=settings.receptionist.max_retries,
+        transcribe=settings.receptionist.transcribe,
         recordings_dir=settings.recordings_dir,
     )
 

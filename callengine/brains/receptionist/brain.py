@@ -32,7 +32,7 @@ from callengine.brains.receptionist.grammars import (
     name_grammar,
     yes_no_grammar,
 )
-from callengine.brains.receptionist.setup import CallSetup, parse_setup
+from callengine.brains.receptionist.setup import ReceptionistSetup, receptionist_setup
 from callengine.brains.receptionist.tts import SpeechError, tone
 from callengine.events import ClearPlayback, DtmfReceived, InboundEvent, MarkReached
 from callengine.turns import (
@@ -50,7 +50,6 @@ if TYPE_CHECKING:
 
     from callengine.brains.base import CallInfo
     from callengine.brains.receptionist.tts import Voice
-    from callengine.brains.setup_store import RedisCallSetup
     from callengine.events import Command, MediaReceived
 
 __all__ = ["ReceptionistBrain", "ReceptionistConfig", "Services"]
@@ -78,7 +77,7 @@ class ReceptionistConfig:
 
 @final
 class Services:
-    """Process-wide pieces shared by every call: recognisers, voice, setup store, limiters.
+    """Process-wide pieces shared by every call: recognisers, voice, limiters.
 
     ``recognizer`` answers the questions (grammar passes): ``threads`` worker processes, and
     one ``CapacityLimiter(threads)`` bounds the turns in flight, process-wide. ``transcriber``
@@ -91,12 +90,10 @@ class Services:
         recognizer: RecognizerPool,
         transcriber: RecognizerPool,
         voice: Voice,
-        store: RedisCallSetup | None,
     ) -> None:
         self.recognizer = recognizer
         self.transcriber = transcriber
         self.voice = voice
-        self.store = store
         self.threads = recognizer.workers
         self._limiter: trio.CapacityLimiter | None = None
         self._background: trio.CapacityLimiter | None = None
@@ -150,11 +147,9 @@ class Services:
         return heard.text
 
     def close(self) -> None:
-        """Stop the worker processes and the Redis client (tests, shutdown)."""
+        """Stop the worker processes (tests, shutdown)."""
         self.recognizer.close()
         self.transcriber.close()
-        if self.store is not None:
-            self.store.close()
 
 
 def _load(limiter: trio.CapacityLimiter | None) -> tuple[int, int]:
@@ -241,7 +236,7 @@ class ReceptionistBrain:
         Cancellation: cancelled with the call; background transcriptions are cancelled too.
         """
         self._call_sid = call.call_sid
-        setup = await self._load_setup(call)
+        setup = self._load_setup(call)
         names = await self._services.names()
         cfg = self._config
         dialogue = self.dialogue = Dialogue(
@@ -313,14 +308,11 @@ class ReceptionistBrain:
             async for turn in self._turns_rx:
                 await out.send(turn)
 
-    async def _load_setup(self, call: CallInfo) -> CallSetup:
+    def _load_setup(self, call: CallInfo) -> ReceptionistSetup:
+        """This brain's view of the call setup the engine read once (``call.setup``)."""
         params = call.custom_parameters
         caller = params.get("from") or params.get("From") or params.get("caller") or ""
-        raw: bytes | None = None
-        store = self._services.store
-        if store is not None:  # a slow or absent Redis gives None (logged): the defaults answer
-            raw = await store.load(call.call_sid)
-        setup = parse_setup(raw, caller=caller)
+        setup = receptionist_setup(call.setup, caller=caller)
         if setup.problems:
             log.warning("call setup problems (defaults used): %s", "; ".join(setup.problems))
         self._setup_problems = setup.problems

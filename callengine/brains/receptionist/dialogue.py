@@ -29,7 +29,7 @@ from callengine.brains.receptionist.grammars import (
 )
 
 if TYPE_CHECKING:
-    from callengine.brains.receptionist.setup import CallSetup
+    from callengine.brains.receptionist.setup import ReceptionistSetup
 
 __all__ = ["Dialogue", "HangUpAction", "Lead", "SayAction", "State", "speak_number", "spell"]
 
@@ -105,7 +105,7 @@ def speak_number(number: str) -> str:
 class Dialogue:
     def __init__(
         self,
-        setup: CallSetup,
+        setup: ReceptionistSetup,
         *,
         max_retries: int = 2,
         max_silences: int = 2,

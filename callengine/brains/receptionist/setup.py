@@ -1,21 +1,19 @@
-"""The business's call setup (``calls:setup:{call_sid}``, written by the API), parsed leniently.
+"""The receptionist's view of the business's call setup (``contracts.call_setup``).
 
 Every field is optional: a missing or unusable field falls back to a default and is reported in
-``CallSetup.problems`` (logged once by the brain), so a half-configured business still gets a
-working receptionist. Pure: the Redis read is ``callengine.brains.setup_store``.
+``ReceptionistSetup.problems`` (logged once by the brain), so a half-configured business still
+gets a working receptionist. Pure: the Redis read is ``callengine.brains.setup_store``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-import orjson
 
 from callengine.turns.menu import Menu
+from contracts.call_setup import SetupReading, read_setup
 
-__all__ = ["DEFAULT_PROMPTS", "CallSetup", "parse_setup"]
+__all__ = ["DEFAULT_PROMPTS", "ReceptionistSetup", "parse_setup", "receptionist_setup"]
 
 DEFAULT_PROMPTS: Mapping[str, str] = {
     "greeting": "Thanks for calling.",
@@ -39,7 +37,9 @@ MAX_TEXT = 500  # a prompt longer than this is a configuration mistake, not a pr
 
 
 @dataclass(frozen=True, slots=True)
-class CallSetup:
+class ReceptionistSetup:
+    """What the receptionist takes from the call setup, with its own defaults filled in."""
+
     business_id: str = ""
     greeting: str = DEFAULT_PROMPTS["greeting"]
     language: str = "en"
@@ -52,64 +52,55 @@ class CallSetup:
         return self.prompts.get(key, DEFAULT_PROMPTS[key]).format(**values)
 
 
-def _text(raw: object, name: str, problems: list[str]) -> str | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, str) or not raw.strip():
-        problems.append(f"{name}: expected a non-empty string")
+def _text(raw: str, name: str, problems: list[str]) -> str | None:
+    if not raw:
         return None
     if len(raw) > MAX_TEXT:
         problems.append(f"{name}: longer than {MAX_TEXT} characters")
         return None
-    return raw.strip()
+    return raw
 
 
-def parse_setup(raw: bytes | str | None, *, caller: str = "") -> CallSetup:
-    """Parse the setup JSON; ``None`` (no setup stored) gives the defaults."""
-    if raw is None:
-        return CallSetup(caller=caller)
-    problems: list[str] = []
-    try:
-        data: Any = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        return CallSetup(caller=caller, problems=(f"setup is not JSON: {exc}",))
-    if not isinstance(data, dict):
-        return CallSetup(caller=caller, problems=("setup is not a JSON object",))
-    greeting = _text(data.get("greeting"), "greeting", problems) or DEFAULT_PROMPTS["greeting"]
-    language = _text(data.get("language"), "language", problems) or "en"
-    base = language.lower().split("-")[0].split("_")[0]
+def receptionist_setup(reading: SetupReading, *, caller: str = "") -> ReceptionistSetup:
+    """The receptionist's view of a call setup already read by ``contracts.call_setup``.
+
+    Keeps the reader's problems and adds the receptionist's own (a language it cannot speak,
+    an unknown prompt, a prompt with placeholders it cannot fill).
+    """
+    setup = reading.setup
+    if not reading.found:
+        return ReceptionistSetup(caller=caller)
+    problems = list(reading.problems)
+    greeting = _text(setup.greeting, "greeting", problems) or DEFAULT_PROMPTS["greeting"]
+    base = setup.language.lower().split("-")[0].split("_")[0] or "en"
     if base not in SUPPORTED_LANGUAGES:
-        problems.append(f"language {language!r}: the offline receptionist speaks English only")
-    try:
-        menu = Menu.parse(data.get("menu"))
-    except ValueError as exc:
-        problems.append(f"menu: {exc}")
-        menu = Menu()
+        problems.append(f"language {setup.language!r}: the offline receptionist speaks English only")
     prompts = dict(DEFAULT_PROMPTS)
-    raw_prompts = data.get("prompts")
-    if isinstance(raw_prompts, dict):
-        for key, value in raw_prompts.items():
-            if key not in DEFAULT_PROMPTS:
-                problems.append(f"prompts.{key}: unknown prompt")
-                continue
-            text = _text(value, f"prompts.{key}", problems)
-            if text is None:
-                continue
-            try:  # the placeholders must be ours, or every call would fail on this prompt
-                text.format(name="", spelling="", number="", reason="", menu="")
-            except (KeyError, IndexError, ValueError) as exc:
-                problems.append(f"prompts.{key}: bad placeholder {exc}")
-                continue
-            prompts[key] = text
-    elif raw_prompts is not None:
-        problems.append("prompts: expected an object")
-    from_setup = _text(data.get("from") or data.get("caller"), "from", problems)
-    return CallSetup(
-        business_id=str(data.get("business_id") or ""),
+    for key, value in setup.prompts.items():
+        if key not in DEFAULT_PROMPTS:
+            problems.append(f"prompts.{key}: unknown prompt")
+            continue
+        text = _text(value, f"prompts.{key}", problems)
+        if text is None:
+            continue
+        try:  # the placeholders must be ours, or every call would fail on this prompt
+            text.format(name="", spelling="", number="", reason="", menu="")
+        except (KeyError, IndexError, ValueError) as exc:
+            problems.append(f"prompts.{key}: bad placeholder {exc}")
+            continue
+        prompts[key] = text
+    return ReceptionistSetup(
+        business_id=setup.business_id,
         greeting=greeting,
         language=base,
-        menu=menu,
+        menu=Menu.from_options(setup.menu),
         prompts=prompts,
-        caller=caller or from_setup or "",
+        caller=caller or setup.caller,
         problems=tuple(problems),
     )
+
+
+def parse_setup(raw: bytes | str | None, *, caller: str = "") -> ReceptionistSetup:
+    """Read the stored setup JSON and take the receptionist's view of it; ``None`` (no setup
+    stored) gives the defaults."""
+    return receptionist_setup(read_setup(raw), caller=caller)

@@ -10,8 +10,8 @@ import trio
 
 from callengine.admission import Admission
 from callengine.events import CloseCode
-from callengine.protocol.call_token import mint_call_token
 from callengine.settings import Secret
+from contracts.call_token import mint_call_token
 from tests.fakes.memory_call import open_memory_call
 from tests.fakes.memory_reporter import InMemoryReporter
 from tests.fakes.twilio_ws import SILENCE_FRAME, SPEECH_FRAME

@@ -328,22 +328,23 @@ def test_validate_lead():
 
 def test_call_setup_tolerates_missing_and_mistyped_fields():
     assert CallSetup.from_json(None) == (CallSetup(), ["no call setup stored"])
-    assert CallSetup.from_json(b"{oops")[1][0].startswith("call setup is not JSON")
-    assert CallSetup.from_json(b"[1]") == (CallSetup(), ["call setup is not a JSON object"])
+    assert CallSetup.from_json(b"{oops")[1][0].startswith("setup is not JSON")
+    assert CallSetup.from_json(b"[1]") == (CallSetup(), ["setup is not a JSON object"])
     setup, problems = CallSetup.from_json(
         json.dumps(
             {
-                "business": {"name": "Acme", "greeting": "Hi from Acme"},
-                "brain_settings": {"prompt": "Be Acme.", "voice": "cedar"},
+                "business_name": "Acme",
+                "greeting": "Hi from Acme",
+                "brain_settings": {"prompt": "Be Acme.", "voice": 7},
                 "language": 7,
                 "from": "+15550001111",
             }
         )
     )
     assert setup == CallSetup(
-        business_name="Acme", greeting="Hi from Acme", prompt="Be Acme.", voice="cedar", caller_number="+15550001111"
+        business_name="Acme", greeting="Hi from Acme", prompt="Be Acme.", caller_number="+15550001111"
     )
-    assert problems == ["language is not a string"]
+    assert problems == ["language: expected a string, got int", "brain_settings.voice is not a string"]
     # the API's setup (api/call_setup.py, version 1) for an outbound call to a known lead
     setup, problems = CallSetup.from_json(
         json.dumps(

@@ -20,10 +20,11 @@ import redis
 import trio
 from trio_websocket import ConnectionClosed
 
-from callengine import keys
 from callengine.brains.openai_realtime.clips import load_apology
+from callengine.brains.openai_realtime.settings import OpenAIRealtimeSettings
 from callengine.loadtest.audio import mulaw_frames, noise_pcm
 from callengine.settings import Secret, Settings
+from contracts import keys
 from tests.conftest import start_engine
 from tests.fakes.memory_reporter import InMemoryReporter
 from tests.fakes.openai_realtime import FakeRealtime, Reply, Script, open_fake_realtime, tone
@@ -105,13 +106,13 @@ class Phone:
 
 
 def realtime_settings(settings: Settings, fake: FakeRealtime, **changes: Any) -> Settings:
-    changes.setdefault("openai_realtime_connect_timeout_seconds", 2.0)
+    """The engine's settings with the realtime brain pointed at ``fake``; ``changes`` are
+    ``OpenAIRealtimeSettings`` fields."""
+    changes.setdefault("connect_timeout_seconds", 2.0)
     return replace(
         settings,
         brain="openai_realtime",
-        openai_api_key=Secret(API_KEY),
-        openai_realtime_url=fake.url,
-        **changes,
+        openai_realtime=OpenAIRealtimeSettings(api_key=Secret(API_KEY), url=fake.url, **changes),
     )
 
 
@@ -168,7 +169,7 @@ async def test_greeting_lead_capture_and_hang_up(nursery, settings, shared_redis
     )
     reporter = InMemoryReporter()
     server = await start_engine(
-        nursery, realtime_settings(settings, fake, openai_realtime_api=dialect), reporter
+        nursery, realtime_settings(settings, fake, api=dialect), reporter
     )
     async with open_call(server.port, call_sid=CALL_SID) as call:
         phone = Phone(call)
@@ -426,9 +427,9 @@ async def test_connect_retries_with_backoff_before_the_call_is_answered(nursery,
         # a wrong key: retrying cannot help, apologise at once
         (Script(api_key="another-key"), {}, 1, "auth"),
         # the session never starts in time
-        (Script(api_key=API_KEY, session_delay=5), {"openai_realtime_connect_timeout_seconds": 0.3}, 2, "timeout"),
+        (Script(api_key=API_KEY, session_delay=5), {"connect_timeout_seconds": 0.3}, 2, "timeout"),
         # the session starts but never speaks: the first-audio watchdog fires
-        (Script(api_key=API_KEY, silent=True), {"openai_realtime_first_audio_seconds": 0.5}, 2, "timeout"),
+        (Script(api_key=API_KEY, silent=True), {"first_audio_seconds": 0.5}, 2, "timeout"),
         # the vendor rejects the session configuration
         (Script(api_key=API_KEY, reject_session_update=True), {}, 1, "protocol"),
     ],
@@ -441,7 +442,7 @@ async def test_vendor_unavailable_before_answer_apologises(
     reporter = InMemoryReporter()
     server = await start_engine(
         nursery,
-        realtime_settings(settings, fake, openai_realtime_connect_attempts=2, **changes),
+        realtime_settings(settings, fake, connect_attempts=2, **changes),
         reporter,
     )
     async with open_call(server.port, call_sid=CALL_SID) as call:
@@ -465,7 +466,7 @@ async def test_slow_first_audio_within_the_watchdog_is_fine(nursery, settings, s
     )
     reporter = InMemoryReporter()
     server = await start_engine(
-        nursery, realtime_settings(settings, fake, openai_realtime_first_audio_seconds=1.5), reporter
+        nursery, realtime_settings(settings, fake, first_audio_seconds=1.5), reporter
     )
     async with open_call(server.port, call_sid=CALL_SID) as call:
         phone = Phone(call)

@@ -8,6 +8,7 @@ import trio
 from callengine.brains import brain_factory, named_brain_factory
 from callengine.brains.openai_realtime import OpenAIRealtimeBrain, RealtimeConfig
 from callengine.brains.openai_realtime.protocol import Dialect
+from callengine.brains.openai_realtime.settings import OpenAIRealtimeSettings
 from callengine.errors import SettingsError
 from callengine.events import MediaReceived
 from callengine.settings import Secret, Settings
@@ -33,7 +34,7 @@ def test_openai_variables_are_parsed():
         }
     )
     assert settings.brain == "openai_realtime"
-    assert settings.openai_api_key.reveal() == KEY
+    assert settings.openai_realtime.api_key.reveal() == KEY
     assert KEY not in repr(settings)
     config = RealtimeConfig.from_settings(settings)
     assert config.session_url == "ws://127.0.0.1:8765/v1/realtime?model=gpt-realtime-mini"
@@ -84,7 +85,7 @@ def test_the_key_never_appears_in_settings_errors():
 
 
 def test_brain_factory_builds_one_realtime_brain_per_call():
-    factory = named_brain_factory(Settings(openai_api_key=Secret(KEY)), "openai_realtime")
+    factory = named_brain_factory(Settings(openai_realtime=OpenAIRealtimeSettings(api_key=Secret(KEY))), "openai_realtime")
     first, second = factory(), factory()
     assert isinstance(first, OpenAIRealtimeBrain)
     assert first is not second
@@ -93,11 +94,11 @@ def test_brain_factory_builds_one_realtime_brain_per_call():
 
 def test_without_a_key_the_realtime_brain_is_refused_at_start():
     with pytest.raises(ValueError, match="OPENAI_API_KEY"):
-        brain_factory(Settings(brain="openai_realtime"))
+        brain_factory(Settings(brain="openai_realtime"), setups=None)  # type: ignore[arg-type]
 
 
 async def test_caller_audio_waiting_for_the_vendor_keeps_the_latest_second():
-    brain = named_brain_factory(Settings(openai_api_key=Secret(KEY)), "openai_realtime")()
+    brain = named_brain_factory(Settings(openai_realtime=OpenAIRealtimeSettings(api_key=Secret(KEY))), "openai_realtime")()
     for n in range(60):
         assert brain.on_media(MediaReceived(bytes([n]) * 160, b"", n * 20, n + 1, n + 2)) == ()
     assert brain.summary()["vendor"]["frames_dropped"] == 10

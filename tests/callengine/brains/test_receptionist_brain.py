@@ -8,14 +8,13 @@ from dataclasses import replace
 
 import orjson
 import pytest
-import redis
 import trio
 import trio.testing
 
-from callengine import keys
 from callengine.brains.base import CallInfo
 from callengine.brains.receptionist import build_services, receptionist_config
 from callengine.brains.receptionist.brain import ReceptionistBrain, ReceptionistConfig, Services
+from callengine.brains.receptionist.settings import ReceptionistSettings
 from callengine.events import (
     ClearPlayback,
     Command,
@@ -26,6 +25,7 @@ from callengine.events import (
     SendMark,
 )
 from callengine.settings import Settings
+from contracts.call_setup import read_setup
 from tests.conftest import SHARED_REDIS
 
 CALL_SID = "CA" + "1" * 32
@@ -33,7 +33,7 @@ CALL_SID = "CA" + "1" * 32
 
 @pytest.fixture(scope="module")
 def services() -> Iterator[Services]:
-    settings = Settings(redis_url=SHARED_REDIS, receptionist_asr_threads=1)
+    settings = Settings(redis_url=SHARED_REDIS, receptionist=ReceptionistSettings(asr_threads=1))
     shared = build_services(settings)
     yield shared
     shared.close()
@@ -56,11 +56,12 @@ def frame(pcm: bytes, k: int) -> MediaReceived:
 
 
 async def start_brain(
-    nursery: trio.Nursery, brain: ReceptionistBrain, params: dict[str, str]
+    nursery: trio.Nursery, brain: ReceptionistBrain, params: dict[str, str], setup: bytes | None = None
 ) -> tuple[trio.MemorySendChannel[InboundEvent], trio.MemoryReceiveChannel[Command]]:
     inbound_tx, inbound_rx = trio.open_memory_channel[InboundEvent](16)
     commands_tx, commands_rx = trio.open_memory_channel[Command](256)
-    nursery.start_soon(brain.run, CallInfo(CALL_SID, "MZ1", "b1", params), inbound_rx, commands_tx)
+    info = CallInfo(CALL_SID, "MZ1", "b1", params, setup=read_setup(setup))
+    nursery.start_soon(brain.run, info, inbound_rx, commands_tx)
     return inbound_tx, commands_rx
 
 
@@ -75,29 +76,24 @@ async def next_marks(commands: trio.MemoryReceiveChannel[Command], n: int) -> li
 
 
 def test_settings_build_a_working_config() -> None:
-    config = receptionist_config(Settings(turn_pause_ms=500, receptionist_silence_seconds=3))
+    config = receptionist_config(Settings(turn_pause_ms=500, receptionist=ReceptionistSettings(silence_seconds=3)))
     assert config.turns.pause_ms == 500 and config.silence_seconds == 3
 
 
-async def test_greeting_and_menu_come_from_the_redis_setup(services: Services) -> None:
-    client = redis.Redis.from_url(SHARED_REDIS)
-    client.set(
-        keys.call_setup(CALL_SID),
-        orjson.dumps({"business_id": "b1", "greeting": "Welcome to Acme Plumbing.", "menu": {"3": "billing"}}),
-    )
-    try:
-        brain = ReceptionistBrain(services)
-        async with trio.open_nursery() as nursery:
-            _, commands = await start_brain(nursery, brain, {"from": "+15551230000"})
-            await next_marks(commands, 1)
-            nursery.cancel_scope.cancel()
-    finally:
-        client.delete(keys.call_setup(CALL_SID))
-        client.close()
+async def test_greeting_and_menu_come_from_the_call_setup(services: Services) -> None:
+    setup = orjson.dumps({
+        "business_id": "b1", "greeting": "Welcome to Acme Plumbing.",
+        "menu": [{"digit": "3", "label": "billing questions", "intent": "billing"}],
+    })
+    brain = ReceptionistBrain(services)
+    async with trio.open_nursery() as nursery:
+        _, commands = await start_brain(nursery, brain, {"from": "+15551230000"}, setup)
+        await next_marks(commands, 1)
+        nursery.cancel_scope.cancel()
     first = brain.summary()["transcript"][0]
     assert first["speaker"] == "agent"
     assert first["text"].startswith("Welcome to Acme Plumbing. How can I help?")
-    assert "press 3 for billing" in first["text"]
+    assert "press 3 for billing questions" in first["text"]
 
 
 async def test_no_setup_uses_defaults_and_dtmf_drives_the_call(services: Services) -> None:

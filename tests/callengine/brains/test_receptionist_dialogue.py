@@ -46,7 +46,7 @@ def test_no_setup_gives_defaults() -> None:
 def test_setup_fields_are_used_and_bad_ones_reported() -> None:
     raw = (
         b'{"business_id": "b1", "greeting": "Welcome to Acme Plumbing.", "language": "he",'
-        b' "menu": {"1": "appointment", "5": "bad key"}, "prompts": {"ask_name": "Name?",'
+        b' "menu": [{"digit": "1", "label": "appointments", "intent": "appointment"}, {"digit": "*", "intent": "bad key"}], "prompts": {"ask_name": "Name?",'
         b' "goodbye": "Bye {nope}", "shout": "x"}, "brain": "receptionist"}'
     )
     setup = parse_setup(raw, caller=CALLER)
@@ -54,9 +54,10 @@ def test_setup_fields_are_used_and_bad_ones_reported() -> None:
     assert setup.greeting == "Welcome to Acme Plumbing."
     assert setup.prompt("ask_name") == "Name?"
     assert setup.prompt("goodbye") == DEFAULT_PROMPTS["goodbye"]  # bad placeholder refused
-    assert setup.menu.options == {"1": "appointment", "5": "bad key"}
+    assert setup.menu.options == {"1": "appointment"}
+    assert setup.menu.describe() == "press 1 for appointments"
     problems = " ".join(setup.problems)
-    assert "English only" in problems and "prompts.goodbye" in problems and "prompts.shout" in problems
+    assert "English only" in problems and "not a keypad digit" in problems and "prompts.goodbye" in problems and "prompts.shout" in problems
 
 
 @pytest.mark.parametrize("raw", [b"not json", b"[1, 2]", b'{"menu": "x"}'])

@@ -22,6 +22,7 @@ import trio
 
 from callengine.brains.receptionist import build_services, receptionist_factory
 from callengine.brains.receptionist.brain import Services
+from callengine.brains.receptionist.settings import ReceptionistSettings
 from callengine.loadtest import LoadTestConfig, run_load_test
 from callengine.loadtest.session import Session, parse_session
 from callengine.settings import Settings
@@ -52,7 +53,7 @@ def engine_settings(tmp: Path, *, transcribe: bool) -> Settings:
         spool_dir=tmp / "spool",
         recordings_dir=tmp / "recordings",
         instance_id="receptionist-replay",
-        receptionist_transcribe=transcribe,
+        receptionist=ReceptionistSettings(transcribe=transcribe),
         inbound_silence_seconds=30,
     )
 

@@ -9,10 +9,12 @@ import pytest
 import trio
 from trio_websocket import ConnectionClosed
 
-from callengine import keys
 from callengine.brains import brain_factory, named_brain_factory
 from callengine.brains.select import BrainChoice, SelectingFactory, brain_named_in
+from callengine.brains.setup_store import RedisCallSetup
 from callengine.settings import Settings
+from contracts import keys
+from contracts.call_setup import read_setup
 from tests.conftest import start_engine
 from tests.fakes.fake_brain import SayThenHangUp
 from tests.fakes.memory_reporter import InMemoryReporter
@@ -35,7 +37,7 @@ SID = "CA" + "5" * 32
     ],
 )
 def test_the_setup_names_a_known_brain_or_none(raw, expected):
-    assert brain_named_in(raw) == expected
+    assert brain_named_in(read_setup(raw)) == expected
 
 
 def test_an_unbuildable_choice_falls_back_to_the_default_once(caplog):
@@ -85,7 +87,7 @@ async def _call_and_record(nursery, settings, shared_redis, setup: dict | None, 
     if setup is not None:
         shared_redis.set(keys.call_setup(SID), json.dumps(setup), ex=60)
     reporter = InMemoryReporter()
-    server = await start_engine(nursery, settings, reporter, brains=brains or brain_factory(settings))
+    server = await start_engine(nursery, settings, reporter, brains=brains or brain_factory(settings, RedisCallSetup(settings.redis_url)))
     async with open_call(server.port, call_sid=SID) as call:
         await call.connected()
         await call.start()
@@ -138,3 +140,49 @@ class _Named(SayThenHangUp):
     def __init__(self, name: str) -> None:
         super().__init__(b"\x10" * 800)
         self.name = name
+
+
+class _CountingSetups:
+    """A setup source that counts its reads."""
+
+    def __init__(self, raw: bytes | None) -> None:
+        self.raw = raw
+        self.loads: list[str] = []
+
+    async def load(self, call_sid: str) -> bytes | None:
+        self.loads.append(call_sid)
+        return self.raw
+
+
+class _Remembering(SayThenHangUp):
+    """Remembers the CallInfo it was started with."""
+
+    seen: list = []
+
+    async def run(self, call, inbound, commands):
+        _Remembering.seen.append(call)
+        await super().run(call, inbound, commands)
+
+
+async def test_the_setup_is_read_once_per_call_and_handed_to_the_brain(nursery, settings):
+    raw = json.dumps({"version": 1, "brain": "receptionist", "greeting": "Hi from Acme",
+                      "menu": [{"digit": "3", "label": "billing questions", "intent": "billing"}]}).encode()
+    setups = _CountingSetups(raw)
+    _Remembering.seen = []
+    choice = BrainChoice("echo", lambda name: (lambda: _Remembering(b"\x10" * 800)))
+    reporter = InMemoryReporter()
+    server = await start_engine(nursery, settings, reporter, brains=SelectingFactory(choice, setups))
+    async with open_call(server.port, call_sid=SID) as call:
+        await call.connected()
+        await call.start()
+        try:
+            await call.frames(SILENCE_FRAME, 25)
+            await call.stop()
+        except ConnectionClosed:
+            pass
+    with trio.fail_after(10):
+        await reporter.finalized.wait()
+    assert setups.loads == [SID]  # one read, by the selecting brain
+    [info] = _Remembering.seen
+    assert info.setup.found and info.setup.setup.greeting == "Hi from Acme"
+    assert info.setup.setup.menu[0].label == "billing questions"

@@ -12,7 +12,7 @@ import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection, WebSocketRequest, serve_websocket
 
 from callengine.loadtest import LoadTestConfig, run_load_test
-from callengine.protocol.call_token import mint_call_token
+from contracts.call_token import mint_call_token
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)

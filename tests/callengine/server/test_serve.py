@@ -15,8 +15,8 @@ from twilio.request_validator import RequestValidator
 
 from callengine.admission import Admission
 from callengine.events import CloseCode
-from callengine.protocol.call_token import mint_call_token
 from callengine.settings import Secret, Settings
+from contracts.call_token import mint_call_token
 from tests.conftest import start_engine
 from tests.fakes.memory_reporter import InMemoryReporter
 from tests.fakes.twilio_ws import SILENCE_FRAME, SPEECH_FRAME, open_call

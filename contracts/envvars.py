@@ -9,9 +9,13 @@ variable's name and value. ``Secret`` keeps tokens and keys out of reprs and log
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TypeVar, final
 
 __all__ = [
+    "APP_ENVS",
+    "LOG_LEVELS",
+    "CommonSettings",
     "EnvReader",
     "Secret",
     "boolean",
@@ -26,6 +30,10 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+APP_ENVS = ("development", "production")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 @final
@@ -151,7 +159,7 @@ def token(raw: str) -> str:
 
 def stream_url(public_base_url: str) -> str:
     """The media stream's URL for a public origin: ``https://x`` → ``wss://x/ws/twilio`` (no
-    query string: DESIGN.md §2). Twilio signs this URL; the API gives it in its TwiML."""
+    query string: docs/ARCHITECTURE.md). Twilio signs this URL; the API gives it in its TwiML."""
     base = public_base_url.rstrip("/")
     if not base:
         return ""
@@ -165,3 +173,57 @@ def redis_url(raw: str) -> str:
     if not raw.startswith(("redis://", "rediss://", "unix://")):
         raise ValueError("expected redis://, rediss:// or unix://")
     return raw
+
+
+@final
+@dataclass(frozen=True)
+class CommonSettings:
+    """The variables every service reads the same way (names, parsers, defaults, checks).
+
+    ``APP_ENV``, ``LOG_LEVEL``, ``REDIS_URL``, ``PUBLIC_BASE_URL``, ``TWILIO_AUTH_TOKEN`` and
+    ``INTERNAL_SECRET``: the calls service and the API both need them and must agree on them
+    (the token signs what the other verifies). Each service's ``Settings.from_env`` starts here.
+    """
+
+    app_env: str
+    log_level: str
+    redis_url: str
+    public_base_url: str
+    twilio_auth_token: Secret
+    internal_secret: Secret
+
+    @property
+    def production(self) -> bool:
+        return self.app_env == "production"
+
+    @classmethod
+    def read(cls, reader: EnvReader, *, signed: str) -> CommonSettings:
+        """Read the shared variables; problems go to ``reader.problems``.
+
+        Args:
+            reader: The service's reader (it goes on to read the service's own variables).
+            signed: What Twilio signs with ``PUBLIC_BASE_URL`` in this service (for the message
+                when ``TWILIO_AUTH_TOKEN`` is set without it).
+        """
+        get = reader.get
+        settings = cls(
+            app_env=get("APP_ENV", choice(APP_ENVS), "development"),
+            log_level=get("LOG_LEVEL", choice(LOG_LEVELS, upper=True), "INFO"),
+            redis_url=get("REDIS_URL", redis_url, DEFAULT_REDIS_URL),
+            public_base_url=get("PUBLIC_BASE_URL", http_url, ""),
+            twilio_auth_token=reader.secret("TWILIO_AUTH_TOKEN"),
+            internal_secret=reader.secret("INTERNAL_SECRET"),
+        )
+        if settings.twilio_auth_token and not settings.public_base_url:
+            reader.problems.append(
+                f"PUBLIC_BASE_URL: required when TWILIO_AUTH_TOKEN is set (Twilio signs {signed})"
+            )
+        if settings.production:
+            for name, value in (
+                ("TWILIO_AUTH_TOKEN", settings.twilio_auth_token),
+                ("INTERNAL_SECRET", settings.internal_secret),
+                ("PUBLIC_BASE_URL", settings.public_base_url),
+            ):
+                if not value:
+                    reader.problems.append(f"{name}: required when APP_ENV=production")
+        return settings

@@ -1,15 +1,26 @@
-"""Redis keys of the calls service (DESIGN.md §3); nothing else spells them."""
+"""Redis key names and RQ queue names shared across services; nothing else spells them.
+
+The calls service owns the ``calls:`` keys (it writes live state, the events stream and the
+instance registry); the API writes ``calls:setup:{call_sid}`` and reads the rest for admission,
+``/health`` and the events feed. Queue names are shared by whoever enqueues (the calls service,
+the API) and the RQ worker. See docs/ARCHITECTURE.md for who writes and who reads each key.
+"""
 
 from __future__ import annotations
 
 __all__ = [
     "ACTIVE",
     "ACTIVE_COUNT",
+    "ALL_QUEUES",
+    "BROADCASTS",
     "CAPACITY",
+    "DEFAULT",
     "EVENTS",
     "EVENTS_MAXLEN",
+    "HIGH",
     "INSTANCES",
     "INSTANCE_PREFIX",
+    "LOW",
     "business_active",
     "call_setup",
     "call_state",
@@ -25,18 +36,29 @@ EVENTS_MAXLEN = 10_000
 INSTANCES = PREFIX + "instances"  # SET of instance ids (pruned when their hash expires)
 INSTANCE_PREFIX = PREFIX + "instance:"
 
+# RQ queues, most urgent first (a worker listens to them in this order).
+HIGH = "high"  # finalize_call, outbound webhooks
+DEFAULT = "default"
+LOW = "low"
+BROADCASTS = "broadcasts"
+ALL_QUEUES = (HIGH, DEFAULT, LOW, BROADCASTS)
+
 
 def instance(instance_id: str) -> str:
+    """The hash of one calls-service instance (capacity, live calls, draining flag)."""
     return INSTANCE_PREFIX + instance_id
 
 
 def call_state(call_sid: str) -> str:
+    """The live state of one call while its stream is open."""
     return f"{PREFIX}state:{call_sid}"
 
 
 def call_setup(call_sid: str) -> str:
+    """The call setup the API's voice webhook stores (``contracts.call_setup``)."""
     return f"{PREFIX}setup:{call_sid}"
 
 
 def business_active(business_id: str) -> str:
+    """The set of a business's live calls (per-business admission)."""
     return f"{PREFIX}business:{business_id}:active"

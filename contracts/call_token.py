@@ -13,7 +13,7 @@ import hmac
 
 __all__ = ["TOKEN_PARAMETER", "mint_call_token", "verify_call_token"]
 
-# The <Parameter> name carrying the token (DESIGN.md §2).
+# The <Parameter> name carrying the token (docs/ARCHITECTURE.md).
 TOKEN_PARAMETER = "token"
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from callengine.protocol.call_token import mint_call_token, verify_call_token
+from contracts.call_token import mint_call_token, verify_call_token
 
 
 def test_token_is_bound_to_secret_and_call():
