@@ -1,7 +1,7 @@
 """The API's dependencies, built once by ``create_app`` and reached through ``current_runtime()``.
 
 SQLAlchemy and redis-py are synchronous, so each call runs in a worker thread under its own
-``CapacityLimiter`` sized to its pool (anchors-stack.md §2.2): a slow database cannot starve
+``CapacityLimiter`` sized to its pool (docs/ARCHITECTURE.md §12.1): a slow database cannot starve
 Redis calls, and no request ever waits for a pool checkout inside a thread.
 """
 

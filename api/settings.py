@@ -1,7 +1,7 @@
 """The API's configuration: the only module of ``api`` that reads ``os.environ``.
 
 ``Settings.from_env()`` parses every variable once at start-up into a frozen object and raises
-one ``SettingsError`` listing every missing or invalid variable (DESIGN.md §8), so an operator
+one ``SettingsError`` listing every missing or invalid variable (docs/ARCHITECTURE.md §8), so an operator
 fixes them all in one go. ``APP_ENV=production`` refuses to start without its secrets.
 """
 
@@ -69,7 +69,7 @@ class Settings:
 
     @property
     def stream_url(self) -> str:
-        """The ``wss://`` media stream URL given to Twilio (no query string: DESIGN.md §2)."""
+        """The ``wss://`` media stream URL given to Twilio (no query string: docs/ARCHITECTURE.md §2)."""
         return stream_url(self.public_base_url)
 
     @classmethod

@@ -2,7 +2,7 @@
 
 ``TWILIO_API_BASE_URL`` (tests, staging) points every REST request at another host, e.g. a
 local fake of Twilio's REST endpoint, through ``RebasedHttpClient``. The client is synchronous
-(requests); callers run it in a thread (anchors-stack.md §8.21).
+(requests); callers run it in a thread (docs/ARCHITECTURE.md §12.4).
 """
 
 from __future__ import annotations

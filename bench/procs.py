@@ -1,6 +1,6 @@
 """Start and stop the processes a benchmark needs: a private Redis, the engine, the peer.
 
-The engine is pinned to CPU 0 and the harness to CPU 1 (anchors-calls.md §3: on 2 cores the
+The engine is pinned to CPU 0 and the harness to CPU 1 (docs/ARCHITECTURE.md §13: on 2 cores the
 load generator must not compete with the server under test).
 """
 

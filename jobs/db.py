@@ -1,8 +1,8 @@
 """Database access for jobs: one engine per worker process, built on first use.
 
 RQ forks a work horse per job, so the engine is created lazily in the process that uses it
-and uses ``NullPool`` (no pooled sockets are ever inherited across a fork: anchors-stack.md
-§8.8). Tests and the worker's composition root call ``configure(url)``; otherwise the URL
+and uses ``NullPool`` (no pooled sockets are ever inherited across a fork: docs/ARCHITECTURE.md
+§12.3). Tests and the worker's composition root call ``configure(url)``; otherwise the URL
 comes from ``api.settings`` (DATABASE_URL, the same default SQLite file as the API).
 """
 

@@ -1,8 +1,10 @@
-"""``docs/ARCHITECTURE.md`` keeps the numbered sections others cite, and cites only this repository."""
+"""``docs/ARCHITECTURE.md`` keeps the numbered sections others cite, and the repository cites
+only itself: no file names a document that lives outside it."""
 
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 __all__: list[str] = []
@@ -37,16 +39,50 @@ def test_numbered_sections_keep_their_topics_in_order() -> None:
         assert found.get(number, "").startswith(topic), (number, found.get(number))
 
 
-def test_cites_no_file_outside_the_repository() -> None:
-    text = DOC.read_text()
-    for outside in ("DESIGN.md", "RUNBOOK.md", "anchors-", "../shared", "shared/reference"):
-        assert outside not in text, outside
+OUTSIDE = ("DESIGN.md", "RUNBOOK.md", "anchors-", "../shared", "shared/reference")
+
+
+def _tracked_text_files() -> list[Path]:
+    names = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout.split()
+    this = Path(__file__).resolve()
+    files = []
+    for name in names:
+        path = ROOT / name
+        if path.resolve() == this or "fixtures/" in name or not path.is_file():
+            continue
+        if path.suffix in {".py", ".md", ".sh", ".cfg", ".toml", ".txt", ".mako", ".json", ".yml"}:
+            files.append(path)
+    return files
+
+
+def test_no_file_cites_a_document_outside_the_repository() -> None:
+    offenders = [
+        f"{path.relative_to(ROOT)}: {needle}"
+        for path in _tracked_text_files()
+        for needle in OUTSIDE
+        if needle in path.read_text(errors="replace")
+    ]
+    assert not offenders, offenders
+
+
+def test_every_citation_names_a_section_that_exists() -> None:
+    sections = {int(n) for n in re.findall(r"^##+ §(\d+)", DOC.read_text(), flags=re.MULTILINE)}
+    cited = [
+        (path.relative_to(ROOT), int(n))
+        for path in _tracked_text_files()
+        for n in re.findall(r"ARCHITECTURE\.md\]?\(?[^§]{0,40}?§(\d+)", path.read_text(errors="replace"))
+    ]
+    assert len(cited) > 10
+    assert not [c for c in cited if c[1] not in sections]
 
 
 def test_every_repository_path_it_names_exists() -> None:
-    """Paths in backticks (``api/runtime.py``, ``callengine/turns/``) must exist; ``contracts/``
-    is the package this document describes alongside (it lands with the contracts work)."""
-    paths = set(re.findall(r"`((?:api|callengine|jobs|bench|scripts|tests|docs)/[\w./-]*)`", DOC.read_text()))
+    """Paths in backticks (``api/runtime.py``, ``contracts/call_setup.py``) must exist."""
+    paths = set(
+        re.findall(r"`((?:api|callengine|contracts|jobs|bench|scripts|tests|docs)/[\w./-]*)`", DOC.read_text())
+    )
     assert len(paths) > 5
     missing = sorted(p for p in paths if not (ROOT / p).exists())
     assert not missing, missing

@@ -2,7 +2,7 @@
 
 SQLite (the embedded default) gets ``PRAGMA foreign_keys=ON`` and WAL on every connection,
 Postgres a per-connection ``statement_timeout`` so a runaway query cannot pin a worker thread
-forever (threads are not cancellable: anchors-stack.md §2.2).
+forever (threads are not cancellable: docs/ARCHITECTURE.md §12.1).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""SQLAlchemy 2 models for DESIGN.md §6.
+"""SQLAlchemy 2 models for docs/ARCHITECTURE.md §6.
 
 Every row but ``user`` (a system_admin has no business) belongs to one business, and every
 service query filters by it. Values that leave the process are ``StrEnum``s stored as strings

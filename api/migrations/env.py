@@ -1,7 +1,7 @@
 """Alembic environment: runs on the connection or URL that ``api.migrate`` puts in the config.
 
 ``render_as_batch=True`` in both modes so SQLite gets "move and copy" ALTERs
-(anchors-stack.md §5.3); the metadata's naming convention names every constraint.
+(docs/ARCHITECTURE.md §12.2); the metadata's naming convention names every constraint.
 """
 
 from __future__ import annotations

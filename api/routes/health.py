@@ -30,7 +30,7 @@ __all__ = ["bp"]
 
 bp = Blueprint("health", __name__)
 READY_CHECK_TIMEOUT_SECONDS = 3.0  # each check; a hung dependency reads as "not ready"
-DEAD_LETTER = "failed"  # DESIGN.md §5: jobs that exhausted their retries
+DEAD_LETTER = "failed"  # docs/ARCHITECTURE.md §5: jobs that exhausted their retries
 
 
 @bp.get("/api/health")

@@ -1,4 +1,4 @@
-"""Twilio webhooks (DESIGN.md §2): ``/twilio/voice``, ``/twilio/stream-ended``, ``/twilio/status``.
+"""Twilio webhooks (docs/ARCHITECTURE.md §2): ``/twilio/voice``, ``/twilio/stream-ended``, ``/twilio/status``.
 
 Every request must carry a valid ``X-Twilio-Signature`` computed with twilio's
 ``RequestValidator`` over ``PUBLIC_BASE_URL`` + path (+ query) and the form parameters; an

@@ -7,7 +7,7 @@ with the same public API the engine uses (``trio_websocket.serve_websocket``), a
 - ``--mode receive``: reads every message and parses it with orjson (no audio work, no replies);
 - ``--mode echo``: also base64-decodes each media payload and sends the caller's audio back
   in 100 ms messages from the call's own task, right after an inbound frame (the lean design
-  of anchors-calls.md), with the garbage collector frozen as the engine does.
+  of docs/ARCHITECTURE.md §13), with the garbage collector frozen as the engine does.
 
 The engine's cost divided by this one's, measured in the same run by the same harness, is the
 engine's overhead over the library it stands on: a ratio that survives a noisy machine where

@@ -1,4 +1,4 @@
-"""Per-business brain choice: the call setup's ``brain`` names who answers (DESIGN.md §4).
+"""Per-business brain choice: the call setup's ``brain`` names who answers (docs/ARCHITECTURE.md §4).
 
 ``SelectingBrain`` stands in for the real brain from the upgrade on. When the call starts it
 reads the call setup the API stored (``calls:setup:{call_sid}``) — the only read of it per

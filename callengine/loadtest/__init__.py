@@ -4,8 +4,8 @@ Run it as ``python -m callengine.loadtest`` (see ``--help``) or from Python::
 
     results = trio.run(run_load_test, LoadTestConfig(url="ws://127.0.0.1:5050/ws/twilio", calls=50))
 
-The harness is built to be much cheaper than the server under test (reference
-anchors-calls.md §3, §4.5): raw trio sockets, its own HTTP/1.1 upgrade and RFC 6455 framing,
+The harness is built to be much cheaper than the server under test (docs/ARCHITECTURE.md
+§13): raw trio sockets, its own HTTP/1.1 upgrade and RFC 6455 framing,
 frames pre-built before the first call, server frames inspected by header and ``bytes.find``.
 
 Results schema (``run_load_test`` return value and ``--json`` file):

@@ -1,4 +1,4 @@
-"""Redis reporting for the calls service (DESIGN.md §3): the only module that talks to Redis.
+"""Redis reporting for the calls service (docs/ARCHITECTURE.md §3): the only module that talks to Redis.
 
 One background task per process batches everything: call leases in ``calls:active`` (renewed
 every ``HEARTBEAT_SECONDS``, expired ones pruned and ``calls:active_count`` rewritten in one Lua

@@ -1,7 +1,7 @@
 """What one Realtime session needs: vendor settings, the business's call setup, the prompt (pure).
 
 ``RealtimeConfig`` is built once per process from ``Settings``. ``CallSetup.from_json`` reads
-the call setup the API stores at ``calls:setup:{call_sid}`` (DESIGN.md §2, version 1 documented
+the call setup the API stores at ``calls:setup:{call_sid}`` (docs/ARCHITECTURE.md §2, version 1 documented
 in ``api/call_setup.py``) and tolerates missing or mistyped fields, falling back to defaults: a
 call must never fail because the setup is incomplete. This brain reads ``business_name``,
 ``greeting``, ``language``, ``direction``, ``from``/``to``, ``lead.name`` and, from the
