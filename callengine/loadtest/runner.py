@@ -218,6 +218,10 @@ async def _one_call(
                     config.twiml_url, form, auth_token=config.auth_token, timeout_s=config.connect_timeout_s
                 )
             except WebhookError as exc:
+                if exc.status is not None and exc.status >= 400:  # the API answered: a refusal, not a fault
+                    m.outcome, m.refused_status = Outcome.REFUSED, exc.status
+                    m.refused_reason = f"webhook HTTP {exc.status}"
+                    return None
                 return fail(f"webhook: {exc}")
             except (OSError, trio.TooSlowError) as exc:
                 return fail(f"webhook: {type(exc).__name__}: {exc}")
