@@ -68,7 +68,7 @@ since=$(date +%s)
 echo; echo "== demo: a caller dials +15550100000 (signed webhook → TwiML → stream → receptionist)"
 .venv/bin/python -m callengine.loadtest --twiml-url "$PUBLIC_BASE_URL/twilio/voice" \
   --url "ws://127.0.0.1:$calls_port/ws/twilio" --auth-token "$TWILIO_AUTH_TOKEN" \
-  --from +15551230000 --to +15550100000 --session "$demo" --calls 1 --seed "$since" --quiet || true
+  --from +15551230000 --to +15550100000 --session "$demo" --calls 1 --quiet || true
 echo; echo "== the call, finalized by the worker, as GET /api/calls shows it"
 .venv/bin/python scripts/show_calls.py "$PUBLIC_BASE_URL" owner@demo.prosaas.local "$SEED_OWNER_PASSWORD" "$since"
 

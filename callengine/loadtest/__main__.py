@@ -84,7 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--slo", action="append", default=[], metavar="KEY=VALUE", help="objective; repeatable (exit 1 if violated)"
     )
-    p.add_argument("--seed", type=int, default=0, help="seed for synthetic audio and SIDs")
+    p.add_argument("--seed", type=int, default=0, help="seed for synthetic audio and noise (default 0)")
+    p.add_argument(
+        "--sid-seed",
+        type=int,
+        metavar="N",
+        help="reproducible CallSids/StreamSids (default: fresh random SIDs every run, so records never collide)",
+    )
     p.add_argument("--voiced-rms", type=int, default=300, help="RMS threshold of a voiced frame (default 300)")
     p.add_argument("--pin-cpu", type=int, metavar="CPU", help="pin the harness to this CPU (Linux)")
     return p
@@ -120,6 +126,7 @@ def config_from_args(args: argparse.Namespace) -> LoadTestConfig:
         to_number=args.to_number,
         server_pid=args.server_pid,
         seed=args.seed,
+        sid_seed=args.sid_seed,
         voiced_rms=args.voiced_rms,
         progress=not args.quiet,
         slos=tuple(parse_slo(s, METRIC_KEYS) for s in args.slo),

@@ -126,7 +126,7 @@ async def run_load_test(
         raise ConfigError("no session to replay")
     if config.url is not None:
         parse_endpoint(config.url)  # fail fast on a bad URL
-    rng = random.Random(config.seed)
+    rng = random.SystemRandom() if config.sid_seed is None else random.Random(config.sid_seed)
     account_sid = _sid(rng, "AC")
     ids = [CallIds(_sid(rng, "MZ"), _sid(rng, "CA"), account_sid) for _ in range(config.calls)]
     metrics = [CallMetrics(i, plans[i % len(plans)].name, ids[i].call_sid) for i in range(config.calls)]
