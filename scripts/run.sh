@@ -5,13 +5,22 @@
 # then runs the API (:5000), the calls service (:5050) and an RQ worker. A demo caller then
 # dials the demo business the way Twilio would: a signed voice webhook, the TwiML's stream,
 # a recorded caller talking to the offline receptionist; the call is finalized by the worker
-# and listed by GET /api/calls. Ctrl-C stops everything (the calls service drains first).
+# and listed by GET /api/calls (RUN_DEMO=0 skips the demo call). Ctrl-C stops everything in
+# order (scripts/stop_stack.py): the calls service drains its live calls, the worker stores
+# the records the drain queued, then the API, the worker and a private Redis stop. The
+# services run in their own sessions, so the terminal's Ctrl-C reaches only this script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+REDIS_URL_GIVEN=${REDIS_URL:-}
 scripts/setup.sh
 mkdir -p var
 export REDIS_URL
 REDIS_URL=$(scripts/redis.sh)
+private_redis=""
+case "$REDIS_URL" in
+  redis://127.0.0.1:6379/*) ;;
+  *) [ -f var/redis/redis.pid ] && [ "$REDIS_URL" != "${REDIS_URL_GIVEN:-}" ] && private_redis=1 ;;
+esac
 api_port=${API_PORT:-5000}
 calls_port=${CALLS_PORT:-5050}
 # Development secrets: made once, kept in var/dev-secrets (never used with APP_ENV=production).
@@ -37,16 +46,27 @@ mkdir -p var/log
 .venv/bin/python -m api.seed
 
 pids=()
+calls_pid="" api_pid="" worker_pid="" stopped=""
 stop() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  [ -n "$stopped" ] && return 0
+  stopped=1
+  trap 'true' INT  # a second Ctrl-C reaches the stop helper: it ends the live calls at once
+  echo
+  .venv/bin/python scripts/stop_stack.py --redis-url "$REDIS_URL" \
+    --calls "$calls_pid" --health "http://127.0.0.1:$calls_port/health" --worker "$worker_pid" --api "$api_pid" \
+    ${private_redis:+--redis-pidfile var/redis/redis.pid} || true
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
 trap stop EXIT
 trap 'stop; exit 0' INT TERM  # Ctrl-C is the normal way out
-.venv/bin/python -m callengine > var/log/calls.log 2>&1 & pids+=($!)
-.venv/bin/python -m api > var/log/api.log 2>&1 & pids+=($!)
-.venv/bin/rq worker --url "$REDIS_URL" --serializer json high default low broadcasts \
-  > var/log/worker.log 2>&1 & pids+=($!)
+# Each service in its own session (setsid): the terminal's Ctrl-C goes to this script only,
+# which stops them in order instead of all at once.
+detach=()
+command -v setsid >/dev/null && detach=(setsid)
+"${detach[@]}" .venv/bin/python -m callengine > var/log/calls.log 2>&1 & calls_pid=$!; pids+=($!)
+"${detach[@]}" .venv/bin/python -m api > var/log/api.log 2>&1 & api_pid=$!; pids+=($!)
+"${detach[@]}" .venv/bin/rq worker --url "$REDIS_URL" --serializer json high default low broadcasts \
+  > var/log/worker.log 2>&1 & worker_pid=$!; pids+=($!)
 
 wait_up() {  # url name log
   for _ in $(seq 200); do
@@ -61,6 +81,11 @@ wait_up() {  # url name log
 wait_up "http://127.0.0.1:$calls_port/health" "the calls service" var/log/calls.log
 wait_up "http://127.0.0.1:$api_port/readyz" "the API" var/log/api.log
 
+if [ "${RUN_DEMO:-1}" = 0 ]; then
+  echo "API on http://127.0.0.1:$api_port, calls on ws://127.0.0.1:$calls_port/ws/twilio. Ctrl-C stops."
+  wait "$calls_pid"
+  exit 0
+fi
 demo=var/demo-caller.jsonl
 .venv/bin/python -c "import bz2,sys; open(sys.argv[2],'wb').write(bz2.open(sys.argv[1]).read())" \
   tests/fixtures/receptionist/c01_sales_plain.jsonl.bz2 "$demo"
@@ -79,4 +104,4 @@ echo "redis-cli GET calls:active_count -> $(.venv/bin/python -c "import redis,sy
 echo
 echo "API on http://127.0.0.1:$api_port (owner@demo.prosaas.local, password in var/dev-secrets),"
 echo "calls on ws://127.0.0.1:$calls_port/ws/twilio; logs in var/log/. Ctrl-C stops."
-wait "${pids[0]}"
+wait "$calls_pid"

@@ -1,0 +1,103 @@
+"""``make run`` (scripts/run.sh) stopped with Ctrl-C during a live call: the call's record
+reaches the database, and the terminal says what the stop waits for.
+
+The script runs from a scratch copy of the repository's layout (symlinks; its own ``var/``),
+on free ports and the tests' Redis database; SIGINT goes to its whole process group, as a
+terminal's Ctrl-C does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.conftest import SHARED_REDIS
+
+__all__: list[str] = []
+
+ROOT = Path(__file__).resolve().parents[2]
+LINKED = ("scripts", ".venv", "tests", "setup.cfg", "pyproject.toml", "callengine", "api", "jobs")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _live_calls(port: int) -> int:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as resp:
+            return int(json.loads(resp.read())["active_calls"])
+    except (OSError, ValueError, KeyError):
+        return -1
+
+
+def _wait_for(cond: object, timeout: float, what: str, output: list[str]) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}:\n" + "".join(output[-60:]))
+        time.sleep(0.2)
+
+
+@pytest.mark.skipif(not (ROOT / ".venv" / "bin" / "rq").exists(), reason="needs scripts/setup.sh's .venv")
+def test_ctrl_c_during_a_live_call_stores_its_record(tmp_path: Path) -> None:
+    redis.Redis.from_url(SHARED_REDIS).flushdb()
+    root = tmp_path / "repo"
+    root.mkdir()
+    for name in LINKED:
+        (root / name).symlink_to(ROOT / name)
+    api_port, calls_port = _free_port(), _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PUBLIC_BASE_URL")}
+    env.update(REDIS_URL=SHARED_REDIS, API_PORT=str(api_port), CALLS_PORT=str(calls_port), RUN_DEMO="0")
+    run = subprocess.Popen(
+        ["bash", str(root / "scripts" / "run.sh")], cwd=root, env=env, start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    output: list[str] = []
+    reader = threading.Thread(target=lambda: output.extend(iter(run.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    load = None
+    try:
+        _wait_for(lambda: any("Ctrl-C stops" in line for line in output), 180, "the stack", output)
+        results = tmp_path / "load.json"
+        load = subprocess.Popen(
+            [str(root / "scripts" / "loadtest.sh"), "--calls", "1", "--scenario", "talk", "--duration", "8",
+             "--quiet", "--json", str(results)],
+            cwd=root, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        _wait_for(lambda: _live_calls(calls_port) == 1, 30, "a live call", output)
+        time.sleep(1.0)
+        os.killpg(run.pid, signal.SIGINT)  # the terminal's Ctrl-C: the whole foreground group
+        assert run.wait(timeout=120) == 0
+        load_status = load.wait(timeout=30)
+    finally:
+        for proc in (load, run):
+            if proc is not None and proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+        reader.join(timeout=5)
+        run.stdout.close()  # type: ignore[union-attr]
+    [call] = json.loads(results.read_text())["per_call"]
+    with sqlite3.connect(root / "var" / "prosaas.db") as db:
+        rows = db.execute("SELECT status, finalized_at FROM call WHERE call_sid = ?", (call["call_sid"],)).fetchall()
+    text = "".join(output)
+    assert len(rows) == 1 and rows[0][1] is not None, text
+    assert load_status == 0  # the call drained: it was not cut short
+    stop = text[text.index("stop: the calls service drains") :]
+    assert "1 live call(s) go on" in stop
+    assert stop.index("stop: the calls service stopped") < stop.index("stop: stopping the API and the worker")
+    assert "stop: done" in stop
