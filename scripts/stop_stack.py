@@ -8,7 +8,8 @@
    on queue ``high``). A Ctrl-C while waiting sends a second SIGTERM, which ends them at once.
 2. The worker stores what the drain queued: the stop waits until queue ``high`` is empty and no
    job is running (at most ``--worker-timeout`` seconds; what is left runs at the next start).
-3. Then the API and the worker get SIGTERM, and a private Redis (its pid file) is stopped.
+3. Then the API and the worker get SIGTERM (again after 5 s if still running — the RQ worker's
+   cold shutdown —, then SIGKILL), and a private Redis (its pid file) is stopped.
 
 Every step prints one line when it starts, and a line every few seconds while it waits. An
 empty or missing pid skips that step. The processes need not be our children: a process is
@@ -33,6 +34,7 @@ __all__ = ["alive", "main", "queue_status", "stop_stack"]
 POLL_SECONDS = 0.2
 REPORT_EVERY_SECONDS = 5.0
 FINALIZE_QUEUE = "high"  # jobs.keys.HIGH: finalize_call runs there
+SECOND_SIGNAL_AFTER_SECONDS = 5.0
 
 
 def alive(pid: int) -> bool:
@@ -167,14 +169,29 @@ def stop_stack(
                 say(f"stop: {left} job(s) left on queue {FINALIZE_QUEUE}; the worker runs them at the next start")
             else:
                 say("stop: the worker stored every call record")
-    targets = [pid for pid in (*others, worker_pid) if pid is not None and alive(pid)]
+    named = [("the API", pid) for pid in others] + [("the worker", worker_pid)]
+    targets = [(name, pid) for name, pid in named if pid is not None and alive(pid)]
     if targets:
         say("stop: stopping the API and the worker")
-        for pid in targets:
+        for _, pid in targets:
             _signal(pid)
-        if not _wait(lambda: not any(alive(p) for p in targets), lambda: "API/worker still running", say, timeout=30):
-            for pid in targets:
-                _signal(pid, signal.SIGKILL)
+
+        def still_up() -> list[tuple[str, int]]:
+            return [(name, pid) for name, pid in targets if alive(pid)]
+
+        def names() -> str:
+            return " and ".join(name for name, _ in still_up()) + " still running"
+
+        if not _wait(lambda: not still_up(), names, say, timeout=SECOND_SIGNAL_AFTER_SECONDS):
+            # A second SIGTERM: the RQ worker's cold shutdown (nothing is running by now);
+            # rq 2.x sometimes hangs after "unsubscribing from channel" on a warm shutdown.
+            say(f"stop: {names()} after {SECOND_SIGNAL_AFTER_SECONDS:.0f} s; signalling again")
+            for _, pid in still_up():
+                _signal(pid)
+            if not _wait(lambda: not still_up(), names, say, timeout=SECOND_SIGNAL_AFTER_SECONDS):
+                say(f"stop: {names()}; killing")
+                for _, pid in still_up():
+                    _signal(pid, signal.SIGKILL)
     if redis_pidfile is not None and redis_pidfile.is_file():
         try:
             redis_pid = int(redis_pidfile.read_text().strip())

@@ -113,3 +113,35 @@ def test_records_left_after_the_timeout_are_reported() -> None:
         client.flushdb()
     assert left == 1
     assert "stop: 1 job(s) left on queue high; the worker runs them at the next start" in lines
+
+
+STUBBORN_WORKER = """
+import signal, sys, time
+seen = []
+def on_term(*_):
+    seen.append(1)
+    if len(seen) > 1:
+        sys.exit(0)
+signal.signal(signal.SIGTERM, on_term)
+print("up", flush=True)
+while True:
+    time.sleep(0.1)
+"""
+
+
+def test_a_worker_that_hangs_on_warm_shutdown_gets_a_second_sigterm() -> None:
+    worker = subprocess.Popen([sys.executable, "-c", STUBBORN_WORKER], stdout=subprocess.PIPE, text=True)
+    assert worker.stdout is not None and worker.stdout.readline() == "up\n"
+    lines: list[str] = []
+    try:
+        _load().stop_stack(
+            redis_url=SHARED_REDIS, calls_pid=None, health_url="http://127.0.0.1:9/health",
+            worker_pid=worker.pid, others=[], say=lines.append,
+        )  # fmt: skip
+        assert worker.wait(timeout=5) == 0  # it exited on the second SIGTERM, not SIGKILL
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        worker.stdout.close()
+    assert "stop: the worker still running after 5 s; signalling again" in lines
+    assert lines[-1] == "stop: done"
