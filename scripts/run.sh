@@ -18,8 +18,10 @@ export REDIS_URL
 REDIS_URL=$(scripts/redis.sh)
 private_redis=""
 case "$REDIS_URL" in
-  redis://127.0.0.1:6379/*) ;;
-  *) [ -f var/redis/redis.pid ] && [ "$REDIS_URL" != "${REDIS_URL_GIVEN:-}" ] && private_redis=1 ;;
+  "$REDIS_URL_GIVEN") echo "run: Redis: $REDIS_URL (from REDIS_URL)" ;;
+  redis://127.0.0.1:6379/*) echo "run: Redis: $REDIS_URL (the machine's Redis on 6379)" ;;
+  *) private_redis=1
+     echo "run: Redis: $REDIS_URL (a private redis-server under var/redis, stopped with the stack)" ;;
 esac
 api_port=${API_PORT:-5000}
 calls_port=${CALLS_PORT:-5050}
@@ -41,9 +43,16 @@ export DATABASE_URL=${DATABASE_URL:-sqlite:///var/prosaas.db}
 export PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://127.0.0.1:$api_port}
 export CALLS_RECORD=${CALLS_RECORD:-true}
 mkdir -p var/log
-
+case "$DATABASE_URL" in
+  sqlite:////*) echo "run: database: $DATABASE_URL (the file ${DATABASE_URL#sqlite:///})" ;;
+  sqlite:///*) echo "run: database: $DATABASE_URL (the file $PWD/${DATABASE_URL#sqlite:///})" ;;
+  *) echo "run: database: $(.venv/bin/python -c "import sqlalchemy,sys; print(sqlalchemy.engine.make_url(sys.argv[1]).render_as_string(hide_password=True))" "$DATABASE_URL")" ;;
+esac
+echo "run: development secrets in $PWD/var/dev-secrets, logs in $PWD/var/log/"
+echo "run: migrating the database, then seeding the demo business"
 .venv/bin/python -m api.migrate
 .venv/bin/python -m api.seed
+echo "run: starting the calls service (:$calls_port), the API (:$api_port) and an RQ worker"
 
 pids=()
 calls_pid="" api_pid="" worker_pid="" stopped=""
@@ -81,8 +90,22 @@ wait_up() {  # url name log
 wait_up "http://127.0.0.1:$calls_port/health" "the calls service" var/log/calls.log
 wait_up "http://127.0.0.1:$api_port/readyz" "the API" var/log/api.log
 
+# What a person needs to use the stack; printed when it is up, and again after the demo.
+summary() {
+  local docs="http://127.0.0.1:$api_port/api/openapi.json (the OpenAPI document)"
+  curl -fsS -o /dev/null "http://127.0.0.1:$api_port/api/docs" 2>/dev/null \
+    && docs="http://127.0.0.1:$api_port/api/docs (interactive; the document is /api/openapi.json)"
+  echo "API:      http://127.0.0.1:$api_port   docs: $docs"
+  echo "calls:    ws://127.0.0.1:$calls_port/ws/twilio   health: http://127.0.0.1:$calls_port/health"
+  echo "Redis:    $REDIS_URL"
+  echo "database: $DATABASE_URL"
+  echo "log in:   owner@demo.prosaas.local, password: SEED_OWNER_PASSWORD in $PWD/var/dev-secrets"
+  echo "          (POST /api/auth/login; the system admin's password is printed once, when first seeded)"
+  echo "logs:     $PWD/var/log/   load test: scripts/loadtest.sh --calls 10 --duration 20"
+}
 if [ "${RUN_DEMO:-1}" = 0 ]; then
-  echo "API on http://127.0.0.1:$api_port, calls on ws://127.0.0.1:$calls_port/ws/twilio. Ctrl-C stops."
+  summary
+  echo "Ctrl-C stops."
   wait "$calls_pid"
   exit 0
 fi
@@ -102,6 +125,6 @@ echo "curl http://localhost:$calls_port/health"; curl -sS "http://127.0.0.1:$cal
 echo "curl http://localhost:$api_port/readyz"; curl -sS "http://127.0.0.1:$api_port/readyz"; echo
 echo "redis-cli GET calls:active_count -> $(.venv/bin/python -c "import redis,sys; print((redis.Redis.from_url(sys.argv[1]).get('calls:active_count') or b'').decode())" "$REDIS_URL")"
 echo
-echo "API on http://127.0.0.1:$api_port (owner@demo.prosaas.local, password in var/dev-secrets),"
-echo "calls on ws://127.0.0.1:$calls_port/ws/twilio; logs in var/log/. Ctrl-C stops."
+summary
+echo "Ctrl-C stops."
 wait "$calls_pid"
