@@ -1,5 +1,6 @@
 """``make run`` (scripts/run.sh) stopped with Ctrl-C during a live call: the call's record
-reaches the database, and the terminal says what the stop waits for.
+reaches the database, and the terminal says what the stop waits for (and, on the way up, what
+the stack uses and how to reach it).
 
 The script runs from a scratch copy of the repository's layout (symlinks; its own ``var/``),
 on free ports and the tests' Redis database; SIGINT goes to its whole process group, as a
@@ -97,6 +98,13 @@ def test_ctrl_c_during_a_live_call_stores_its_record(tmp_path: Path) -> None:
     text = "".join(output)
     assert len(rows) == 1 and rows[0][1] is not None, text
     assert load_status == 0  # the call drained: it was not cut short
+    # what setup and make run say before the stack is up: what they use, where, how to log in
+    assert "setup: checking the Debian packages" in text and "/.venv is up to date" in text
+    assert f"run: Redis: {SHARED_REDIS} (from REDIS_URL)" in text
+    assert f"run: database: sqlite:///var/prosaas.db (the file {root}/var/prosaas.db)" in text
+    assert f"API:      http://127.0.0.1:{api_port}   docs: http://127.0.0.1:{api_port}/api/" in text
+    assert f"calls:    ws://127.0.0.1:{calls_port}/ws/twilio" in text
+    assert f"log in:   owner@demo.prosaas.local, password: SEED_OWNER_PASSWORD in {root}/var/dev-secrets" in text
     stop = text[text.index("stop: the calls service drains") :]
     assert "1 live call(s) go on" in stop
     assert stop.index("stop: the calls service stopped") < stop.index("stop: stopping the API and the worker")
