@@ -11,10 +11,12 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 
 from callengine.loadtest.__main__ import build_parser, main
+from callengine.loadtest.report import verdict
 from callengine.loadtest.stats import METRIC_KEYS, METRIC_MEANINGS
 
 __all__: list[str] = []
@@ -122,3 +124,46 @@ def test_help_lists_every_slo_key_with_its_meaning() -> None:
     for key in METRIC_KEYS:
         assert f"  {key} " in text and METRIC_MEANINGS[key] in text
     assert "Exit status" in text
+
+
+def _results(rows: list[dict[str, Any]], *, failures: list[dict[str, Any]] | None = None, **config: Any) -> dict[str, Any]:
+    failed = [r for r in rows if r["outcome"] == "failed"]
+    return {
+        "config": {"signed": True, "url": None, "twiml_url": None, **config},
+        "calls": {
+            "attempted": len(rows), "failed": len(failed), "retry_after": [],
+            "failed_by_reason": {"server closed the stream early 1008 (closed by server)": len(failed)} if failed else {},
+            "failures": failures or [],
+        },
+        "per_call": rows,
+        "slo": {"ok": True, "checks": [], "violated": []},
+    }  # fmt: skip
+
+
+def _refused(status: int | None, reason: str) -> dict[str, Any]:
+    return {"outcome": "refused", "refused_status": status, "refused_reason": reason}
+
+
+def test_a_stream_url_that_is_not_the_calls_service_asks_for_url() -> None:
+    line = verdict(_results([_refused(404, "HTTP 404")] * 2, twiml_url="http://127.0.0.1:5000/twilio/voice"))
+    assert line is not None and line.startswith("2 of 2 calls refused with HTTP 404: the TwiML's <Stream url>")
+    assert "pass --url ws://HOST:CALLS_PORT/ws/twilio (make run: ws://127.0.0.1:5050/ws/twilio)" in line
+
+
+def test_a_rejected_call_asks_about_the_number() -> None:
+    line = verdict(_results([_refused(None, "<Reject reason=rejected>")], twiml_url="http://x/twilio/voice"))
+    assert line == (
+        "1 of 1 calls refused by webhook: the webhook answered <Reject reason=rejected> — is --to the number of "
+        "an active business? (make run seeds +15550100000); against make run, scripts/loadtest.sh does all this for you"
+    )
+
+
+def test_a_1008_close_names_the_per_call_token() -> None:
+    rows = [{"outcome": "failed", "refused_status": None, "refused_reason": None}]
+    line = verdict(_results(rows, failures=[{"close_code": 1008}], url="ws://127.0.0.1:5050/ws/twilio"))
+    assert line is not None and line.startswith("1 of 1 calls failed (most often: server closed the stream early 1008")
+    assert "--token-secret" in line
+
+
+def test_a_clean_run_has_no_verdict() -> None:
+    assert verdict(_results([{"outcome": "completed"}, {"outcome": "hung_up"}])) is None
