@@ -136,7 +136,7 @@ def stop_stack(
         _signal(calls_pid)
 
         def end_calls_now() -> None:
-            say("stop: ending the live calls now (their records are still queued)")
+            say("stop: ending the live calls now (their records are still stored)")
             _signal(calls_pid)
 
         _wait(
