@@ -58,11 +58,12 @@ def readme_load_test_command() -> list[str]:
     return command.split()
 
 
-def _wait_for(cond: object, timeout: float, what: str, output: list[str]) -> None:
+def _wait_for(cond: object, timeout: float, what: str, output: list[str], log: Path | None = None) -> None:
     deadline = time.monotonic() + timeout
     while not cond():  # type: ignore[operator]
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}:\n" + "".join(output[-60:]))
+            harness = log.read_text() if log is not None and log.exists() else ""
+            raise AssertionError(f"timed out waiting for {what}:\n" + "".join(output[-60:]) + harness)
         time.sleep(0.2)
 
 
@@ -86,13 +87,21 @@ def test_readme_load_test_then_ctrl_c_stores_every_record(tmp_path: Path) -> Non
     load = None
     try:
         _wait_for(lambda: any("Ctrl-C stops" in line for line in output), 180, "the stack", output)
+        client = redis.Redis.from_url(SHARED_REDIS, decode_responses=True)
+        # the API admits calls once the calls service has published its capacity
+        _wait_for(lambda: client.get("calls:capacity") not in (None, "0"), 30, "calls:capacity", output)
         results = tmp_path / "load.json"
         command = readme_load_test_command()  # 10 calls of 20 s
-        load = subprocess.Popen(
-            [*command, "--quiet", "--json", str(results)],
-            cwd=root, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        _wait_for(lambda: _live_calls(calls_port) == 10, 30, "10 live calls", output)
+        load_log = tmp_path / "load.log"
+        with load_log.open("w") as log:
+            load = subprocess.Popen(
+                [*command, "--quiet", "--json", str(results)],
+                cwd=root, env=env, start_new_session=True, stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        _wait_for(
+            lambda: _live_calls(calls_port) == 10 or load.poll() is not None, 30, "10 live calls", output, load_log
+        )
+        assert load.poll() is None, load_log.read_text()  # the harness ended before its calls were live
         time.sleep(2.0)
         os.killpg(run.pid, signal.SIGINT)  # the terminal's Ctrl-C: the whole foreground group
         assert run.wait(timeout=120) == 0
