@@ -5,13 +5,24 @@
 # then runs the API (:5000), the calls service (:5050) and an RQ worker. A demo caller then
 # dials the demo business the way Twilio would: a signed voice webhook, the TwiML's stream,
 # a recorded caller talking to the offline receptionist; the call is finalized by the worker
-# and listed by GET /api/calls. Ctrl-C stops everything (the calls service drains first).
+# and listed by GET /api/calls (RUN_DEMO=0 skips the demo call). Ctrl-C stops everything in
+# order (scripts/stop_stack.py): the calls service drains its live calls, the worker stores
+# the records the drain queued, then the API, the worker and a private Redis stop. The
+# services run in their own sessions, so the terminal's Ctrl-C reaches only this script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+REDIS_URL_GIVEN=${REDIS_URL:-}
 scripts/setup.sh
 mkdir -p var
 export REDIS_URL
 REDIS_URL=$(scripts/redis.sh)
+private_redis=""
+case "$REDIS_URL" in
+  "$REDIS_URL_GIVEN") echo "run: Redis: $REDIS_URL (from REDIS_URL)" ;;
+  redis://127.0.0.1:6379/*) echo "run: Redis: $REDIS_URL (the machine's Redis on 6379)" ;;
+  *) private_redis=1
+     echo "run: Redis: $REDIS_URL (a private redis-server under var/redis, stopped with the stack)" ;;
+esac
 api_port=${API_PORT:-5000}
 calls_port=${CALLS_PORT:-5050}
 # Development secrets: made once, kept in var/dev-secrets (never used with APP_ENV=production).
@@ -32,21 +43,39 @@ export DATABASE_URL=${DATABASE_URL:-sqlite:///var/prosaas.db}
 export PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://127.0.0.1:$api_port}
 export CALLS_RECORD=${CALLS_RECORD:-true}
 mkdir -p var/log
-
+case "$DATABASE_URL" in
+  sqlite:////*) echo "run: database: $DATABASE_URL (the file ${DATABASE_URL#sqlite:///})" ;;
+  sqlite:///*) echo "run: database: $DATABASE_URL (the file $PWD/${DATABASE_URL#sqlite:///})" ;;
+  *) echo "run: database: $(.venv/bin/python -c "import sqlalchemy,sys; print(sqlalchemy.engine.make_url(sys.argv[1]).render_as_string(hide_password=True))" "$DATABASE_URL")" ;;
+esac
+echo "run: development secrets in $PWD/var/dev-secrets, logs in $PWD/var/log/"
+echo "run: migrating the database, then seeding the demo business"
 .venv/bin/python -m api.migrate
 .venv/bin/python -m api.seed
+echo "run: starting the calls service (:$calls_port), the API (:$api_port) and an RQ worker"
 
 pids=()
+calls_pid="" api_pid="" worker_pid="" stopped=""
 stop() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  [ -n "$stopped" ] && return 0
+  stopped=1
+  trap 'true' INT  # a second Ctrl-C reaches the stop helper: it ends the live calls at once
+  echo
+  .venv/bin/python scripts/stop_stack.py --redis-url "$REDIS_URL" \
+    --calls "$calls_pid" --health "http://127.0.0.1:$calls_port/health" --worker "$worker_pid" --api "$api_pid" \
+    ${private_redis:+--redis-pidfile var/redis/redis.pid} || true
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
 trap stop EXIT
 trap 'stop; exit 0' INT TERM  # Ctrl-C is the normal way out
-.venv/bin/python -m callengine > var/log/calls.log 2>&1 & pids+=($!)
-.venv/bin/python -m api > var/log/api.log 2>&1 & pids+=($!)
-.venv/bin/rq worker --url "$REDIS_URL" --serializer json high default low broadcasts \
-  > var/log/worker.log 2>&1 & pids+=($!)
+# Each service in its own session (setsid): the terminal's Ctrl-C goes to this script only,
+# which stops them in order instead of all at once.
+detach=()
+command -v setsid >/dev/null && detach=(setsid)
+"${detach[@]}" .venv/bin/python -m callengine > var/log/calls.log 2>&1 & calls_pid=$!; pids+=($!)
+"${detach[@]}" .venv/bin/python -m api > var/log/api.log 2>&1 & api_pid=$!; pids+=($!)
+"${detach[@]}" .venv/bin/rq worker --url "$REDIS_URL" --serializer json high default low broadcasts \
+  > var/log/worker.log 2>&1 & worker_pid=$!; pids+=($!)
 
 wait_up() {  # url name log
   for _ in $(seq 200); do
@@ -61,6 +90,25 @@ wait_up() {  # url name log
 wait_up "http://127.0.0.1:$calls_port/health" "the calls service" var/log/calls.log
 wait_up "http://127.0.0.1:$api_port/readyz" "the API" var/log/api.log
 
+# What a person needs to use the stack; printed when it is up, and again after the demo.
+summary() {
+  local docs="http://127.0.0.1:$api_port/api/openapi.json (the OpenAPI document)"
+  curl -fsS -o /dev/null "http://127.0.0.1:$api_port/api/docs" 2>/dev/null \
+    && docs="http://127.0.0.1:$api_port/api/docs (interactive; the document is /api/openapi.json)"
+  echo "API:      http://127.0.0.1:$api_port   docs: $docs"
+  echo "calls:    ws://127.0.0.1:$calls_port/ws/twilio   health: http://127.0.0.1:$calls_port/health"
+  echo "Redis:    $REDIS_URL"
+  echo "database: $DATABASE_URL"
+  echo "log in:   owner@demo.prosaas.local, password: SEED_OWNER_PASSWORD in $PWD/var/dev-secrets"
+  echo "          (POST /api/auth/login; the system admin's password is printed once, when first seeded)"
+  echo "logs:     $PWD/var/log/   load test: scripts/loadtest.sh --calls 10 --duration 20"
+}
+if [ "${RUN_DEMO:-1}" = 0 ]; then
+  summary
+  echo "Ctrl-C stops."
+  wait "$calls_pid"
+  exit 0
+fi
 demo=var/demo-caller.jsonl
 .venv/bin/python -c "import bz2,sys; open(sys.argv[2],'wb').write(bz2.open(sys.argv[1]).read())" \
   tests/fixtures/receptionist/c01_sales_plain.jsonl.bz2 "$demo"
@@ -68,7 +116,7 @@ since=$(date +%s)
 echo; echo "== demo: a caller dials +15550100000 (signed webhook → TwiML → stream → receptionist)"
 .venv/bin/python -m callengine.loadtest --twiml-url "$PUBLIC_BASE_URL/twilio/voice" \
   --url "ws://127.0.0.1:$calls_port/ws/twilio" --auth-token "$TWILIO_AUTH_TOKEN" \
-  --from +15551230000 --to +15550100000 --session "$demo" --calls 1 --seed "$since" --quiet || true
+  --from +15551230000 --to +15550100000 --session "$demo" --calls 1 --quiet || true
 echo; echo "== the call, finalized by the worker, as GET /api/calls shows it"
 .venv/bin/python scripts/show_calls.py "$PUBLIC_BASE_URL" owner@demo.prosaas.local "$SEED_OWNER_PASSWORD" "$since"
 
@@ -77,6 +125,6 @@ echo "curl http://localhost:$calls_port/health"; curl -sS "http://127.0.0.1:$cal
 echo "curl http://localhost:$api_port/readyz"; curl -sS "http://127.0.0.1:$api_port/readyz"; echo
 echo "redis-cli GET calls:active_count -> $(.venv/bin/python -c "import redis,sys; print((redis.Redis.from_url(sys.argv[1]).get('calls:active_count') or b'').decode())" "$REDIS_URL")"
 echo
-echo "API on http://127.0.0.1:$api_port (owner@demo.prosaas.local, password in var/dev-secrets),"
-echo "calls on ws://127.0.0.1:$calls_port/ws/twilio; logs in var/log/. Ctrl-C stops."
-wait "${pids[0]}"
+summary
+echo "Ctrl-C stops."
+wait "$calls_pid"

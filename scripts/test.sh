@@ -15,4 +15,5 @@ cleanup() {
 }
 trap cleanup EXIT
 export TEST_REDIS_URL="${url%/*}/14" TEST_PG_ADMIN_URL="$pg_url"
+echo "test: Redis $TEST_REDIS_URL$([ -n "$private_pid" ] && echo " (private, under var/redis)"), PostgreSQL $(echo "$pg_url" | sed 's#://\([^:@/]*\):[^@]*@#://\1:***@#')" >&2
 .venv/bin/python -m pytest "$@"

@@ -7,7 +7,8 @@ Examples::
     python -m callengine.loadtest --calls 10 --session tests/fixtures/twilio/dtmf_menu.jsonl \\
         --auth-token "$TWILIO_AUTH_TOKEN" --token-secret "$INTERNAL_SECRET" --json out.json
 
-Exit status: 0 when every ``--slo`` holds, 1 when one is violated, 2 on invalid options.
+Exit status: 0 when no call was refused or failed and every ``--slo`` holds; 1 otherwise (one
+line on stderr says why and what to change); 2 on invalid options.
 On a 2-core machine pin the server and the harness to different cores (``taskset -c 1`` or
 ``--pin-cpu 1``), and repeat each level a few times: tails vary between identical runs.
 """
@@ -24,11 +25,11 @@ import trio
 
 from callengine.loadtest.config import DEFAULT_URL, LoadTestConfig
 from callengine.loadtest.errors import LoadTestError
-from callengine.loadtest.report import format_summary
+from callengine.loadtest.report import format_summary, verdict
 from callengine.loadtest.runner import prepare_plans, run_load_test
 from callengine.loadtest.scenarios import SCENARIOS
-from callengine.loadtest.slo import parse_slo
-from callengine.loadtest.stats import METRIC_KEYS
+from callengine.loadtest.slo import HIGHER_IS_BETTER, parse_slo
+from callengine.loadtest.stats import METRIC_KEYS, METRIC_MEANINGS
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -36,9 +37,27 @@ if TYPE_CHECKING:
 __all__ = ["build_parser", "config_from_args", "main"]
 
 
+def _slo_epilog() -> str:
+    width = max(map(len, METRIC_KEYS))
+    keys = "\n".join(f"  {key:<{width}}  {METRIC_MEANINGS[key]}" for key in METRIC_KEYS)
+    higher = ", ".join(key for key in METRIC_KEYS if key in HIGHER_IS_BETTER)
+    return (
+        "--slo keys (KEY=VALUE is an upper bound for latencies and bad counts, a lower bound for\n"
+        f"{higher}; KEY<=VALUE / KEY>=VALUE force it):\n"
+        f"{keys}\n\n"
+        "Exit status: 0 when no call was refused or failed and every --slo holds; 1 otherwise (one line on\n"
+        "stderr says why and what to change); 2 on invalid options."
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """Return the CLI parser."""
-    p = argparse.ArgumentParser(prog="python -m callengine.loadtest", description=__doc__.split("\n\n")[0])
+    """Return the CLI parser (``--help`` lists the ``--slo`` keys and what each measures)."""
+    p = argparse.ArgumentParser(
+        prog="python -m callengine.loadtest",
+        description=__doc__.split("\n\n")[0],
+        epilog=_slo_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument(
         "--url", default=None, help=f"WebSocket target (default {DEFAULT_URL}; with --twiml-url: the <Stream url>)"
     )
@@ -65,7 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--slo", action="append", default=[], metavar="KEY=VALUE", help="objective; repeatable (exit 1 if violated)"
     )
-    p.add_argument("--seed", type=int, default=0, help="seed for synthetic audio and SIDs")
+    p.add_argument("--seed", type=int, default=0, help="seed for synthetic audio and noise (default 0)")
+    p.add_argument(
+        "--sid-seed",
+        type=int,
+        metavar="N",
+        help="reproducible CallSids/StreamSids (default: fresh random SIDs every run, so records never collide)",
+    )
     p.add_argument("--voiced-rms", type=int, default=300, help="RMS threshold of a voiced frame (default 300)")
     p.add_argument("--pin-cpu", type=int, metavar="CPU", help="pin the harness to this CPU (Linux)")
     return p
@@ -101,6 +126,7 @@ def config_from_args(args: argparse.Namespace) -> LoadTestConfig:
         to_number=args.to_number,
         server_pid=args.server_pid,
         seed=args.seed,
+        sid_seed=args.sid_seed,
         voiced_rms=args.voiced_rms,
         progress=not args.quiet,
         slos=tuple(parse_slo(s, METRIC_KEYS) for s in args.slo),
@@ -123,7 +149,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         with open(args.json, "wb") as fh:
             fh.write(orjson.dumps(results, option=orjson.OPT_INDENT_2))
     print(format_summary(results))
-    return 0 if results["slo"]["ok"] else 1
+    why = verdict(results)
+    if why is None:
+        return 0
+    print(f"loadtest: FAILED: {why}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

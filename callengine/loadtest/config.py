@@ -41,7 +41,10 @@ class LoadTestConfig:
         from_number: Webhook ``From``.
         to_number: Webhook ``To``.
         server_pid: Measure this process's CPU and RSS.
-        seed: Seed for synthetic audio and call SIDs.
+        seed: Seed for synthetic audio and noise (reproducible; SIDs do not depend on it).
+        sid_seed: Seed for the CallSids, StreamSids and the AccountSid. None (the default) draws
+            them from the OS at every run, so repeated runs never reuse a CallSid (the API keeps
+            one record per CallSid and drops a second ``finalize_call`` for it as a duplicate).
         voiced_rms: RMS threshold of a voiced inbound frame.
         connect_timeout_s: TCP connect + upgrade (and webhook) deadline.
         close_timeout_s: How long to wait for the server's close frame after ours.
@@ -70,6 +73,7 @@ class LoadTestConfig:
     to_number: str = "+15005550001"
     server_pid: int | None = None
     seed: int = 0
+    sid_seed: int | None = None
     voiced_rms: int = 300
     connect_timeout_s: float = 10.0
     close_timeout_s: float = 2.0
@@ -96,6 +100,7 @@ class LoadTestConfig:
             "twiml_url": self.twiml_url,
             "server_pid": self.server_pid,
             "seed": self.seed,
+            "sid_seed": self.sid_seed,
             "phase_spread": self.phase_spread,
             "slos": [str(s) for s in self.slos],
         }

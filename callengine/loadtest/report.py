@@ -1,8 +1,9 @@
-"""Human output: the live progress line and the one-screen summary (pure)."""
+"""Human output: the live progress line, the one-screen summary and the one-line verdict (pure)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections import Counter
+from typing import TYPE_CHECKING, Any, Final
 
 from callengine.loadtest.metrics import CallMetrics, Outcome
 from callengine.loadtest.stats import percentile
@@ -10,7 +11,12 @@ from callengine.loadtest.stats import percentile
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-__all__ = ["format_summary", "progress_line"]
+__all__ = ["MAKE_RUN_HINT", "MAKE_RUN_TOKEN_HINT", "format_summary", "progress_line", "verdict"]
+
+# Where ``make run`` keeps the auth token its API and calls service check (scripts/run.sh), and
+# the wrapper that load-tests it with the right options.
+MAKE_RUN_TOKEN_HINT: Final = "make run keeps it as TWILIO_AUTH_TOKEN in var/dev-secrets"
+MAKE_RUN_HINT: Final = "against make run, scripts/loadtest.sh does all this for you"
 
 
 def progress_line(metrics: Sequence[CallMetrics], up: int, total: int, elapsed_s: float) -> str:
@@ -97,3 +103,85 @@ def format_summary(results: Mapping[str, Any]) -> str:
     if slo and slo["checks"]:
         lines.append("SLO        " + ("all met" if slo["ok"] else "VIOLATED: " + "; ".join(slo["violated"])))
     return "\n".join(lines)
+
+
+def _refusal_hint(stage: str, status: int | None, reason: str, cfg: Mapping[str, Any], retry_after: str) -> str:
+    """Why calls were refused at ``stage`` and what to change, as one clause."""
+    signed = bool(cfg.get("signed"))
+    if status == 403 and stage == "calls service":
+        if signed:
+            return (
+                "the calls service did not accept the X-Twilio-Signature — --auth-token must be the server's "
+                f"TWILIO_AUTH_TOKEN ({MAKE_RUN_TOKEN_HINT}) and the signed URL (--public-url, default the target "
+                "with ws→wss) the server's PUBLIC_BASE_URL with ws(s):// and /ws/twilio; "
+                f"{MAKE_RUN_HINT}"
+            )
+        return (
+            "the server checks Twilio signatures — pass --auth-token TOKEN "
+            f"({MAKE_RUN_TOKEN_HINT}), or --twiml-url http://127.0.0.1:5000/twilio/voice "
+            "--url ws://127.0.0.1:5050/ws/twilio --to +15550100000 --auth-token TOKEN to go through the API's "
+            f"signed webhook; {MAKE_RUN_HINT}"
+        )
+    if status == 404 and stage == "calls service" and cfg.get("twiml_url") and not cfg.get("url"):
+        return (
+            "the TwiML's <Stream url> is not the calls service (the API names its own PUBLIC_BASE_URL) — "
+            f"pass --url ws://HOST:CALLS_PORT/ws/twilio (make run: ws://127.0.0.1:5050/ws/twilio); {MAKE_RUN_HINT}"
+        )
+    if status == 403:
+        if signed:
+            return (
+                "the API did not accept the webhook's X-Twilio-Signature — --auth-token must be the API's "
+                f"TWILIO_AUTH_TOKEN ({MAKE_RUN_TOKEN_HINT}) and --twiml-url start with its PUBLIC_BASE_URL"
+            )
+        return f"the API checks Twilio signatures on the webhook — pass --auth-token TOKEN ({MAKE_RUN_TOKEN_HINT})"
+    if status == 503:
+        wait = f", Retry-After {retry_after} s" if retry_after else ""
+        return (
+            f"the {stage} is full (all call slots taken) or draining (shutting down){wait} — "
+            "lower --calls, raise --ramp, or raise the server's MAX_CONCURRENT_CALLS"
+        )
+    if status is None:
+        if reason.startswith("<Reject"):
+            return (
+                f"the webhook answered {reason} — is --to the number of an active business? "
+                f"(make run seeds +15550100000); {MAKE_RUN_HINT}"
+            )
+        return f"the {stage} refused them"
+    return f"the {stage} answered {reason or f'HTTP {status}'}"
+
+
+def verdict(results: Mapping[str, Any]) -> str | None:
+    """One line saying why a run failed (refused or failed calls, violated ``--slo``), or None.
+
+    Refusals are grouped by where they happened (the API's webhook or the calls service's
+    upgrade) and status, the largest group first, each with what to change.
+    """
+    cfg = results["config"]
+    calls = results["calls"]
+    total = calls["attempted"]
+    parts: list[str] = []
+    groups: Counter[tuple[str, int | None, str]] = Counter()
+    for row in results["per_call"]:
+        if row["outcome"] == "refused":
+            reason = row["refused_reason"] or ""
+            stage = "webhook" if reason.startswith(("webhook", "<Reject")) else "calls service"
+            groups[(stage, row["refused_status"], reason)] += 1
+    retry_after = ", ".join(calls.get("retry_after") or ())
+    for (stage, status, reason), count in groups.most_common():
+        how = f"with HTTP {status}" if status is not None else f"by {stage}"
+        where = "at the webhook" if stage == "webhook" and status is not None else ""
+        head = " ".join(x for x in (f"{count} of {total} calls refused", how, where) if x)
+        parts.append(f"{head}: {_refusal_hint(stage, status, reason, cfg, retry_after)}")
+    if calls["failed"]:
+        top = max(calls["failed_by_reason"].items(), key=lambda kv: kv[1], default=("unknown", 0))[0]
+        line = f"{calls['failed']} of {total} calls failed (most often: {top})"
+        if any(f["close_code"] == 1008 for f in calls["failures"]):
+            line += (
+                " — 1008: the calls service closes a stream without a valid per-call token; go through "
+                f"--twiml-url, or pass --token-secret SECRET (its INTERNAL_SECRET); {MAKE_RUN_HINT}"
+            )
+        parts.append(line)
+    slo = results.get("slo") or {}
+    if slo.get("violated"):
+        parts.append("SLO violated: " + "; ".join(slo["violated"]))
+    return "; ".join(parts) if parts else None

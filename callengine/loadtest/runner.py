@@ -126,7 +126,7 @@ async def run_load_test(
         raise ConfigError("no session to replay")
     if config.url is not None:
         parse_endpoint(config.url)  # fail fast on a bad URL
-    rng = random.Random(config.seed)
+    rng = random.SystemRandom() if config.sid_seed is None else random.Random(config.sid_seed)
     account_sid = _sid(rng, "AC")
     ids = [CallIds(_sid(rng, "MZ"), _sid(rng, "CA"), account_sid) for _ in range(config.calls)]
     metrics = [CallMetrics(i, plans[i % len(plans)].name, ids[i].call_sid) for i in range(config.calls)]
@@ -218,6 +218,10 @@ async def _one_call(
                     config.twiml_url, form, auth_token=config.auth_token, timeout_s=config.connect_timeout_s
                 )
             except WebhookError as exc:
+                if exc.status is not None and exc.status >= 400:  # the API answered: a refusal, not a fault
+                    m.outcome, m.refused_status = Outcome.REFUSED, exc.status
+                    m.refused_reason = f"webhook HTTP {exc.status}"
+                    return None
                 return fail(f"webhook: {exc}")
             except (OSError, trio.TooSlowError) as exc:
                 return fail(f"webhook: {type(exc).__name__}: {exc}")

@@ -16,10 +16,10 @@ from callengine.loadtest.errors import ConfigError
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
-__all__ = ["SloCheck", "SloSpec", "check_slos", "parse_slo"]
+__all__ = ["HIGHER_IS_BETTER", "SloCheck", "SloSpec", "check_slos", "parse_slo"]
 
 # Keys where more is better, so ``KEY=VALUE`` means ``>=``.
-_HIGHER_IS_BETTER: Final = frozenset(
+HIGHER_IS_BETTER: Final = frozenset(
     {"attempted", "connected", "completed", "marks_echoed", "barge_ins", "outbound_media", "lead_p1_ms", "lead_p50_ms"}
 )
 
@@ -70,7 +70,7 @@ def parse_slo(text: str, known: Iterable[str] | None = None) -> SloSpec:
         raise ConfigError(f"--slo {text!r}: expected KEY=VALUE")
     key = key.strip()
     if op is None:
-        op = ">=" if key in _HIGHER_IS_BETTER else "<="
+        op = ">=" if key in HIGHER_IS_BETTER else "<="
     try:
         target = float(value)
     except ValueError as exc:

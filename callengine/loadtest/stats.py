@@ -14,7 +14,7 @@ from typing import Any, Final
 
 from callengine.loadtest.metrics import CallMetrics, Outcome
 
-__all__ = ["METRIC_KEYS", "RESULTS_VERSION", "distribution", "flat_metrics", "percentile", "summarize"]
+__all__ = ["METRIC_KEYS", "METRIC_MEANINGS", "RESULTS_VERSION", "distribution", "flat_metrics", "percentile", "summarize"]
 
 RESULTS_VERSION: Final = 1
 # At most this many failures are listed individually in the results (the rest are counted).
@@ -203,51 +203,53 @@ def _per_call(c: CallMetrics) -> dict[str, Any]:
     }
 
 
-# Flat metric key → path into the results document. This is the ``--slo`` key space.
-_FLAT: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
-    ("attempted", ("calls", "attempted")),
-    ("connected", ("calls", "connected")),
-    ("completed", ("calls", "completed")),
-    ("hung_up", ("calls", "hung_up")),
-    ("refused", ("calls", "refused")),
-    ("failed", ("calls", "failed")),
-    ("connect_p50_ms", ("connect_ms", "p50")),
-    ("connect_p99_ms", ("connect_ms", "p99")),
-    ("webhook_p99_ms", ("webhook_ms", "p99")),
-    ("lateness_p50_ms", ("inbound", "lateness_ms", "p50")),
-    ("lateness_p99_ms", ("inbound", "lateness_ms", "p99")),
-    ("lateness_max_ms", ("inbound", "lateness_ms", "max")),
-    ("underruns", ("outbound", "underruns")),
-    ("underrun_ms", ("outbound", "underrun_ms")),
-    ("underruns_per_min", ("outbound", "underruns_per_min")),
-    ("lead_p1_ms", ("outbound", "lead_ms", "p1")),
-    ("lead_p50_ms", ("outbound", "lead_ms", "p50")),
-    ("lead_p99_ms", ("outbound", "lead_ms", "p99")),
-    ("pacing_p50_ms", ("outbound", "pacing_error_ms", "p50")),
-    ("pacing_p99_ms", ("outbound", "pacing_error_ms", "p99")),
-    ("pacing_max_ms", ("outbound", "pacing_error_ms", "max")),
-    ("first_audio_p50_ms", ("outbound", "first_audio_ms", "p50")),
-    ("first_audio_p99_ms", ("outbound", "first_audio_ms", "p99")),
-    ("outbound_media", ("outbound", "media")),
-    ("wrong_stream_sid", ("outbound", "wrong_stream_sid")),
-    ("marks_echoed", ("marks", "echoed")),
-    ("mark_hold_p50_ms", ("marks", "hold_ms", "p50")),
-    ("mark_hold_p99_ms", ("marks", "hold_ms", "p99")),
-    ("barge_ins", ("barge_in", "cleared")),
-    ("barge_in_missed", ("barge_in", "missed")),
-    ("barge_in_p50_ms", ("barge_in", "latency_ms", "p50")),
-    ("barge_in_p99_ms", ("barge_in", "latency_ms", "p99")),
-    ("barge_in_max_ms", ("barge_in", "latency_ms", "max")),
-    ("cpu_us_per_call_s", ("server", "cpu_us_per_call_s")),
-    ("rss_per_call_kb", ("server", "rss_per_call_kb")),
+# Flat metric key → path into the results document, and its meaning. This is the ``--slo`` key space.
+_FLAT: Final[tuple[tuple[str, tuple[str, ...], str], ...]] = (
+    ("attempted", ("calls", "attempted"), "calls started"),
+    ("connected", ("calls", "connected"), "calls whose WebSocket upgrade succeeded"),
+    ("completed", ("calls", "completed"), "calls that played their whole session"),
+    ("hung_up", ("calls", "hung_up"), "calls the server ended normally before the session did"),
+    ("refused", ("calls", "refused"), "calls refused (webhook or upgrade answered an error, or <Reject>)"),
+    ("failed", ("calls", "failed"), "calls that broke (connection error, protocol error, abnormal close)"),
+    ("connect_p50_ms", ("connect_ms", "p50"), "TCP connect + upgrade time, median"),
+    ("connect_p99_ms", ("connect_ms", "p99"), "TCP connect + upgrade time, p99"),
+    ("webhook_p99_ms", ("webhook_ms", "p99"), "voice webhook round trip, p99"),
+    ("lateness_p50_ms", ("inbound", "lateness_ms", "p50"), "how late the harness sent inbound media frames, median"),
+    ("lateness_p99_ms", ("inbound", "lateness_ms", "p99"), "inbound send lateness, p99"),
+    ("lateness_max_ms", ("inbound", "lateness_ms", "max"), "inbound send lateness, max"),
+    ("underruns", ("outbound", "underruns"), "gaps in the server's outbound audio while speaking"),
+    ("underrun_ms", ("outbound", "underrun_ms"), "total length of those gaps"),
+    ("underruns_per_min", ("outbound", "underruns_per_min"), "underruns per call-minute"),
+    ("lead_p1_ms", ("outbound", "lead_ms", "p1"), "audio buffered ahead of playback, p1 (low = about to underrun)"),
+    ("lead_p50_ms", ("outbound", "lead_ms", "p50"), "audio buffered ahead of playback, median"),
+    ("lead_p99_ms", ("outbound", "lead_ms", "p99"), "audio buffered ahead of playback, p99"),
+    ("pacing_p50_ms", ("outbound", "pacing_error_ms", "p50"), "outbound chunk timing error, median"),
+    ("pacing_p99_ms", ("outbound", "pacing_error_ms", "p99"), "outbound chunk timing error, p99"),
+    ("pacing_max_ms", ("outbound", "pacing_error_ms", "max"), "outbound chunk timing error, max"),
+    ("first_audio_p50_ms", ("outbound", "first_audio_ms", "p50"), "start → first outbound audio, median"),
+    ("first_audio_p99_ms", ("outbound", "first_audio_ms", "p99"), "start → first outbound audio, p99"),
+    ("outbound_media", ("outbound", "media"), "outbound media messages received"),
+    ("wrong_stream_sid", ("outbound", "wrong_stream_sid"), "outbound messages with another call's streamSid"),
+    ("marks_echoed", ("marks", "echoed"), "marks echoed back after playback"),
+    ("mark_hold_p50_ms", ("marks", "hold_ms", "p50"), "mark sent → echoed, median"),
+    ("mark_hold_p99_ms", ("marks", "hold_ms", "p99"), "mark sent → echoed, p99"),
+    ("barge_ins", ("barge_in", "cleared"), "caller speech during playback answered by a clear"),
+    ("barge_in_missed", ("barge_in", "missed"), "barge-ins with no clear within 2 s"),
+    ("barge_in_p50_ms", ("barge_in", "latency_ms", "p50"), "speech onset → clear, median"),
+    ("barge_in_p99_ms", ("barge_in", "latency_ms", "p99"), "speech onset → clear, p99"),
+    ("barge_in_max_ms", ("barge_in", "latency_ms", "max"), "speech onset → clear, max"),
+    ("cpu_us_per_call_s", ("server", "cpu_us_per_call_s"), "server CPU µs per call-second (needs --server-pid)"),
+    ("rss_per_call_kb", ("server", "rss_per_call_kb"), "server RSS growth per live call (needs --server-pid)"),
 )
-METRIC_KEYS: Final = tuple(key for key, _ in _FLAT)
+METRIC_KEYS: Final = tuple(key for key, _, _ in _FLAT)
+# What each ``--slo`` key measures (``--help`` lists them).
+METRIC_MEANINGS: Final = {key: meaning for key, _, meaning in _FLAT}
 
 
 def flat_metrics(results: Mapping[str, Any]) -> dict[str, float | None]:
     """Flatten a results dict into the :data:`METRIC_KEYS` space (missing values are None)."""
     out: dict[str, float | None] = {}
-    for key, path in _FLAT:
+    for key, path, _ in _FLAT:
         node: Any = results
         for part in path:
             node = node.get(part) if isinstance(node, Mapping) else None

@@ -15,6 +15,7 @@ silence, a polite goodbye.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, final
@@ -31,7 +32,7 @@ from callengine.brains.receptionist.grammars import (
 if TYPE_CHECKING:
     from callengine.brains.receptionist.setup import ReceptionistSetup
 
-__all__ = ["Dialogue", "HangUpAction", "Lead", "SayAction", "State", "speak_number", "spell"]
+__all__ = ["Dialogue", "HangUpAction", "Lead", "SayAction", "State", "after_greeting", "speak_number", "spell"]
 
 
 class State(StrEnum):
@@ -101,6 +102,27 @@ def speak_number(number: str) -> str:
     return ", ".join(" ".join(g) for g in groups)
 
 
+# A sentence and the punctuation (and spaces) that end it; a last sentence may lack the mark.
+_SENTENCE = re.compile(r"[^.?!]+(?:[.?!]+|$)\s*")
+
+
+def after_greeting(greeting: str, question: str) -> str:
+    """What of the opening ``question`` (the ``ask_need`` prompt) to say after ``greeting``.
+
+    A greeting that already ends with a question ("… How can I help you today?") is not
+    followed by another one: the question's opening sentences that end with "?" are dropped and
+    the rest (the menu: "Tell me, or press 1 for sales …") is kept. A greeting that does not
+    ask ("Thanks for calling.") is followed by the whole question. The result may be empty
+    (the prompt was only a question): then the greeting alone asks.
+    """
+    if not greeting.rstrip().endswith("?"):
+        return question
+    sentences = _SENTENCE.findall(question)
+    while sentences and sentences[0].rstrip().endswith("?"):
+        sentences.pop(0)
+    return "".join(sentences).strip()
+
+
 @final
 class Dialogue:
     def __init__(
@@ -152,7 +174,10 @@ class Dialogue:
 
     def start(self) -> list[Action]:
         setup = self.setup
-        return [SayAction(setup.greeting), self._ask(setup.prompt("ask_need", menu=setup.menu.describe()))]
+        question = setup.prompt("ask_need", menu=setup.menu.describe())
+        self._last_question = question  # a re-ask (not understood, silence) says all of it
+        rest = after_greeting(setup.greeting, question)
+        return [SayAction(setup.greeting), *([SayAction(rest)] if rest else [])]
 
     def heard(self, text: str | None) -> list[Action]:
         """A caller turn, recognised with ``expect``'s grammar (None: nothing matched)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 import pytest
 
 from callengine.brains.receptionist.dialogue import (
@@ -164,3 +165,42 @@ def test_without_caller_id_the_number_is_typed() -> None:
     assert state_of(d) == "confirm_digits"
     d.heard("yes")
     assert d.lead.callback_number == "2065550198" and d.lead.number_source == "speech"
+
+
+def test_a_greeting_that_asks_is_not_followed_by_a_second_question() -> None:
+    setup = parse_setup(b'{"greeting": "Thanks for calling Demo Business. How can I help you today?"}', caller=CALLER)
+    d = Dialogue(setup)
+    said = texts(d.start())
+    assert said == (
+        "Thanks for calling Demo Business. How can I help you today? "
+        "Tell me, or press 1 for sales, 2 for support, or 0 for message."
+    )
+    assert said.count("?") == 1
+    # a re-ask, once the greeting is over, is the whole question
+    assert texts(d.heard(None)) == "Sorry, I didn't catch that. " + DEFAULT_PROMPTS["ask_need"].format(
+        menu="press 1 for sales, 2 for support, or 0 for message"
+    )
+
+
+def test_a_greeting_that_does_not_ask_is_followed_by_the_whole_question() -> None:
+    d = Dialogue(parse_setup(b'{"greeting": "Welcome to Acme Plumbing."}', caller=CALLER))
+    assert texts(d.start()) == (
+        "Welcome to Acme Plumbing. How can I help? Tell me, or press 1 for sales, 2 for support, or 0 for message."
+    )
+
+
+@pytest.mark.parametrize(
+    ("greeting", "ask_need", "said_after"),
+    [
+        ("Hi! What do you need?", "How can I help? Where can I route you? Or {menu}.", "Or press 1 for sales, 2 for support, or 0 for message."),
+        ("Hi! What do you need?", "What can I do for you?", ""),  # the greeting alone asks
+        ("Hi! What do you need?  ", "{menu}, or just say it.", "press 1 for sales, 2 for support, or 0 for message, or just say it."),
+        ("Acme, how may I help?", "How can I help? Tell me, or {menu}", "Tell me, or press 1 for sales, 2 for support, or 0 for message"),
+        ("Is it urgent? Call 911. Otherwise, hello.", "How can I help? {menu}.", "How can I help? press 1 for sales, 2 for support, or 0 for message."),
+    ],
+)
+def test_custom_greetings_and_prompts(greeting: str, ask_need: str, said_after: str) -> None:
+    raw = orjson.dumps({"greeting": greeting, "prompts": {"ask_need": ask_need}})
+    actions = Dialogue(parse_setup(raw, caller=CALLER)).start()
+    said = [a.text for a in actions if isinstance(a, SayAction)]
+    assert said == [greeting.strip(), *([said_after] if said_after else [])]

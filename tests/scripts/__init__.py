@@ -1,0 +1,1 @@
+"""Tests of the scripts/ helpers (make run, its stop, the demo output)."""

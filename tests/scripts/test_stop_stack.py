@@ -1,0 +1,147 @@
+"""scripts/stop_stack.py's order: the calls service drains, the worker stores what the drain
+queued, then the API and the worker stop — each step announced.
+
+Stand-ins: a "calls service" that queues a job on queue ``high`` when it gets SIGTERM and exits
+a moment later, ``sleep`` processes for the worker and the API, and a thread that plays the
+worker by emptying the queue two seconds after the job appears.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from types import ModuleType
+
+import redis
+from rq import Queue
+
+from tests.conftest import SHARED_REDIS
+
+__all__: list[str] = []
+
+ROOT = Path(__file__).resolve().parents[2]
+DRAINING_SERVICE = """
+import signal, sys, time
+from redis import Redis
+from rq import Queue
+def drain(*_):
+    Queue("high", connection=Redis.from_url(sys.argv[1])).enqueue("os.getpid")
+    time.sleep(0.5)
+    sys.exit(0)
+signal.signal(signal.SIGTERM, drain)
+print("up", flush=True)
+while True:
+    time.sleep(1)
+"""
+
+
+def _load() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("stop_stack", ROOT / "scripts" / "stop_stack.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_worker_stops_only_after_it_stored_what_the_drain_queued() -> None:
+    client = redis.Redis.from_url(SHARED_REDIS)
+    client.flushdb()
+    queue = Queue("high", connection=client)
+    calls = subprocess.Popen([sys.executable, "-c", DRAINING_SERVICE, SHARED_REDIS], stdout=subprocess.PIPE, text=True)
+    assert calls.stdout is not None and calls.stdout.readline() == "up\n"
+    worker = subprocess.Popen(["sleep", "60"])
+    api = subprocess.Popen(["sleep", "60"])
+    emptied: list[float] = []
+
+    def play_worker() -> None:
+        deadline = time.monotonic() + 20
+        while queue.count == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(2.0)
+        assert worker.poll() is None  # not stopped while a record was still queued
+        queue.empty()
+        emptied.append(time.monotonic())
+
+    thread = threading.Thread(target=play_worker)
+    thread.start()
+    lines: list[str] = []
+    try:
+        left = _load().stop_stack(
+            redis_url=SHARED_REDIS, calls_pid=calls.pid, health_url="http://127.0.0.1:9/health",
+            worker_pid=worker.pid, others=[api.pid], say=lines.append,
+        )  # fmt: skip
+        calls.wait(timeout=5)  # reap the stand-ins (stop_stack polls, it is not their parent)
+        worker.wait(timeout=5)
+        api.wait(timeout=5)
+    finally:
+        thread.join()
+        for proc in (calls, worker, api):
+            if proc.poll() is None:
+                proc.kill()
+        calls.stdout.close()
+    assert left == 0 and emptied
+    steps = [line for line in lines if line.startswith("stop:")]
+    assert steps == [
+        "stop: the calls service drains (no live call); Ctrl-C again ends them now",
+        "stop: the calls service stopped",
+        "stop: the worker stores the queued call records (1 queued, 0 running) …",
+        "stop: the worker stored every call record",
+        "stop: stopping the API and the worker",
+        "stop: done",
+    ]
+
+
+def test_records_left_after_the_timeout_are_reported() -> None:
+    client = redis.Redis.from_url(SHARED_REDIS)
+    client.flushdb()
+    Queue("high", connection=client).enqueue("os.getpid")
+    worker = subprocess.Popen(["sleep", "60"])
+    lines: list[str] = []
+    try:
+        left = _load().stop_stack(
+            redis_url=SHARED_REDIS, calls_pid=None, health_url="http://127.0.0.1:9/health",
+            worker_pid=worker.pid, others=[], worker_timeout=0.5, say=lines.append,
+        )  # fmt: skip
+        worker.wait(timeout=5)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        client.flushdb()
+    assert left == 1
+    assert "stop: 1 job(s) left on queue high; the worker runs them at the next start" in lines
+
+
+STUBBORN_WORKER = """
+import signal, sys, time
+seen = []
+def on_term(*_):
+    seen.append(1)
+    if len(seen) > 1:
+        sys.exit(0)
+signal.signal(signal.SIGTERM, on_term)
+print("up", flush=True)
+while True:
+    time.sleep(0.1)
+"""
+
+
+def test_a_worker_that_hangs_on_warm_shutdown_gets_a_second_sigterm() -> None:
+    worker = subprocess.Popen([sys.executable, "-c", STUBBORN_WORKER], stdout=subprocess.PIPE, text=True)
+    assert worker.stdout is not None and worker.stdout.readline() == "up\n"
+    lines: list[str] = []
+    try:
+        _load().stop_stack(
+            redis_url=SHARED_REDIS, calls_pid=None, health_url="http://127.0.0.1:9/health",
+            worker_pid=worker.pid, others=[], say=lines.append,
+        )  # fmt: skip
+        assert worker.wait(timeout=5) == 0  # it exited on the second SIGTERM, not SIGKILL
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        worker.stdout.close()
+    assert "stop: the worker still running after 5 s; signalling again" in lines
+    assert lines[-1] == "stop: done"
