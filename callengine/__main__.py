@@ -45,25 +45,28 @@ def tune_gc() -> None:
 async def run(settings: Settings) -> None:
     admission = Admission(settings.max_concurrent_calls)
     stats = EngineStats()
-    setups = RedisCallSetup(settings.redis_url)  # the one reader of call setups; lives as long as the process
-    async with open_redis_reporter(settings, admission, version=__version__) as reporter:
-        deps = EngineDeps(admission, reporter, stats, brain_factory(settings, setups), __version__)
-        async with trio.open_nursery() as nursery:
-            server = await nursery.start(serve_calls, settings, deps)
-            tune_gc()
-            with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
-                async for signum in signals:
-                    if not server.draining:
-                        log.info("%s: draining", signal.Signals(signum).name)
+    setups = RedisCallSetup(settings.redis_url)  # the one reader of call setups (composition root)
+    try:
+        async with open_redis_reporter(settings, admission, version=__version__) as reporter:
+            deps = EngineDeps(admission, reporter, stats, brain_factory(settings, setups), __version__)
+            async with trio.open_nursery() as nursery:
+                server = await nursery.start(serve_calls, settings, deps)
+                tune_gc()
+                with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+                    async for signum in signals:
+                        if not server.draining:
+                            log.info("%s: draining", signal.Signals(signum).name)
 
-                        async def drain_then_stop() -> None:
-                            await server.drain(settings.drain_timeout_seconds)
-                            nursery.cancel_scope.cancel()
+                            async def drain_then_stop() -> None:
+                                await server.drain(settings.drain_timeout_seconds)
+                                nursery.cancel_scope.cancel()
 
-                        nursery.start_soon(drain_then_stop)
-                    else:
-                        log.warning("second %s: ending all calls now", signal.Signals(signum).name)
-                        server.shutdown_calls()
+                            nursery.start_soon(drain_then_stop)
+                        else:
+                            log.warning("second %s: ending all calls now", signal.Signals(signum).name)
+                            server.shutdown_calls()
+    finally:
+        setups.close()
 
 
 DESCRIPTION = """\
