@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, final
 
 from pydantic import BaseModel
 from quart_schema import OpenAPIProvider, QuartSchema, document_response
@@ -72,6 +72,7 @@ TAGS = [
 ]
 
 
+@final
 @dataclass
 class ApiKey(APIKeySecurityScheme):
     """quart-schema's API key scheme with its ``description`` (a field there only by name)."""
@@ -152,6 +153,7 @@ def _absent_not_null(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+@final
 class Provider(OpenAPIProvider):
     """quart-schema's generator plus the statuses, content types and CSRF rule described above."""
 

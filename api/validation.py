@@ -13,7 +13,7 @@ reads, with one status per kind of problem:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, final
 
 from pydantic import ValidationError
 from quart_schema import RequestSchemaValidationError
@@ -25,6 +25,7 @@ from api.errors import ApiError, BadRequest, Unprocessable
 __all__ = ["ApiRequest", "problems", "schema_error"]
 
 
+@final
 class ApiRequest(TrioRequest):
     """The app's request class: ``get_json()`` refuses a non-JSON body as an ``ApiError`` (Quart
     would return ``None``, which a model reports as "not an object") and names the decoding error.
