@@ -1,7 +1,8 @@
 """``create_app(settings)``: the composition root of the API.
 
-Builds the ``Runtime`` (engine, Redis, limiters), registers one blueprint per resource, one
-JSON error handler, CSRF and session loading, and the request-metrics hooks.
+Builds the ``Runtime`` (engine, Redis, limiters), registers one blueprint per resource,
+quart-schema (request validation and the OpenAPI document), the JSON error handlers, CSRF and
+session loading, and the request-metrics hooks.
 """
 
 from __future__ import annotations
@@ -13,13 +14,16 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 from quart import Response, g, jsonify, request
+from quart_schema import RequestSchemaValidationError
 from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
 
 from api.errors import ApiError, TooManyRequests
 from api.metrics import FLUSH_INTERVAL_SECONDS, RequestMetrics
+from api.openapi import init_openapi
 from api.runtime import EXTENSION, Runtime
 from api.security import csrf_protect
+from api.validation import ApiRequest, schema_error
 
 if TYPE_CHECKING:
     from api.settings import Settings
@@ -35,6 +39,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> QuartTr
     from api.routes import BLUEPRINTS
 
     app = QuartTrio("api")
+    app.request_class = ApiRequest
     app.config.update(
         SECRET_KEY=settings.secret_key.reveal(),
         SESSION_COOKIE_NAME="prosaas_session",
@@ -45,6 +50,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> QuartTr
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         BACKGROUND_TASK_SHUTDOWN_TIMEOUT=5,
     )
+    init_openapi(app)  # replaces app.json: configure it afterwards
     app.json.sort_keys = False  # type: ignore[attr-defined]
     rt = runtime or Runtime.build(settings)
     app.extensions[EXTENSION] = rt
@@ -79,6 +85,11 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> QuartTr
         if isinstance(exc, TooManyRequests):
             headers["Retry-After"] = str(exc.retry_after_seconds)
         return jsonify(exc.to_json()), exc.status, headers
+
+    @app.errorhandler(RequestSchemaValidationError)
+    async def _schema_error(exc: RequestSchemaValidationError) -> tuple[Response, int]:
+        error = schema_error(exc)
+        return jsonify(error.to_json()), error.status
 
     @app.errorhandler(HTTPException)
     async def _http_error(exc: HTTPException) -> tuple[Response, int]:

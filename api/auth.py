@@ -1,18 +1,26 @@
-"""Who is calling: loads the session's user once per request (``await caller()``)."""
+"""Who is calling: loads the session's user once per request (``await caller()``), and
+``@authenticated(role)``, the route decorator that checks it before the route's input.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from quart import g, session
+from quart_schema import security_scheme
 from sqlalchemy.orm import Session
 
 from api.db.models import Role, User
 from api.errors import Unauthorized
+from api.openapi import SESSION
 from api.runtime import current_runtime
 from api.security import Caller, password_fingerprint, require_role
 
-__all__ = ["caller", "require"]
+__all__ = ["authenticated", "caller", "require"]
+
+R = TypeVar("R")
 
 
 def _load(db: Session, user_id: int, fingerprint: str) -> Caller | None:
@@ -50,3 +58,24 @@ async def require(minimum: Role = Role.AGENT) -> Caller:
     if found is None:
         raise Unauthorized("log in first", code="not_authenticated")
     return require_role(found, minimum)
+
+
+def authenticated(
+    minimum: Role = Role.AGENT,
+) -> Callable[[Callable[..., Awaitable[R]]], Callable[..., Awaitable[R]]]:
+    """Route decorator: the handler runs only for a caller of at least ``minimum``, who is passed
+    as ``caller=``; the OpenAPI operation gets the session security requirement.
+
+    Put it directly under the route decorator, above quart-schema's ``@validate_*``, so that a
+    request without a session is answered 401 (and a too-low role 403) whatever its body says.
+    """
+
+    def decorator(func: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
+        @functools.wraps(func)
+        async def wrapper(*args: Any, **kwargs: Any) -> R:
+            found = await require(minimum)
+            return await func(*args, caller=found, **kwargs)
+
+        return security_scheme([{SESSION: []}])(wrapper)
+
+    return decorator

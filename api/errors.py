@@ -3,12 +3,12 @@
 Hierarchy::
 
     ApiError                  every error the API raises on purpose; one JSON handler renders it
-    ├── BadRequest            400: malformed body, unknown field, bad query parameter
+    ├── BadRequest            400: a body that cannot be read (not JSON, wrong Content-Type)
     ├── Unauthorized          401: no session, wrong password, wrong metrics token
     ├── Forbidden             403: role too low, bad CSRF token, bad Twilio signature
     ├── NotFound              404: no such row *in the caller's business*
     ├── Conflict              409: unique constraint (email, phone) or state clash
-    ├── Unprocessable         422: well-formed but invalid values
+    ├── Unprocessable         422: read, but refused: by its model (quart-schema) or a rule
     ├── TooManyRequests       429: login rate limit
     └── Unavailable           503: a dependency (DB, Redis, gateway) is down
     SettingsError             the environment is unusable (raised before the app exists)

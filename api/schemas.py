@@ -1,14 +1,20 @@
-"""Request shapes (pydantic; unknown fields refused). Responses are documented in openapi.py."""
+"""Request shapes: the pydantic models quart-schema validates bodies, query strings and Twilio's
+forms with (``@validate_request`` / ``@validate_querystring`` on each route), and from which it
+generates the OpenAPI document. JSON bodies and query strings refuse unknown fields; Twilio's
+forms allow them (Twilio adds parameters over time and signs them all).
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from api.db.models import CallStatus as TwilioCallStatus
 from api.db.models import LeadSource, LeadStatus, Role
 from api.phones import normalize_e164
-from api.validation import Strict
 
 __all__ = [
     "BusinessCreate",
@@ -18,11 +24,33 @@ __all__ = [
     "LeadUpdate",
     "LeadsExportQuery",
     "LeadsQuery",
+    "LoginBody",
+    "NoQuery",
     "OutboundCall",
+    "PageQuery",
     "ScopeQuery",
+    "Strict",
+    "TwilioCallback",
+    "TwilioStatusCallback",
+    "TwilioVoice",
     "UserCreate",
     "UserUpdate",
+    "UsersQuery",
+    "path_id",
 ]
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integer columns
+
+
+def path_id(name: str) -> str:
+    """The URL rule of an id in a path: a larger (or zero) id is 404 before any query runs."""
+    return f"<int(min=1, max={MAX_ID}):{name}>"
+
+
+class Strict(BaseModel):
+    """Base of every JSON body and query model: unknown fields are an error, strings are stripped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 def _phone(value: str) -> str:
@@ -33,19 +61,35 @@ def _phone(value: str) -> str:
 
 
 Phone = Annotated[str, Field(min_length=8, max_length=32), AfterValidator(_phone)]
-Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Text200 = Annotated[str, Field(max_length=200)]
 Email = Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"), AfterValidator(str.lower)]
+
+
+class NoQuery(Strict):
+    """Routes that take no query parameters (any given is refused)."""
 
 
 class ScopeQuery(Strict):
     business_id: Id | None = None
 
 
-class Paging(Strict):
-    business_id: Id | None = None
+class PageQuery(Strict):
     page: int = Field(default=1, ge=1, le=100_000)
     per_page: int = Field(default=25, ge=1, le=200)
+
+
+class Paging(PageQuery):
+    business_id: Id | None = None
+
+
+class UsersQuery(Paging):
+    pass
+
+
+class LoginBody(Strict):
+    email: str = Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+    password: str = Field(min_length=1, max_length=1024)
 
 
 class LeadsExportQuery(Strict):
@@ -134,3 +178,57 @@ class UserUpdate(Strict):
     password: Annotated[str, Field(min_length=10, max_length=1024)] | None = None
     role: Role | None = None
     is_active: bool | None = None
+
+
+# --- Twilio webhooks (form-encoded; validated only after the signature check) ----------------
+
+def _blank_is_none(value: Any) -> Any:
+    return None if value == "" else value
+
+
+def _digits(value: Any) -> Any:
+    if isinstance(value, str) and not value.isdigit():
+        raise ValueError("must be a non-negative integer")
+    return value
+
+
+def _rfc2822(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return parsedate_to_datetime(value).astimezone(UTC)
+        except (TypeError, ValueError):
+            raise ValueError("must be an RFC 2822 date") from None
+    return value
+
+
+# Before-validators run last-listed first: "" becomes None, then anything else must be digits.
+Sid = Annotated[str, Field(pattern=r"^[A-Za-z0-9]{2,64}$", description="Twilio's call id")]
+Count = Annotated[int | None, BeforeValidator(_digits), BeforeValidator(_blank_is_none)]
+Date = Annotated[datetime | None, BeforeValidator(_rfc2822), BeforeValidator(_blank_is_none)]
+
+
+class TwilioCallback(BaseModel):
+    """The form of a Twilio call webhook: ``CallSid`` is required; Twilio's other (and future)
+    parameters are kept as given."""
+
+    model_config = ConfigDict(extra="allow")
+
+    CallSid: Sid
+
+
+class TwilioVoice(TwilioCallback):
+    """``/twilio/voice``: an inbound call, or the answer of an outbound call we placed."""
+
+    To: str = ""
+    From: str = ""
+    Direction: str = ""
+    CallStatus: str = ""
+
+
+class TwilioStatusCallback(TwilioCallback):
+    """``/twilio/status``: a call's progress or final status."""
+
+    CallStatus: TwilioCallStatus
+    CallDuration: Count = None
+    SequenceNumber: Count = None
+    Timestamp: Date = None

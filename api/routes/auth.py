@@ -5,25 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 import redis
-from pydantic import Field
 from quart import Blueprint, Response, jsonify, request, session
+from quart_schema import tag_blueprint, validate_request
 
 from api import keys
-from api.auth import require
+from api.auth import authenticated
 from api.errors import TooManyRequests, Unauthorized
+from api.openapi import responds
+from api.responses import LoggedOut, SessionInfo
 from api.runtime import current_runtime
-from api.security import new_csrf_token, password_fingerprint
+from api.schemas import LoginBody
+from api.security import Caller, new_csrf_token, password_fingerprint
 from api.services.accounts import authenticate, user_json
-from api.validation import Strict, parse_body
 
 __all__ = ["bp"]
 
 bp = Blueprint("auth", __name__, url_prefix="/api/auth")
-
-
-class LoginBody(Strict):
-    email: str = Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
-    password: str = Field(min_length=1, max_length=1024)
+tag_blueprint(bp, ["auth"])
 
 
 def _count_attempt(client: redis.Redis, account: str, ip: str, window: int) -> tuple[int, int, int]:
@@ -38,8 +36,13 @@ def _count_attempt(client: redis.Redis, account: str, ip: str, window: int) -> t
 
 
 @bp.post("/login")
-async def login() -> Response:
-    body = await parse_body(LoginBody)
+@validate_request(LoginBody)
+@responds(200, "logged in: the user and the CSRF token (the session cookie is set)", model=SessionInfo)
+@responds(401, "wrong email or password")
+@responds(429, "too many attempts for this account or address (Retry-After says when to retry)")
+async def login(data: LoginBody) -> Response:
+    """Log in (sets the session cookie, returns the CSRF token)"""
+    body = data
     rt = current_runtime()
     settings = rt.settings
     email = body.email.lower()
@@ -63,16 +66,20 @@ async def login() -> Response:
 
 
 @bp.post("/logout")
-async def logout() -> Response:
-    await require()
+@authenticated()
+@responds(200, "logged out", model=LoggedOut)
+async def logout(caller: Caller) -> Response:
+    """Log out"""
     session.clear()
     return jsonify({"logged_out": True})
 
 
 @bp.get("/me")
-async def me() -> Response:
-    found = await require()
+@authenticated()
+@responds(200, "the user and the CSRF token", model=SessionInfo)
+async def me(caller: Caller) -> Response:
+    """The logged-in user and CSRF token"""
     from api.db.models import User
 
-    user: Any = await current_runtime().db(lambda s: s.get(User, found.user_id))
+    user: Any = await current_runtime().db(lambda s: s.get(User, caller.user_id))
     return jsonify({"user": user_json(user), "csrf_token": session.get("csrf")})

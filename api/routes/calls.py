@@ -7,21 +7,26 @@ from typing import Any
 
 import trio
 from quart import Blueprint, Response, jsonify, send_file
+from quart_schema import tag_blueprint, validate_querystring, validate_request
 from requests import RequestException
 from twilio.base.exceptions import TwilioRestException
 
-from api.auth import require
+from api.auth import authenticated
 from api.errors import ApiError, Unavailable
+from api.openapi import responds
+from api.responses import Call, CallDetail, CallPage
 from api.runtime import current_runtime
-from api.schemas import CallsQuery, OutboundCall, ScopeQuery
+from api.schemas import CallsQuery, OutboundCall, ScopeQuery, path_id
+from api.security import Caller
 from api.services import calls
 from api.twilio_rest import make_twilio_client
-from api.validation import parse_body, parse_query
 
 __all__ = ["bp"]
 
 log = logging.getLogger(__name__)
 bp = Blueprint("calls", __name__, url_prefix="/api/calls")
+tag_blueprint(bp, ["calls"])
+ID = path_id("call_id")
 
 
 class TwilioFailed(ApiError):
@@ -30,9 +35,12 @@ class TwilioFailed(ApiError):
 
 
 @bp.get("")
-async def list_calls() -> Response:
-    caller = await require()
-    query = parse_query(CallsQuery)
+@authenticated()
+@validate_querystring(CallsQuery)
+@responds(200, "a page of calls", model=CallPage)
+async def list_calls(caller: Caller, query_args: CallsQuery) -> Response:
+    """List calls"""
+    query = query_args
     business_id = caller.scope(query.business_id)
     page = await current_runtime().db(
         lambda s: calls.list_calls(
@@ -43,17 +51,25 @@ async def list_calls() -> Response:
     return jsonify(page.to_json())
 
 
-@bp.get("/<int:call_id>")
-async def get_call(call_id: int) -> Response:
-    caller = await require()
-    business_id = caller.scope(parse_query(ScopeQuery).business_id)
+@bp.get(f"/{ID}")
+@authenticated()
+@validate_querystring(ScopeQuery)
+@responds(200, "the call with its transcript and events", model=CallDetail)
+async def get_call(caller: Caller, query_args: ScopeQuery, call_id: int) -> Response:
+    """Call detail with transcript and events"""
+    business_id = caller.scope(query_args.business_id)
     return jsonify(await current_runtime().db(calls.get_call, business_id, call_id))
 
 
-@bp.get("/<int:call_id>/recording")
-async def recording(call_id: int) -> Response:
-    caller = await require()
-    business_id = caller.scope(parse_query(ScopeQuery).business_id)
+@bp.get(f"/{ID}/recording")
+@authenticated()
+@validate_querystring(ScopeQuery)
+@responds(200, "the recording", content="audio/wav")
+@responds(206, "the requested byte range of the recording (Range header)", content="audio/wav")
+@responds(416, "the Range cannot be satisfied")
+async def recording(caller: Caller, query_args: ScopeQuery, call_id: int) -> Response:
+    """Download the recording (HTTP Range)"""
+    business_id = caller.scope(query_args.business_id)
     rt = current_runtime()
     path = await rt.db(calls.recording_file, business_id, call_id, rt.settings.recordings_dir)
     response = await send_file(path, mimetype="audio/wav", as_attachment=True,
@@ -63,11 +79,20 @@ async def recording(call_id: int) -> Response:
 
 
 @bp.post("/outbound")
-async def outbound() -> tuple[Response, int]:
-    """Dial a lead from the business number; Twilio then fetches /twilio/voice on answer."""
-    caller = await require()
-    business_id = caller.scope(parse_query(ScopeQuery).business_id)
-    body = await parse_body(OutboundCall)
+@authenticated()
+@validate_querystring(ScopeQuery)
+@validate_request(OutboundCall)
+@responds(201, "dialling", model=Call)
+@responds(404, "no such lead")
+@responds(502, "Twilio refused the call or is unreachable")
+@responds(503, "Twilio is not configured")
+async def outbound(caller: Caller, query_args: ScopeQuery, data: OutboundCall) -> tuple[Response, int]:
+    """Call a lead through Twilio
+
+    Dials the lead from the business number; Twilio then fetches /twilio/voice on answer.
+    """
+    business_id = caller.scope(query_args.business_id)
+    body = data
     rt = current_runtime()
     settings = rt.settings
     if not (settings.twilio_account_sid and settings.twilio_auth_token and settings.public_base_url):

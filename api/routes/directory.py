@@ -2,104 +2,126 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import BaseModel
 from quart import Blueprint, Response, jsonify
+from quart_schema import tag_blueprint, validate_querystring, validate_request
 
-from api.auth import require
+from api.auth import authenticated
 from api.db.models import Role
 from api.errors import Forbidden
+from api.openapi import responds
+from api.responses import Business, BusinessPage, User, UserPage
 from api.runtime import current_runtime
-from api.schemas import BusinessCreate, BusinessUpdate, UserCreate, UserUpdate
+from api.schemas import (
+    BusinessCreate,
+    BusinessUpdate,
+    NoQuery,
+    PageQuery,
+    UserCreate,
+    UsersQuery,
+    UserUpdate,
+    path_id,
+)
+from api.security import Caller
 from api.services import directory
-from api.validation import Strict, parse_body, parse_query
 
 __all__ = ["businesses", "users"]
 
 businesses = Blueprint("businesses", __name__, url_prefix="/api/businesses")
 users = Blueprint("users", __name__, url_prefix="/api/users")
+tag_blueprint(businesses, ["businesses"])
+tag_blueprint(users, ["users"])
+BUSINESS_ID = path_id("business_id")
+USER_ID = path_id("user_id")
 
 
-class PageQuery(Strict):
-    page: int = Field(default=1, ge=1, le=100_000)
-    per_page: int = Field(default=25, ge=1, le=200)
-
-
-class UsersQuery(PageQuery):
-    business_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-
-
-class NoQuery(Strict):
-    pass
-
-
-def _set_fields(model: Strict) -> dict[str, object]:
+def _set_fields(model: BaseModel) -> dict[str, object]:
     fields = model.model_dump(exclude_unset=True)
     return {k: v for k, v in fields.items() if v is not None or k == "whatsapp_number"}
 
 
 @businesses.get("")
-async def list_businesses() -> Response:
-    caller = await require()
-    query = parse_query(PageQuery)
-    page = await current_runtime().db(directory.list_businesses, caller, query.page, query.per_page)
+@authenticated()
+@validate_querystring(PageQuery)
+@responds(200, "a page of businesses", model=BusinessPage)
+async def list_businesses(caller: Caller, query_args: PageQuery) -> Response:
+    """List businesses (own, or all for a system admin)"""
+    page = await current_runtime().db(directory.list_businesses, caller, query_args.page, query_args.per_page)
     return jsonify(page.to_json())
 
 
 @businesses.post("")
-async def create_business() -> tuple[Response, int]:
-    caller = await require(Role.SYSTEM_ADMIN)
-    parse_query(NoQuery)
-    body = await parse_body(BusinessCreate)
-    del caller
-    return jsonify(await current_runtime().db(directory.create_business, body.model_dump())), 201
+@authenticated(Role.SYSTEM_ADMIN)
+@validate_querystring(NoQuery)
+@validate_request(BusinessCreate)
+@responds(201, "created", model=Business)
+@responds(409, "the phone number is in use")
+async def create_business(caller: Caller, query_args: NoQuery, data: BusinessCreate) -> tuple[Response, int]:
+    """Create a business (system admin)"""
+    return jsonify(await current_runtime().db(directory.create_business, data.model_dump())), 201
 
 
-@businesses.get("/<int:business_id>")
-async def get_business(business_id: int) -> Response:
-    caller = await require()
-    parse_query(NoQuery)
+@businesses.get(f"/{BUSINESS_ID}")
+@authenticated()
+@validate_querystring(NoQuery)
+@responds(200, "the business and its settings", model=Business)
+async def get_business(caller: Caller, query_args: NoQuery, business_id: int) -> Response:
+    """Business and its settings"""
     return jsonify(await current_runtime().db(directory.get_business, caller, business_id))
 
 
-@businesses.patch("/<int:business_id>")
-async def update_business(business_id: int) -> Response:
-    caller = await require()
-    parse_query(NoQuery)
-    body = await parse_body(BusinessUpdate)
-    return jsonify(await current_runtime().db(directory.update_business, caller, business_id, _set_fields(body)))
+@businesses.patch(f"/{BUSINESS_ID}")
+@authenticated()
+@validate_querystring(NoQuery)
+@validate_request(BusinessUpdate)
+@responds(200, "updated", model=Business)
+@responds(409, "the phone number is in use")
+async def update_business(caller: Caller, query_args: NoQuery, data: BusinessUpdate, business_id: int) -> Response:
+    """Update business settings"""
+    return jsonify(await current_runtime().db(directory.update_business, caller, business_id, _set_fields(data)))
 
 
 @users.get("")
-async def list_users() -> Response:
-    caller = await require(Role.ADMIN)
-    query = parse_query(UsersQuery)
+@authenticated(Role.ADMIN)
+@validate_querystring(UsersQuery)
+@responds(200, "a page of users", model=UserPage)
+async def list_users(caller: Caller, query_args: UsersQuery) -> Response:
+    """List users (admin)"""
+    query = query_args
     page = await current_runtime().db(directory.list_users, caller, query.business_id, query.page, query.per_page)
     return jsonify(page.to_json())
 
 
 @users.post("")
-async def create_user() -> tuple[Response, int]:
-    caller = await require(Role.ADMIN)
-    parse_query(NoQuery)
-    body = await parse_body(UserCreate)
-    return jsonify(await current_runtime().db(directory.create_user, caller, body.model_dump())), 201
+@authenticated(Role.ADMIN)
+@validate_querystring(NoQuery)
+@validate_request(UserCreate)
+@responds(201, "created", model=User)
+@responds(409, "the email is in use")
+async def create_user(caller: Caller, query_args: NoQuery, data: UserCreate) -> tuple[Response, int]:
+    """Create a user (admin)"""
+    return jsonify(await current_runtime().db(directory.create_user, caller, data.model_dump())), 201
 
 
-@users.get("/<int:user_id>")
-async def get_user(user_id: int) -> Response:
-    caller = await require()
-    parse_query(NoQuery)
+@users.get(f"/{USER_ID}")
+@authenticated()
+@validate_querystring(NoQuery)
+@responds(200, "the user", model=User)
+async def get_user(caller: Caller, query_args: NoQuery, user_id: int) -> Response:
+    """User detail"""
     if caller.user_id != user_id and caller.role is Role.AGENT:
         raise Forbidden("requires role admin or higher", code="role_required")
     return jsonify(await current_runtime().db(directory.get_user, caller, user_id))
 
 
-@users.patch("/<int:user_id>")
-async def update_user(user_id: int) -> Response:
-    caller = await require()
-    parse_query(NoQuery)
-    body = await parse_body(UserUpdate)
-    fields = _set_fields(body)
+@users.patch(f"/{USER_ID}")
+@authenticated()
+@validate_querystring(NoQuery)
+@validate_request(UserUpdate)
+@responds(200, "updated", model=User)
+async def update_user(caller: Caller, query_args: NoQuery, data: UserUpdate, user_id: int) -> Response:
+    """Update a user (name, password, role, active)"""
+    fields = _set_fields(data)
     if caller.user_id != user_id and caller.role is Role.AGENT:
         raise Forbidden("requires role admin or higher", code="role_required")
     if caller.user_id == user_id and set(fields) - {"name", "password"}:

@@ -8,7 +8,8 @@ validator badge (which would call validator.swagger.io) is off. The page reads
 the browser with its session cookie; after a login (or ``/api/auth/me``) the page sends the
 returned CSRF token on state-changing requests, as the SPA does.
 
-These routes are not API operations, so the OpenAPI document leaves them out (``ROUTES``).
+These routes are not API operations, so the OpenAPI document leaves them out (quart-schema's
+``hide``; ``ROUTES`` names them for the tests).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from importlib import metadata
 from pathlib import Path
 
 from quart import Blueprint, Response, request
+from quart_schema import hide
 
 from api.errors import NotFound
 from api.security import CSRF_HEADER
@@ -121,6 +123,7 @@ def _asset_bytes(name: str) -> bytes:
 
 
 @bp.get("")
+@hide
 async def page() -> Response:
     html = PAGE.format(prefix=ASSET_PREFIX, v=swagger_ui_version())
     response = Response(html, mimetype="text/html")
@@ -131,6 +134,7 @@ async def page() -> Response:
 
 
 @bp.get("/assets/<name>")
+@hide
 async def asset(name: str) -> Response:
     """One of ``ASSETS``; anything else is 404 (no path from the request reaches the disk)."""
     if name == INIT:

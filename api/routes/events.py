@@ -15,17 +15,20 @@ from typing import Any, cast
 import redis
 import trio
 from quart import Blueprint, Response, request
+from quart_schema import tag_blueprint, validate_querystring
 
-from api.auth import require
+from api.auth import authenticated
 from api.errors import Unavailable
+from api.openapi import responds
 from api.runtime import current_runtime
 from api.schemas import ScopeQuery
-from api.validation import parse_query
+from api.security import Caller
 from contracts import keys as call_keys
 
 __all__ = ["bp"]
 
 bp = Blueprint("events", __name__, url_prefix="/api")
+tag_blueprint(bp, ["calls"])
 MAX_STREAMS = 100  # per process; each holds one Redis connection while blocked
 BLOCK_MS = 5000
 FORWARDED = frozenset({"call_started", "call_ended", "rejected"})
@@ -50,9 +53,13 @@ def format_event(entry_id: str, fields: dict[str, str]) -> str:
 
 
 @bp.get("/events")
-async def events() -> Response:
-    caller = await require()
-    query = parse_query(ScopeQuery)
+@authenticated()
+@validate_querystring(ScopeQuery)
+@responds(200, "the event stream (Last-Event-ID resumes after a reconnect)", content="text/event-stream")
+@responds(503, "too many event streams open")
+async def events(caller: Caller, query_args: ScopeQuery) -> Response:
+    """Server-sent events: call_started, call_ended, rejected"""
+    query = query_args
     business: str | None = None
     if not caller.is_system_admin or query.business_id is not None:
         business = str(caller.scope(query.business_id))

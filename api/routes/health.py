@@ -11,12 +11,15 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 from quart import Blueprint, jsonify, request
+from quart_schema import security_scheme, tag_blueprint
 from sqlalchemy import text
 
 from api import __version__
 from api.errors import Unauthorized
 from api.metrics import read_metrics
 from api.migrate import current_revision, head_revision
+from api.openapi import TOKEN, responds
+from api.responses import Health, Readiness, VersionInfo, WhatsAppHealth
 from api.runtime import current_runtime
 from api.version import build_info
 from contracts import keys as call_keys
@@ -29,12 +32,15 @@ if TYPE_CHECKING:
 __all__ = ["bp"]
 
 bp = Blueprint("health", __name__)
+tag_blueprint(bp, ["runbook"])
 READY_CHECK_TIMEOUT_SECONDS = 3.0  # each check; a hung dependency reads as "not ready"
 DEAD_LETTER = "failed"  # docs/ARCHITECTURE.md §5: jobs that exhausted their retries
 
 
 @bp.get("/api/health")
+@responds(200, "the process is up", model=Health)
 async def health() -> Response:
+    """Liveness: process up, version"""
     return jsonify({"status": "ok", "version": __version__})
 
 
@@ -50,7 +56,10 @@ async def _check(fn: Any, *args: Any) -> tuple[bool, str]:
 
 
 @bp.get("/readyz")
+@responds(200, "ready", model=Readiness)
+@responds(503, "a check failed (named in failing and checks)", model=Readiness, error=False)
 async def readyz() -> tuple[Response, int]:
+    """Readiness: database, migrations, Redis"""
     rt = current_runtime()
 
     def database() -> tuple[bool, str]:
@@ -84,7 +93,9 @@ async def readyz() -> tuple[Response, int]:
 
 
 @bp.get("/version")
+@responds(200, "package version, git commit, build time", model=VersionInfo)
 async def version() -> Response:
+    """Package version, git commit, build time"""
     return jsonify(build_info(current_runtime().settings))
 
 
@@ -114,7 +125,11 @@ def _snapshot(client: redis.Redis) -> dict[str, Any]:
 
 
 @bp.get("/metrics.json")
+@security_scheme([{TOKEN: []}])
+@responds(200, "request, call, queue and shard metrics")
+@responds(401, "missing or wrong token")
 async def metrics_json() -> Response:
+    """Request, call, queue and shard metrics"""
     rt = current_runtime()
     expected = rt.settings.internal_secret.reveal()
     token = request.args.get("token", "")
@@ -167,15 +182,11 @@ async def _probe_shards(urls: tuple[str, ...], timeout: float) -> dict[str, Any]
 
 
 @bp.get("/health/whatsapp")
+@responds(200, "all shards healthy", model=WhatsAppHealth)
+@responds(503, "a shard is unreachable or unhealthy", model=WhatsAppHealth, error=False)
 async def health_whatsapp() -> tuple[Response, int]:
+    """Per-shard WhatsApp gateway health"""
     settings = current_runtime().settings
     shards = await _probe_shards(settings.baileys_shard_urls, settings.shard_probe_timeout_seconds)
     healthy = all(shard["state"] == "ok" for shard in shards.values())
     return jsonify({"status": "ok" if healthy else "degraded", "shards": shards}), 200 if healthy else 503
-
-
-@bp.get("/api/openapi.json")
-async def openapi() -> Response:
-    from api.openapi import build_openapi
-
-    return jsonify(build_openapi())

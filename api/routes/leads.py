@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 from quart import Blueprint, Response, jsonify
+from quart_schema import tag_blueprint, validate_querystring, validate_request
 
-from api.auth import require
+from api.auth import authenticated
+from api.openapi import responds
+from api.responses import Lead, LeadDetail, LeadPage
 from api.runtime import current_runtime
-from api.schemas import LeadCreate, LeadsExportQuery, LeadsQuery, LeadUpdate, ScopeQuery
+from api.schemas import LeadCreate, LeadsExportQuery, LeadsQuery, LeadUpdate, ScopeQuery, path_id
+from api.security import Caller
 from api.services import leads
-from api.validation import parse_body, parse_query
 
 __all__ = ["bp"]
 
 bp = Blueprint("leads", __name__, url_prefix="/api/leads")
+tag_blueprint(bp, ["leads"])
+ID = path_id("lead_id")
 
 
 @bp.get("")
-async def list_leads() -> Response:
-    caller = await require()
-    query = parse_query(LeadsQuery)
+@authenticated()
+@validate_querystring(LeadsQuery)
+@responds(200, "a page of leads", model=LeadPage)
+async def list_leads(caller: Caller, query_args: LeadsQuery) -> Response:
+    """List leads (filter, search, paginate)"""
+    query = query_args
     business_id = caller.scope(query.business_id)
     page = await current_runtime().db(
         lambda s: leads.list_leads(
@@ -30,27 +38,38 @@ async def list_leads() -> Response:
 
 
 @bp.post("")
-async def create_lead() -> tuple[Response, int]:
-    caller = await require()
-    business_id = caller.scope(parse_query(ScopeQuery).business_id)
-    body = await parse_body(LeadCreate)
-    lead = await current_runtime().db(leads.create_lead, business_id, body.model_dump())
+@authenticated()
+@validate_querystring(ScopeQuery)
+@validate_request(LeadCreate)
+@responds(201, "created", model=Lead)
+@responds(409, "the phone number is already a lead")
+async def create_lead(caller: Caller, query_args: ScopeQuery, data: LeadCreate) -> tuple[Response, int]:
+    """Create a lead"""
+    business_id = caller.scope(query_args.business_id)
+    lead = await current_runtime().db(leads.create_lead, business_id, data.model_dump())
     return jsonify(lead), 201
 
 
-@bp.get("/<int:lead_id>")
-async def get_lead(lead_id: int) -> Response:
-    caller = await require()
-    business_id = caller.scope(parse_query(ScopeQuery).business_id)
+@bp.get(f"/{ID}")
+@authenticated()
+@validate_querystring(ScopeQuery)
+@responds(200, "the lead and its recent calls", model=LeadDetail)
+async def get_lead(caller: Caller, query_args: ScopeQuery, lead_id: int) -> Response:
+    """Lead detail with recent calls"""
+    business_id = caller.scope(query_args.business_id)
     return jsonify(await current_runtime().db(leads.get_lead, business_id, lead_id))
 
 
-@bp.patch("/<int:lead_id>")
-async def update_lead(lead_id: int) -> Response:
-    caller = await require()
-    business_id = caller.scope(parse_query(ScopeQuery).business_id)
-    body = await parse_body(LeadUpdate)
-    fields = body.model_dump(exclude_unset=True)
+@bp.patch(f"/{ID}")
+@authenticated()
+@validate_querystring(ScopeQuery)
+@validate_request(LeadUpdate)
+@responds(200, "updated", model=Lead)
+@responds(409, "the phone number belongs to another lead")
+async def update_lead(caller: Caller, query_args: ScopeQuery, data: LeadUpdate, lead_id: int) -> Response:
+    """Update a lead (status, name, …)"""
+    business_id = caller.scope(query_args.business_id)
+    fields = data.model_dump(exclude_unset=True)
     for name in ("phone_e164", "name", "email", "status", "notes"):
         if name in fields and fields[name] is None:
             del fields[name]  # null means "leave as is"
@@ -58,9 +77,12 @@ async def update_lead(lead_id: int) -> Response:
 
 
 @bp.get("/export.csv")
-async def export_leads() -> Response:
-    caller = await require()
-    query = parse_query(LeadsExportQuery)
+@authenticated()
+@validate_querystring(LeadsExportQuery)
+@responds(200, "the leads as CSV", content="text/csv")
+async def export_leads(caller: Caller, query_args: LeadsExportQuery) -> Response:
+    """Export leads as CSV"""
+    query = query_args
     business_id = caller.scope(query.business_id)
     chunks = await current_runtime().db(
         lambda s: list(leads.export_csv(s, business_id, status=query.status, source=query.source, q=query.q))

@@ -2,30 +2,34 @@
 
 Every request must carry a valid ``X-Twilio-Signature`` computed with twilio's
 ``RequestValidator`` over ``PUBLIC_BASE_URL`` + path (+ query) and the form parameters; an
-invalid or missing one is answered 403 before anything is read or written.
+invalid or missing one is answered 403 before anything is read or written (``@signed`` sits
+above quart-schema's form validation). A signed form that its model refuses (``CallSid``
+missing, unknown ``CallStatus``, …) is 422 with the fields named, like any other body.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
-import re
 import time
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
-from typing import Any, cast
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar, cast
 
 import redis
 from quart import Blueprint, Response, request
+from quart_schema import DataSource, security_scheme, tag_blueprint, validate_request
 from twilio.request_validator import RequestValidator
 
 from api import twiml
 from api.admission import admit, publish_rejected
 from api.call_setup import SETUP_TTL_SECONDS, build_setup
 from api.db.models import CallStatus
-from api.errors import BadRequest, Forbidden
+from api.errors import Forbidden
+from api.openapi import TWILIO, responds
 from api.phones import normalize_e164
 from api.runtime import current_runtime
+from api.schemas import TwilioCallback, TwilioStatusCallback, TwilioVoice
 from api.services import telephony
 from contracts import keys as call_keys
 from contracts.call_token import TOKEN_PARAMETER, mint_call_token
@@ -33,9 +37,10 @@ from contracts.call_token import TOKEN_PARAMETER, mint_call_token
 __all__ = ["bp"]
 
 log = logging.getLogger(__name__)
+R = TypeVar("R")
 bp = Blueprint("twilio", __name__, url_prefix="/twilio")
+tag_blueprint(bp, ["twilio"])
 SIGNATURE_HEADER = "X-Twilio-Signature"
-CALL_SID = re.compile(r"[A-Za-z0-9]{2,64}")
 STARTED_SCAN_LIMIT = 5000  # calls:events entries read to find a call_started (bounded work)
 
 
@@ -43,8 +48,8 @@ def _xml(body: str) -> Response:
     return Response(body, mimetype="text/xml")
 
 
-async def _signed_form() -> dict[str, str]:
-    """The form parameters, after checking Twilio's signature.
+async def _check_signature() -> None:
+    """Check Twilio's signature over the URL and the form.
 
     Raises:
         Forbidden: no auth token configured, or a missing/invalid signature.
@@ -64,34 +69,44 @@ async def _signed_form() -> dict[str, str]:
     signature = request.headers.get(SIGNATURE_HEADER, "")
     if not signature or not RequestValidator(token).validate(url, params, signature):
         raise Forbidden("invalid X-Twilio-Signature", code="bad_signature")
-    return params
 
 
-def _call_sid(params: dict[str, str]) -> str:
-    sid = params.get("CallSid", "")
-    if not CALL_SID.fullmatch(sid):
-        raise BadRequest("CallSid missing or malformed", code="bad_call_sid")
-    return sid
+def signed(func: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
+    """Route decorator: 403 unless Twilio signed the request; documents the signature scheme.
+
+    Put it directly under the route decorator, above ``@validate_request(…, source=FORM)``, so
+    nothing of an unsigned form is read into a model.
+    """
+
+    @functools.wraps(func)
+    async def wrapper(*args: Any, **kwargs: Any) -> R:
+        await _check_signature()
+        return await func(*args, **kwargs)
+
+    return security_scheme([{TWILIO: []}])(wrapper)
 
 
 @bp.post("/voice")
-async def voice() -> Response:
-    params = await _signed_form()
+@signed
+@validate_request(TwilioVoice, source=DataSource.FORM)
+@responds(200, "TwiML: Connect Stream, or Reject (unknown number, busy)", content="text/xml")
+async def voice(data: TwilioVoice) -> Response:
+    """Inbound or answered call: Connect Stream or Reject"""
     rt = current_runtime()
     settings = rt.settings
-    call_sid = _call_sid(params)
-    direction = "outbound" if params.get("Direction", "").startswith("outbound") else "inbound"
+    call_sid = data.CallSid
+    direction = "outbound" if data.Direction.startswith("outbound") else "inbound"
     # Inbound: the business owns To and the lead is From; an outbound call we placed through
     # the REST API comes back here with the roles swapped (From is the business number).
-    own_param, peer_param = ("To", "From") if direction == "inbound" else ("From", "To")
-    own = normalize_e164(params.get(own_param, ""))
-    peer = normalize_e164(params.get(peer_param, "")) or params.get(peer_param, "")[:32]
+    own_raw, peer_raw = (data.To, data.From) if direction == "inbound" else (data.From, data.To)
+    own = normalize_e164(own_raw)
+    peer = normalize_e164(peer_raw) or peer_raw[:32]
     if own is None:
-        log.info("call %s refused: %s=%r is not an E.164 number", call_sid, own_param, params.get(own_param))
+        log.info("call %s refused: %s=%r is not an E.164 number", call_sid, "To" if direction == "inbound" else "From", own_raw)
         return _xml(twiml.reject("rejected"))
     called, caller = (own, peer) if direction == "inbound" else (peer, own)
 
-    twilio_status = params.get("CallStatus", "")
+    twilio_status = data.CallStatus
     status = twilio_status if twilio_status in (CallStatus.QUEUED, CallStatus.RINGING, CallStatus.IN_PROGRESS) else CallStatus.RINGING
 
     def lookup_and_open(session: Any) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
@@ -174,11 +189,16 @@ def _stream_started(client: redis.Redis, call_sid: str) -> bool:
 
 
 @bp.post("/stream-ended")
-async def stream_ended() -> Response:
-    """The ``<Connect action>``: hang up, or say "all lines busy" when the stream never started
-    (the calls service refused it with 503 before the upgrade)."""
-    params = await _signed_form()
-    call_sid = _call_sid(params)
+@signed
+@validate_request(TwilioCallback, source=DataSource.FORM)
+@responds(200, "TwiML: Hangup, or Say busy then Hangup", content="text/xml")
+async def stream_ended(data: TwilioCallback) -> Response:
+    """Connect action: hang up (or say busy)
+
+    Says "all lines busy" when the stream never started (the calls service refused it with 503
+    before the upgrade).
+    """
+    call_sid = data.CallSid
     rt = current_runtime()
     try:
         started = await rt.redis_call(_stream_started, call_sid)
@@ -192,33 +212,17 @@ async def stream_ended() -> Response:
 
 
 @bp.post("/status")
-async def status() -> tuple[str, int]:
-    """Status callback: reconcile the call's final status and duration (idempotent)."""
-    params = await _signed_form()
-    call_sid = _call_sid(params)
-    raw_status = params.get("CallStatus", "")
-    try:
-        call_status = CallStatus(raw_status)
-    except ValueError:
-        raise BadRequest(f"unknown CallStatus {raw_status!r}", code="bad_call_status") from None
-    duration = _int_or_none(params.get("CallDuration"), "CallDuration")
-    sequence = _int_or_none(params.get("SequenceNumber"), "SequenceNumber")
-    at: datetime | None = None
-    if params.get("Timestamp"):
-        try:
-            at = parsedate_to_datetime(params["Timestamp"]).astimezone(UTC)
-        except (TypeError, ValueError):
-            raise BadRequest("Timestamp is not an RFC 2822 date", code="bad_timestamp") from None
+@signed
+@validate_request(TwilioStatusCallback, source=DataSource.FORM)
+@responds(204, "reconciled (or already newer)", content=None)
+async def status(data: TwilioStatusCallback) -> tuple[str, int]:
+    """Status callback: reconcile the call's final status and duration (idempotent)"""
+    call_sid, call_status = data.CallSid, data.CallStatus
     outcome = await current_runtime().db(
-        lambda s: telephony.apply_status(s, call_sid=call_sid, status=call_status, duration=duration, sequence=sequence, at=at)
+        lambda s: telephony.apply_status(
+            s, call_sid=call_sid, status=call_status, duration=data.CallDuration, sequence=data.SequenceNumber,
+            at=data.Timestamp,
+        )
     )
     log.info("status callback call_sid=%s status=%s → %s", call_sid, call_status.value, outcome)
     return "", 204
-
-
-def _int_or_none(raw: str | None, name: str) -> int | None:
-    if raw is None or raw == "":
-        return None
-    if not raw.isdigit():
-        raise BadRequest(f"{name} must be a non-negative integer", code="bad_parameter")
-    return int(raw)

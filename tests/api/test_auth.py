@@ -96,4 +96,28 @@ async def test_login_body_is_validated(client: Any) -> None:
     assert resp.status_code == 422
     assert (await resp.get_json())["error"]["details"][0]["field"] == "extra"
     resp = await client.post("/api/auth/login", data="{not json", headers={"Content-Type": "application/json"})
-    assert resp.status_code == 400
+    assert resp.status_code == 400 and (await resp.get_json())["error"]["code"] == "malformed_json"
+    resp = await client.post("/api/auth/login", form={"email": "a@b.c", "password": "x"})
+    assert resp.status_code == 400 and (await resp.get_json())["error"]["code"] == "unsupported_media_type"
+    for raw in (b"[" * 100_000, b'{"email": "\xee\xff"}'):  # nested too deeply; not UTF-8
+        resp = await client.post("/api/auth/login", data=raw, headers={"Content-Type": "application/json"})
+        assert resp.status_code == 400 and (await resp.get_json())["error"]["code"] == "malformed_json"
+
+
+async def test_a_json_value_that_is_not_an_object_is_422(client: Any) -> None:
+    resp = await client.post("/api/auth/login", json=["a@b.c", "x"])
+    assert resp.status_code == 422
+    error = (await resp.get_json())["error"]
+    assert error["code"] == "invalid_body" and error["details"][0]["field"] == "(body)"
+
+
+async def test_authentication_is_checked_before_the_body(client: Any, db: Any) -> None:
+    for method, path in (("POST", "/api/leads"), ("PATCH", "/api/leads/1"), ("POST", "/api/users"),
+                         ("POST", "/api/calls/outbound"), ("POST", "/api/businesses")):
+        for kw in ({"json": {"bogus": 1}}, {"data": "{not json", "headers": {"Content-Type": "application/json"}}):
+            resp = await client.open(path, method=method, **kw)
+            assert resp.status_code == 401, (method, path, kw, resp.status_code)
+    tenant = make_tenant(db, 1)
+    headers = await login(client, tenant.agent_email)
+    resp = await client.post("/api/businesses", json={"bogus": 1}, headers=headers)
+    assert resp.status_code == 403  # the role is checked before the body too

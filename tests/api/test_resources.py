@@ -50,8 +50,25 @@ async def test_bad_list_queries_are_refused(client: Any, db: Any, query: str) ->
     tenant = make_tenant(db, 1)
     await login(client, tenant.agent_email)
     resp = await client.get(f"/api/leads?{query}")
-    assert resp.status_code in (400, 422), query
-    assert (await resp.get_json())["error"]["message"]
+    assert resp.status_code == 422, query
+    error = (await resp.get_json())["error"]
+    assert error["code"] == "invalid_query" and error["message"].startswith("invalid query parameters: ")
+    assert [d["field"] for d in error["details"]] == [query.split("=")[0]]
+
+
+async def test_a_repeated_query_parameter_says_so(client: Any, db: Any) -> None:
+    tenant = make_tenant(db, 1)
+    await login(client, tenant.agent_email)
+    error = (await (await client.get("/api/leads?page=1&page=2")).get_json())["error"]
+    assert error["details"] == [{"field": "page", "problem": "given more than once; expected a single value",
+                                 "type": "int_type"}]
+
+
+async def test_ids_outside_the_column_range_are_404(client: Any, db: Any) -> None:
+    tenant = make_tenant(db, 1)
+    await login(client, tenant.agent_email)
+    for path in ("/api/leads/0", f"/api/leads/{2**31}", f"/api/calls/{2**63}", f"/api/users/{10**30}"):
+        assert (await client.get(path)).status_code == 404, path
 
 
 async def test_lead_create_update_and_conflict(client: Any, db: Any) -> None:

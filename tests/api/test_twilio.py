@@ -189,9 +189,32 @@ async def test_status_without_signature_changes_nothing(client: Any, db: Any, re
     assert calls(db)[0].status == "ringing"
 
 
-async def test_status_with_unknown_status_is_400(client: Any, db: Any) -> None:
+async def test_status_with_unknown_status_is_422_naming_the_field(client: Any, db: Any) -> None:
     status, body = await post(client, "/twilio/status", {"CallSid": SID, "CallStatus": "exploded"})
-    assert status == 400 and "exploded" in body
+    assert status == 422, body
+    error = json.loads(body)["error"]
+    assert error["code"] == "invalid_body" and [d["field"] for d in error["details"]] == ["CallStatus"]
+
+
+@pytest.mark.parametrize(
+    ("form", "fields"),
+    [
+        ({"CallStatus": "completed"}, ["CallSid"]),
+        ({"CallSid": "C-1", "CallStatus": "completed"}, ["CallSid"]),
+        ({"CallSid": SID, "CallStatus": "completed", "CallDuration": "-3", "Timestamp": "yesterday"},
+         ["CallDuration", "Timestamp"]),
+    ],
+)
+async def test_signed_but_invalid_status_forms_name_each_field(client: Any, form: dict[str, str], fields: list[str]) -> None:
+    status, body = await post(client, "/twilio/status", form)
+    assert status == 422, body
+    assert [d["field"] for d in json.loads(body)["error"]["details"]] == fields
+
+
+async def test_an_unsigned_invalid_form_is_403_not_422(client: Any) -> None:
+    resp = await client.post("/twilio/status", data=urlencode({"CallStatus": "exploded"}),
+                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert resp.status_code == 403
 
 
 async def test_voice_still_connects_when_redis_is_down(api_settings: Any, db: Any) -> None:

@@ -1,0 +1,199 @@
+"""Response shapes: the pydantic models the OpenAPI document shows for JSON bodies.
+
+They document what the services' ``*_json`` functions build (routes name them with
+``@responds(…, model=…)``); they are not run on every response. ``tests/api/test_responses.py``
+validates real responses against them, and unknown fields are refused, so a field added to a
+service without its model here fails a test rather than going undocumented.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.db.models import CallDirection, CallStatus, LeadSource, LeadStatus, Role
+
+__all__ = [
+    "Business",
+    "BusinessPage",
+    "Call",
+    "CallDetail",
+    "CallPage",
+    "ErrorBody",
+    "Health",
+    "Lead",
+    "LeadDetail",
+    "LeadPage",
+    "LoggedOut",
+    "Readiness",
+    "SessionInfo",
+    "User",
+    "UserPage",
+    "VersionInfo",
+    "WhatsAppHealth",
+]
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ErrorDetail(Out):
+    code: str = Field(description="Stable, for programs (e.g. invalid_body, not_authenticated)")
+    message: str = Field(description="For people; names the problem")
+    details: Any = Field(default=None, description="invalid_body/invalid_query: a list of {field, problem, type}")
+
+
+class ErrorBody(Out):
+    """Every error (``ApiError.to_json()``)."""
+
+    error: ErrorDetail
+
+
+class User(Out):
+    id: int
+    email: str
+    name: str
+    role: Role
+    business_id: int | None
+    is_active: bool
+    created_at: datetime
+    last_login_at: datetime | None
+
+
+class SessionInfo(Out):
+    user: User
+    csrf_token: str | None = Field(description="Send it as X-CSRF-Token on state-changing requests")
+
+
+class LoggedOut(Out):
+    logged_out: Literal[True]
+
+
+class Lead(Out):
+    id: int
+    business_id: int
+    phone_e164: str
+    name: str
+    email: str
+    status: LeadStatus
+    source: LeadSource
+    notes: str
+    created_at: datetime
+    updated_at: datetime
+    last_contact_at: datetime | None
+
+
+class RecentCall(Out):
+    id: int
+    call_sid: str
+    status: CallStatus
+    direction: CallDirection
+    started_at: datetime | None
+
+
+class LeadDetail(Lead):
+    recent_calls: list[RecentCall] = Field(description="The newest 20")
+
+
+class CallLead(Out):
+    id: int
+    name: str
+    phone_e164: str
+    status: LeadStatus
+
+
+class Call(Out):
+    id: int
+    call_sid: str
+    business_id: int
+    lead_id: int | None
+    lead: CallLead | None
+    direction: CallDirection
+    from_: str = Field(alias="from")
+    to: str
+    status: CallStatus
+    end_reason: str | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    duration_seconds: float | None
+    billed_duration_seconds: int | None
+    has_recording: bool
+    summary: str
+    created_at: datetime
+
+
+class CallDetail(Call):
+    transcript: list[Any]
+    events: dict[str, Any]
+
+
+class Business(Out):
+    id: int
+    name: str
+    phone_e164: str
+    whatsapp_number: str | None
+    whatsapp_shard: int
+    timezone: str
+    language: str
+    greeting: str
+    brain: str
+    brain_settings: dict[str, Any]
+    max_concurrent_calls: int
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class Page(Out):
+    page: int
+    per_page: int
+    total: int
+    pages: int
+
+
+class LeadPage(Page):
+    items: list[Lead]
+
+
+class CallPage(Page):
+    items: list[Call]
+
+
+class BusinessPage(Page):
+    items: list[Business]
+
+
+class UserPage(Page):
+    items: list[User]
+
+
+class Health(Out):
+    status: Literal["ok"]
+    version: str
+
+
+class VersionInfo(Out):
+    name: str
+    version: str
+    git_commit: str | None
+    git_commit_source: Literal["env", "git"] | None
+    build_time: str | None
+
+
+class Check(Out):
+    ok: bool
+    detail: str
+
+
+class Readiness(Out):
+    status: Literal["ready", "not_ready"]
+    failing: list[str]
+    checks: dict[str, Check]
+
+
+class WhatsAppHealth(Out):
+    status: Literal["ok", "degraded"]
+    shards: dict[str, dict[str, Any]] = Field(description="By shard number: url, state, status, latency, health")
