@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from api.db.models import CallStatus as TwilioCallStatus
 from api.db.models import LeadSource, LeadStatus, Role
 from api.phones import normalize_e164
+from contracts.call_setup import brain_settings_problems
 
 __all__ = [
     "BusinessCreate",
@@ -138,6 +139,19 @@ class OutboundCall(Strict):
 BRAINS = Literal["receptionist", "echo", "openai_realtime"]
 
 
+def _usable_brain_settings(value: dict[str, Any]) -> dict[str, Any]:
+    """The calls service reads ``menu`` and ``prompts`` with the contract's reader: refuse what
+    it would skip (a key that is not on a keypad, an intent without a name, a prompt that is
+    not text), naming each problem."""
+    problems = brain_settings_problems(value)
+    if problems:
+        raise ValueError("; ".join(problems))
+    return value
+
+
+BrainSettings = Annotated[dict[str, Any], AfterValidator(_usable_brain_settings)]
+
+
 class BusinessCreate(Strict):
     name: Annotated[str, Field(min_length=1, max_length=200)]
     phone_e164: Phone
@@ -147,7 +161,7 @@ class BusinessCreate(Strict):
     language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")] = "en"
     greeting: Annotated[str, Field(max_length=2000)] = ""
     brain: BRAINS = "receptionist"
-    brain_settings: dict[str, Any] = Field(default_factory=dict)
+    brain_settings: BrainSettings = Field(default_factory=dict)
     max_concurrent_calls: int = Field(default=5, ge=0, le=10_000)
 
 
@@ -160,7 +174,7 @@ class BusinessUpdate(Strict):
     language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")] | None = None
     greeting: Annotated[str, Field(max_length=2000)] | None = None
     brain: BRAINS | None = None
-    brain_settings: dict[str, Any] | None = None
+    brain_settings: BrainSettings | None = None
     max_concurrent_calls: int | None = Field(default=None, ge=0, le=10_000)
     is_active: bool | None = None
 

@@ -54,6 +54,7 @@ __all__ = [
     "LeadRef",
     "MenuOption",
     "SetupReading",
+    "brain_settings_problems",
     "read_menu",
     "read_setup",
 ]
@@ -231,6 +232,17 @@ def read_menu(raw: object, problems: list[str]) -> tuple[MenuOption, ...]:
         spoken = label.strip() if isinstance(label, str) and label.strip() else name
         options[digit] = MenuOption(digit, spoken, name)
     return tuple(options.values())
+
+
+def brain_settings_problems(settings: Mapping[str, Any]) -> list[str]:
+    """What the setup's reader would skip in a business's ``brain_settings`` (its ``menu`` and
+    ``prompts``); the API refuses such settings, so an owner hears of a bad key at once rather
+    than callers silently getting the default menu."""
+    problems: list[str] = []
+    read_menu(settings.get("menu"), problems)
+    if settings.get("prompts") is not None:
+        _prompts(settings.get("prompts"), problems)
+    return problems
 
 
 def _text(data: Mapping[str, Any], name: str, problems: list[str]) -> str:

@@ -269,3 +269,27 @@ async def test_outbound_call_goes_through_the_twilio_rest_client(
     assert request["auth"].startswith("Basic ")
     assert failed.status_code == 502
     assert (await failed.get_json())["error"]["details"]["twilio_code"] == 21211
+
+
+async def test_a_business_menu_the_calls_service_could_not_use_is_refused_with_422(client: Any, db: Any) -> None:
+    """The API checks brain_settings.menu with the contract's own reader, so an owner learns at
+    once that a key is not on a keypad instead of callers silently hearing the default menu."""
+    tenant = make_tenant(db, 1)
+    headers = await login(client, tenant.owner_email)
+    url = f"/api/businesses/{tenant.business_id}"
+    bad_menus: list[Any] = [
+        [{"digit": "#", "label": "billing", "intent": "billing"}],
+        [{"digit": "12", "label": "billing", "intent": "billing"}],
+        [{"digit": "3", "label": "billing", "intent": ""}],
+        "press 1 for sales",
+        [["1", "sales"]],
+    ]
+    for menu in bad_menus:
+        resp = await client.patch(url, json={"brain_settings": {"menu": menu}}, headers=headers)
+        assert resp.status_code == 422, menu
+        body = await resp.get_json()
+        assert "menu" in str(body), body
+    good = [{"digit": "3", "label": "billing questions", "intent": "billing"}]
+    resp = await client.patch(url, json={"brain_settings": {"menu": good}}, headers=headers)
+    assert resp.status_code == 200
+    assert (await resp.get_json())["brain_settings"]["menu"] == good
