@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import orjson  # noqa: E402
 
+from callengine.brains.receptionist.dialogue import after_greeting  # noqa: E402
 from callengine.brains.receptionist.grammars import INTENT_WORDS  # noqa: E402
 from callengine.brains.receptionist.setup import DEFAULT_PROMPTS  # noqa: E402
 from callengine.brains.receptionist.tts import CLIPS_DIR, espeak_command, wav_to_ulaw  # noqa: E402
@@ -40,6 +41,8 @@ def phrases() -> list[str]:
     for text in DEFAULT_PROMPTS.values():
         if "{" not in text or text.count("{") == 1 and "{menu}" in text:
             out.append(text.format(menu=menu))
+            # what follows a business greeting that already asks ("… How can I help you?")
+            out.append(after_greeting("?", text.format(menu=menu)))
         for piece in re.split(r"\{[a-z]+\}", text):
             for sentence in re.split(r"(?<=[.?!,])\s+", piece):
                 if re.search(r"[a-zA-Z]", sentence):
@@ -47,8 +50,8 @@ def phrases() -> list[str]:
     out += [chr(c) for c in range(ord("A"), ord("Z") + 1)]
     out += "zero one two three four five six seven eight nine".split()
     out += [w for words in INTENT_WORDS.values() for w in words]
-    out += ["your call", "your message", "the number you called from"]
-    return list(dict.fromkeys(out))
+    out += ["your call", "your message", "the number you called from", "press", "for"]
+    return [phrase for phrase in dict.fromkeys(out) if phrase]
 
 
 def trim(ulaw: bytes) -> bytes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+import orjson
 import pytest
 
 from callengine.brains.receptionist.dialogue import Dialogue, HangUpAction, SayAction
@@ -37,8 +38,9 @@ def test_words_of_says_digits_as_words() -> None:
     assert words_of("Call 5 5, ok?") == ["call", "five", "five", "ok"]
 
 
-def prompts_of_a_call() -> list[str]:
-    d = Dialogue(parse_setup(None, caller="+15551230000"))
+def prompts_of_a_call(greeting: str | None = None) -> list[str]:
+    raw = None if greeting is None else orjson.dumps({"call_sid": "CA1", "greeting": greeting})
+    d = Dialogue(parse_setup(raw, caller="+15551230000"))
     texts: list[str] = []
     for actions in (d.start(), d.heard(None), d.pressed("0"), d.heard("a message"),
                     d.heard("david"), d.heard("yes"), d.silence(), d.heard("yes")):
@@ -52,6 +54,16 @@ def test_clips_cover_every_default_prompt_but_names() -> None:
     for text in prompts_of_a_call():
         assert bank.render(text)
     assert bank.missing_words == 2  # "David" twice: names are spelled, not said, from clips
+
+
+def test_clips_cover_the_menu_after_a_greeting_that_already_asks() -> None:
+    bank = ClipBank()
+    texts = prompts_of_a_call(greeting="Hello, you reached Demo Dental. How can I help you today?")
+    assert any(t.startswith("Tell me") for t in texts)
+    for text in texts:
+        if not text.startswith("Hello"):  # the business's own greeting is not in the clips
+            assert bank.render(text)
+    assert bank.missing_words == 2
 
 
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
