@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rq import Queue, SimpleWorker
+from rq import Queue
 from rq.serializers import JSONSerializer
 
 from jobs import db as jobs_db
 from tests.api.conftest import REDIS_URL
 from tests.conftest import free_port, wait_for_port
+from tests.fakes.burst_worker import run_burst
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,7 +88,7 @@ def test_signed_call_is_played_finalized_and_listed(db_url: str, redis_client: A
         wait_for(lambda: queue.count >= 1)
         jobs_db.configure(db_url)
         try:
-            SimpleWorker([queue], connection=queue.connection, serializer=JSONSerializer).work(burst=True)
+            run_burst(queue)
         finally:
             jobs_db.reset()
         calls = api_get(public, "/api/calls")

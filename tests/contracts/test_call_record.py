@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import trio
-from rq import Queue, SimpleWorker
+from rq import Queue
 from rq.serializers import JSONSerializer
 from sqlalchemy import select
 
@@ -21,6 +21,7 @@ from contracts.jobs import FINALIZE_CALL, finalize_job_id
 from jobs import db as jobs_db
 from tests.api.conftest import make_tenant
 from tests.conftest import start_engine
+from tests.fakes.burst_worker import run_burst
 from tests.fakes.twilio_ws import SILENCE_FRAME, open_call
 
 __all__: list[str] = []
@@ -66,7 +67,7 @@ async def test_the_record_the_engine_enqueues_is_the_record_finalize_call_stores
 
     jobs_db.configure(db_url)
     try:
-        SimpleWorker([queue], connection=shared_redis, serializer=JSONSerializer).work(burst=True)
+        run_burst(queue)
     finally:
         jobs_db.reset()
     assert job.get_status(refresh=True) == "finished", job.exc_info

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from rq import Queue, SimpleWorker
+from rq import Queue
 from rq.serializers import JSONSerializer
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from api.db.models import Business, Call, Lead
 from jobs.calls import RecordError, finalize_call, validate_call_record
 from jobs.enqueue import enqueue_finalize_call
+from tests.fakes.burst_worker import run_burst
 
 RECORD: dict[str, Any] = {
     "call_sid": "CA1",
@@ -30,6 +31,7 @@ RECORD: dict[str, Any] = {
     "recording_path": None,
     "metrics": {"frames_in": 3000},
 }
+
 
 
 @pytest.fixture
@@ -152,7 +154,7 @@ def test_enqueue_is_idempotent_per_call_and_runs_on_a_worker(shared_redis: Any, 
     assert queue.count == 1
     job = queue.fetch_job(job_id)
     assert job is not None and job.timeout == 120 and job.retries_left == 5
-    SimpleWorker([queue], connection=shared_redis, serializer=JSONSerializer).work(burst=True)
+    run_burst(queue)
     assert job.get_status(refresh=True) == "finished"
     [call], [_lead] = rows(session)
     assert call.call_sid == "CA1"
