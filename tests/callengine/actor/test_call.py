@@ -144,6 +144,18 @@ async def test_wrong_call_token_closes_with_policy_violation(settings, autojump_
     assert call.reporter.records == []  # not a call: nothing to finalize
 
 
+@pytest.mark.parametrize("token", ["é" * 64, "١٢٣"], ids=["latin", "arabic-digits"])
+async def test_non_ascii_call_token_closes_with_policy_violation(settings, autojump_clock, token):
+    settings = replace(settings, internal_secret=Secret("internal"))
+    async with open_memory_call(settings) as call:
+        await call.twilio.connected()
+        await call.twilio.start({"token": token, "business_id": "b7"})
+        code, reason, _ = await call.closed()
+    assert (code, reason) == (CloseCode.POLICY_VIOLATION, "invalid call token")
+    assert call.admission.statistics().refused["token"] == 1
+    assert call.reporter.records == []
+
+
 async def test_valid_call_token_is_accepted(settings, autojump_clock):
     settings = replace(settings, internal_secret=Secret("internal"))
     async with open_memory_call(settings) as call:
