@@ -39,6 +39,7 @@ class CloseCode(IntEnum):
     POLICY_VIOLATION = 1008  # per-call token missing or wrong
     MESSAGE_TOO_BIG = 1009
     INTERNAL_ERROR = 1011
+    TRY_AGAIN_LATER = 1013  # started calls took the last slot between handshake and start
     START_TIMEOUT = 4000
     PROTOCOL_ERROR = 4001  # malformed JSON, missing or bad field
     UNEXPECTED_EVENT = 4002  # media before start, a second start
@@ -60,6 +61,7 @@ class EndReason(StrEnum):
     MESSAGE_TOO_BIG = "message_too_big"
     INVALID_TOKEN = "invalid_token"
     DUPLICATE_CALL = "duplicate_call"  # refused: the CallSid is already live here
+    FULL = "full"  # refused at start: every call slot taken since the handshake
     INBOUND_SILENCE = "inbound_silence"
     MAX_DURATION = "max_duration"
     SHUTDOWN = "shutdown"  # drain deadline or second SIGTERM
@@ -69,7 +71,8 @@ class EndReason(StrEnum):
 class RefusalReason(StrEnum):
     """Why a stream was refused (before the upgrade, or at its ``start``); counted in /health."""
 
-    FULL = "full"
+    FULL = "full"  # every call slot taken (at the handshake, or at start: close 1013)
+    PENDING_FULL = "pending_full"  # CALLS_MAX_PENDING_STARTS handshakes already wait for start
     DRAINING = "draining"
     SIGNATURE = "signature"
     TOKEN = "token"

@@ -56,7 +56,7 @@ from contracts.call_setup import Direction
 
 if TYPE_CHECKING:
     from callengine.actor.transport import CallTransport
-    from callengine.admission import Admission
+    from callengine.admission import Admission, Ticket
     from callengine.brains.base import Brain
     from callengine.reporting.base import Reporter
     from callengine.settings import Settings
@@ -83,6 +83,7 @@ class CallActor:
         brain: Brain,
         reporter: Reporter,
         admission: Admission,
+        ticket: Ticket,
         stats: EngineStats,
     ) -> None:
         self._ws = ws
@@ -90,6 +91,7 @@ class CallActor:
         self._brain = brain
         self._reporter = reporter
         self._admission = admission
+        self._ticket = ticket  # a pending slot until the start is accepted (the server releases it)
         self._stats = stats
         self._log = CallLogger(log)
         self._scope: trio.CancelScope | None = None
@@ -210,6 +212,11 @@ class CallActor:
         if not self._admission.claim_call_sid(start.call_sid):
             self._refuse(start, business_id, RefusalReason.DUPLICATE)
             self._end(EndReason.DUPLICATE_CALL, CloseCode.DUPLICATE_CALL, "call already live")
+            return False
+        if not self._admission.start_nowait(self._ticket, start.call_sid):
+            self._admission.release_call_sid(start.call_sid)
+            self._refuse(start, business_id, RefusalReason.FULL)
+            self._end(EndReason.FULL, CloseCode.TRY_AGAIN_LATER, "calls service full")
             return False
         self._start = start
         self._business_id = business_id

@@ -224,6 +224,7 @@ class RedisReporter:
             instance={
                 "active": str(stats.active),
                 "capacity": str(stats.capacity),
+                "pending": str(stats.pending),
                 "draining": "1" if stats.draining else "0",
                 "started_at": self._started_at,
                 "version": self._version,

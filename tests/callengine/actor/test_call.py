@@ -3,6 +3,7 @@ silence and length deadlines, shutdown, and the call record."""
 
 from __future__ import annotations
 
+from contextlib import AsyncExitStack
 from dataclasses import replace
 
 import pytest
@@ -10,7 +11,7 @@ import trio
 
 from callengine.admission import Admission
 from callengine.events import CloseCode
-from callengine.settings import Secret
+from callengine.settings import Secret, Settings
 from contracts.call_token import mint_call_token
 from tests.fakes.memory_call import open_memory_call
 from tests.fakes.memory_reporter import InMemoryReporter
@@ -27,6 +28,77 @@ async def test_no_start_within_deadline_closes_4000(settings, autojump_clock):
     assert reason == "no start event within 3 s"
     assert at - t0 == 3
     assert call.reporter.records == []
+
+
+async def test_by_default_a_stream_without_start_is_closed_after_2_s(settings, autojump_clock):
+    # Twilio sends start 20-40 ms after connected (tests/fixtures/twilio/*.jsonl); a handshake
+    # that never does held its slot for 10 s (issue 10).
+    assert Settings.from_env({}).start_timeout_seconds == settings.start_timeout_seconds == 2
+    async with open_memory_call(settings) as call:
+        t0 = trio.current_time()
+        await call.twilio.connected()
+        code, reason, at = await call.closed()
+    assert (code, reason) == (CloseCode.START_TIMEOUT, "no start event within 2 s")
+    assert at - t0 == 2
+    stats = call.admission.statistics()
+    assert (stats.active, stats.pending) == (0, 0)
+
+
+async def test_streams_waiting_for_start_do_not_hold_call_slots(settings, autojump_clock):
+    reporter = InMemoryReporter()
+    admission = Admission(2, max_pending=5)
+    async with AsyncExitStack() as stack:
+        idle = []
+        for i in range(3):  # more than MAX_CONCURRENT_CALLS, none of which ever starts
+            call = await stack.enter_async_context(
+                open_memory_call(settings, admission=admission, call_sid=f"CA{i:032d}")
+            )
+            await call.twilio.connected()
+            idle.append(call)
+        assert (admission.statistics().active, admission.statistics().pending) == (0, 3)
+        real = await stack.enter_async_context(
+            open_memory_call(settings, admission=admission, reporter=reporter)
+        )
+        await real.twilio.connected()
+        await real.twilio.start({"business_id": "b1"})
+        await real.twilio.frames(SILENCE_FRAME, 5)
+        assert (admission.statistics().active, admission.statistics().pending) == (1, 3)
+        assert [c.call_sid for c in admission.borrowers()] == [real.twilio.call_sid]
+        for call in idle:
+            code, _, _ = await call.closed()
+            assert code == CloseCode.START_TIMEOUT
+        await real.twilio.frames(SILENCE_FRAME, 5)
+        await real.twilio.stop()
+        code, _, _ = await real.closed()
+    assert code == CloseCode.NORMAL
+    assert reporter.records[0]["end_reason"] == "stopped"
+    assert (admission.statistics().active, admission.statistics().pending) == (0, 0)
+
+
+async def test_a_start_after_started_calls_took_every_slot_closes_1013(settings, autojump_clock):
+    # Admitted while a slot was free, but calls that started first took it: refused at start.
+    reporter = InMemoryReporter()
+    admission = Admission(1, max_pending=2)
+    shared = {"reporter": reporter, "admission": admission}
+    async with open_memory_call(settings, **shared) as first:
+        async with open_memory_call(settings, call_sid="CA" + "2" * 32, **shared) as late:
+            await first.twilio.connected()
+            await late.twilio.connected()
+            await first.twilio.start({"business_id": "b1"})
+            await first.twilio.frames(SILENCE_FRAME, 2)
+            await late.twilio.start({"business_id": "b1"})
+            code, reason, _ = await late.closed()
+        assert (code, reason) == (CloseCode.TRY_AGAIN_LATER, "calls service full")
+        assert admission.statistics().refused["full"] == 1
+        assert late.stats.end_reasons == {"full": 1}
+        assert {"type": "rejected", "call_sid": late.twilio.call_sid, "business_id": "b1",
+                "reason": "full"} in reporter.events
+        assert (admission.statistics().active, admission.statistics().pending) == (1, 0)
+        await first.twilio.frames(SILENCE_FRAME, 2)  # the started call never noticed
+        await first.twilio.stop()
+        code, _, _ = await first.closed()
+    assert code == CloseCode.NORMAL
+    assert [r["call_sid"] for r in reporter.records] == [first.twilio.call_sid]
 
 
 async def test_inbound_silence_ends_the_call(settings, autojump_clock):

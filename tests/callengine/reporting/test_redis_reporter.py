@@ -58,6 +58,9 @@ async def test_live_call_is_visible_in_redis_and_finalized(nursery, settings, sh
             assert 0 < r.ttl(f"calls:state:{SID}") <= 15
             instance = r.hgetall("calls:instance:test-instance")
             assert instance[b"capacity"] == b"10" and instance[b"draining"] == b"0"
+            await eventually(  # the next heartbeat writes the instance's counts
+                lambda: r.hmget("calls:instance:test-instance", "active", "pending") == [b"1", b"0"]
+            )
             await call.frames(SILENCE_FRAME, 5)
             await call.stop()
         await eventually(lambda: get_int(r, "calls:active_count") == 0)
