@@ -14,7 +14,8 @@ connection ends; the limiters' borrower tracking makes a double release an error
 
 Once its ``start`` arrives a call also claims its CallSid (``claim_call_sid``): Twilio never
 opens two streams for one call, so a second live stream for the same CallSid (a copied
-handshake) is refused (``duplicate``) and never disturbs the live one.
+handshake) is refused (``duplicate``) and never disturbs the live one. A CallSid whose call
+ended here is remembered (``has_ended``; Redis's ``calls:ended:{sid}`` tells other instances).
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ __all__ = ["DEFAULT_MAX_PENDING", "Admission", "AdmissionStatistics", "Ticket"]
 # at the load harness's 10 ms ramp about four handshakes wait at once; 20 leaves room for
 # bursts while a flood of handshakes that never start can hold only these, never a call slot.
 DEFAULT_MAX_PENDING = 20
+# CallSids of calls that ended here, remembered so a stream for one is refused at once even
+# before (or without) Redis's ``calls:ended:{sid}``; ~100 bytes each.
+MAX_ENDED_SIDS = 10_000
 
 
 @final
@@ -76,6 +80,7 @@ class Admission:
         self._refused: Counter[str] = Counter({reason.value: 0 for reason in RefusalReason})
         self._admitted = 0
         self._live_sids: set[str] = set()
+        self._ended_sids: dict[str, None] = {}  # insertion-ordered: the oldest go first
         self.draining = False
 
     def try_admit_nowait(self) -> Ticket:
@@ -135,9 +140,18 @@ class Admission:
         self._live_sids.add(call_sid)
         return True
 
-    def release_call_sid(self, call_sid: str) -> None:
-        """The call that claimed ``call_sid`` has ended."""
+    def release_call_sid(self, call_sid: str, *, ended: bool = False) -> None:
+        """The stream that claimed ``call_sid`` is gone; ``ended``: it was the call itself,
+        so the CallSid is remembered (the last ``MAX_ENDED_SIDS``) and ``has_ended`` says so."""
         self._live_sids.discard(call_sid)
+        if ended:
+            self._ended_sids[call_sid] = None
+            if len(self._ended_sids) > MAX_ENDED_SIDS:
+                del self._ended_sids[next(iter(self._ended_sids))]
+
+    def has_ended(self, call_sid: str) -> bool:
+        """Whether a call with this CallSid ended in this process (lately)."""
+        return call_sid in self._ended_sids
 
     def count_refusal(self, reason: RefusalReason) -> None:
         """Count a refusal decided after admission (e.g. a bad per-call token)."""

@@ -46,6 +46,7 @@ class CloseCode(IntEnum):
     INBOUND_SILENCE = 4003
     MAX_DURATION = 4004
     DUPLICATE_CALL = 4005  # a second stream for a CallSid already live in this process
+    CALL_ENDED = 4006  # a stream for a CallSid whose call already ended (a replayed answer)
 
 
 class EndReason(StrEnum):
@@ -62,6 +63,7 @@ class EndReason(StrEnum):
     INVALID_TOKEN = "invalid_token"
     DUPLICATE_CALL = "duplicate_call"  # refused: the CallSid is already live here
     FULL = "full"  # refused at start: every call slot taken since the handshake
+    ALREADY_ENDED = "already_ended"  # refused: the CallSid's call already ended
     INBOUND_SILENCE = "inbound_silence"
     MAX_DURATION = "max_duration"
     SHUTDOWN = "shutdown"  # drain deadline or second SIGTERM
@@ -77,6 +79,7 @@ class RefusalReason(StrEnum):
     SIGNATURE = "signature"
     TOKEN = "token"
     DUPLICATE = "duplicate"  # the start's CallSid is already live in this process
+    ENDED = "ended"  # the start's CallSid belongs to a call that already ended
 
 
 # --- inbound facts -------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 import trio
 
-from callengine.admission import Admission
+from callengine.admission import MAX_ENDED_SIDS, Admission
 from callengine.events import CloseCode
 from callengine.settings import Secret, Settings
 from contracts.call_token import mint_call_token
@@ -306,11 +306,48 @@ async def test_a_second_stream_for_a_live_call_sid_is_refused(settings, autojump
     assert record["stream_sid"] == live.twilio.stream_sid
     assert record["end_reason"] == "stopped"
     assert reporter.event_types() == ["call_started", "rejected", "call_ended"]
-    # once that call has ended its CallSid is free again (nothing leaks)
-    async with open_memory_call(settings, **shared) as again:
-        await again.twilio.connected()
-        await again.twilio.start()
-        await again.twilio.stop()
-        code, _, _ = await again.closed()
-    assert code == CloseCode.NORMAL
-    assert len(reporter.records) == 2
+    # once that call has ended its CallSid is no longer live (nothing leaks); a stream for it
+    # now is refused as a call that ended (test_a_stream_for_a_call_that_already_ended_…)
+    assert admission.claim_call_sid(sid)
+    assert admission.has_ended(sid)
+
+
+async def test_a_stream_for_a_call_that_already_ended_is_refused(settings, autojump_clock):
+    # A replayed voice webhook answer (issue 10) carries the call's valid token after the
+    # call is over: its stream is refused, here and on another instance, and is no call.
+    settings = replace(settings, internal_secret=Secret("internal"))
+    sid = "CA" + "4" * 32
+    token = mint_call_token("internal", sid)
+    reporter = InMemoryReporter()  # stands for Redis (calls:ended:{sid}), shared by instances
+    admission = Admission(10)
+    async with open_memory_call(settings, reporter=reporter, admission=admission, call_sid=sid) as call:
+        await call.twilio.connected()
+        await call.twilio.start({"token": token, "business_id": "b1"})
+        await call.twilio.frames(SILENCE_FRAME, 5)
+        await call.twilio.stop()
+        assert (await call.closed())[0] == CloseCode.NORMAL
+    assert admission.has_ended(sid) and sid in reporter.ended
+    for instance in (admission, Admission(10)):  # this process, then another one
+        async with open_memory_call(
+            settings, reporter=reporter, admission=instance, call_sid=sid, stream_sid="MZ" + "8" * 32
+        ) as replay:
+            await replay.twilio.connected()
+            await replay.twilio.start({"token": token, "business_id": "b1"})
+            code, reason, _ = await replay.closed()
+        assert (code, reason) == (CloseCode.CALL_ENDED, "call already ended")
+        assert instance.statistics().refused["ended"] == 1
+        assert replay.stats.end_reasons == {"already_ended": 1}
+        assert (instance.statistics().active, instance.statistics().pending) == (0, 0)
+    assert [r["stream_sid"] for r in reporter.records] == [call.twilio.stream_sid]
+    assert [e["reason"] for e in reporter.events if e["type"] == "rejected"] == ["ended", "ended"]
+
+
+def test_ended_call_sids_are_remembered_up_to_a_bound():
+    admission = Admission(1)
+    admission.claim_call_sid("CA-refused")
+    admission.release_call_sid("CA-refused")  # a refused stream is no ended call
+    assert not admission.has_ended("CA-refused")
+    for i in range(MAX_ENDED_SIDS + 1):
+        admission.release_call_sid(f"CA{i}", ended=True)
+    assert not admission.has_ended("CA0")  # the oldest went first
+    assert admission.has_ended("CA1") and admission.has_ended(f"CA{MAX_ENDED_SIDS}")

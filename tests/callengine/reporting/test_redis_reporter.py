@@ -65,6 +65,10 @@ async def test_live_call_is_visible_in_redis_and_finalized(nursery, settings, sh
             await call.stop()
         await eventually(lambda: get_int(r, "calls:active_count") == 0)
         assert not r.exists(f"calls:state:{SID}")
+        # remembered as ended for a day: a replayed stream is refused on every instance
+        assert 86_000 < r.ttl(f"calls:ended:{SID}") <= 86_400
+        assert await reporter.has_ended(SID)
+        assert not await reporter.has_ended("CA" + "0" * 32)
         assert r.zcard("calls:business:b1:active") == 0
         await eventually(lambda: r.llen("rq:queue:high") == 1)
         events = [fields[b"type"] for _, fields in r.xrange("calls:events")]

@@ -72,7 +72,13 @@ async def test_health_reports_capacity_and_state(engine):
     assert doc["capacity"] == 10
     assert (doc["pending_starts"], doc["max_pending_starts"]) == (0, 20)
     assert doc["rejected"] == {
-        "full": 0, "pending_full": 0, "draining": 0, "signature": 0, "token": 0, "duplicate": 0
+        "full": 0,
+        "pending_full": 0,
+        "draining": 0,
+        "signature": 0,
+        "token": 0,
+        "duplicate": 0,
+        "ended": 0,
     }
     assert doc["redis"]["reachable"] is True
     assert doc["version"] == "test"
