@@ -43,7 +43,7 @@ def tune_gc() -> None:
 
 
 async def run(settings: Settings) -> None:
-    admission = Admission(settings.max_concurrent_calls)
+    admission = Admission(settings.max_concurrent_calls, settings.max_pending_starts)
     stats = EngineStats()
     setups = RedisCallSetup(settings.redis_url)  # the one reader of call setups (composition root)
     try:
@@ -76,8 +76,9 @@ them at once).
 
 Configured only by environment variables, read once at start by callengine/settings.py (the
 README's "Calls service" table lists each one), chiefly: CALLS_HOST, CALLS_PORT, REDIS_URL,
-MAX_CONCURRENT_CALLS, DRAIN_TIMEOUT_SECONDS, CALLS_BRAIN, PUBLIC_BASE_URL, TWILIO_AUTH_TOKEN,
-INTERNAL_SECRET, APP_ENV, LOG_LEVEL. A bad value stops it with exit 2 and one message listing
+MAX_CONCURRENT_CALLS, CALLS_MAX_PENDING_STARTS, CALLS_START_TIMEOUT_SECONDS,
+DRAIN_TIMEOUT_SECONDS, CALLS_BRAIN, PUBLIC_BASE_URL, TWILIO_AUTH_TOKEN, INTERNAL_SECRET,
+APP_ENV, LOG_LEVEL. A bad value stops it with exit 2 and one message listing
 every problem."""
 
 

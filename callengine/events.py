@@ -39,12 +39,14 @@ class CloseCode(IntEnum):
     POLICY_VIOLATION = 1008  # per-call token missing or wrong
     MESSAGE_TOO_BIG = 1009
     INTERNAL_ERROR = 1011
+    TRY_AGAIN_LATER = 1013  # started calls took the last slot between handshake and start
     START_TIMEOUT = 4000
     PROTOCOL_ERROR = 4001  # malformed JSON, missing or bad field
     UNEXPECTED_EVENT = 4002  # media before start, a second start
     INBOUND_SILENCE = 4003
     MAX_DURATION = 4004
     DUPLICATE_CALL = 4005  # a second stream for a CallSid already live in this process
+    CALL_ENDED = 4006  # a stream for a CallSid whose call already ended (a replayed answer)
 
 
 class EndReason(StrEnum):
@@ -60,6 +62,8 @@ class EndReason(StrEnum):
     MESSAGE_TOO_BIG = "message_too_big"
     INVALID_TOKEN = "invalid_token"
     DUPLICATE_CALL = "duplicate_call"  # refused: the CallSid is already live here
+    FULL = "full"  # refused at start: every call slot taken since the handshake
+    ALREADY_ENDED = "already_ended"  # refused: the CallSid's call already ended
     INBOUND_SILENCE = "inbound_silence"
     MAX_DURATION = "max_duration"
     SHUTDOWN = "shutdown"  # drain deadline or second SIGTERM
@@ -69,11 +73,13 @@ class EndReason(StrEnum):
 class RefusalReason(StrEnum):
     """Why a stream was refused (before the upgrade, or at its ``start``); counted in /health."""
 
-    FULL = "full"
+    FULL = "full"  # every call slot taken (at the handshake, or at start: close 1013)
+    PENDING_FULL = "pending_full"  # CALLS_MAX_PENDING_STARTS handshakes already wait for start
     DRAINING = "draining"
     SIGNATURE = "signature"
     TOKEN = "token"
     DUPLICATE = "duplicate"  # the start's CallSid is already live in this process
+    ENDED = "ended"  # the start's CallSid belongs to a call that already ended
 
 
 # --- inbound facts -------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import final
 
+from callengine.admission import DEFAULT_MAX_PENDING
 from callengine.brains.openai_realtime.settings import OpenAIRealtimeSettings
 from callengine.brains.receptionist.settings import ReceptionistSettings
 from callengine.errors import SettingsError
@@ -44,7 +45,10 @@ class Settings:
     twilio_auth_token: Secret = field(default_factory=lambda: Secret(""))
     internal_secret: Secret = field(default_factory=lambda: Secret(""))
     brain: str = "receptionist"
-    start_timeout_seconds: float = 10.0
+    # Twilio sends ``start`` 20-40 ms after ``connected`` (tests/fixtures/twilio/*.jsonl): 2 s
+    # is 50 times that, and bounds how long a handshake that never starts holds a pending slot.
+    start_timeout_seconds: float = 2.0
+    max_pending_starts: int = DEFAULT_MAX_PENDING
     inbound_silence_seconds: float = 20.0
     max_call_seconds: float = 3600.0
     outbound_chunk_ms: int = 100
@@ -95,7 +99,10 @@ class Settings:
             twilio_auth_token=common.twilio_auth_token,
             internal_secret=common.internal_secret,
             brain=get("CALLS_BRAIN", _choice(BRAINS), "receptionist"),
-            start_timeout_seconds=get("CALLS_START_TIMEOUT_SECONDS", _float_range(0.1, 600), 10.0),
+            start_timeout_seconds=get("CALLS_START_TIMEOUT_SECONDS", _float_range(0.1, 600), 2.0),
+            max_pending_starts=get(
+                "CALLS_MAX_PENDING_STARTS", _int_range(1, 100_000), DEFAULT_MAX_PENDING
+            ),
             inbound_silence_seconds=get(
                 "CALLS_INBOUND_SILENCE_SECONDS", _float_range(1, 3600), 20.0
             ),

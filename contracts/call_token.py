@@ -23,7 +23,11 @@ def mint_call_token(secret: str, call_sid: str) -> str:
 
 
 def verify_call_token(secret: str, call_sid: str, token: str | None) -> bool:
-    """Check ``token`` against ``call_sid`` in constant time; a missing token fails."""
-    if not token:
+    """Check ``token`` against ``call_sid`` in constant time; a missing token fails.
+
+    So does a token with a non-ASCII character (it comes from the far side of a media stream,
+    and ``hmac.compare_digest`` raises ``TypeError`` for such a ``str``): a minted token is hex.
+    """
+    if not token or not token.isascii():
         return False
     return hmac.compare_digest(mint_call_token(secret, call_sid), token)

@@ -21,7 +21,9 @@ __all__ = [
     "INSTANCES",
     "INSTANCE_PREFIX",
     "LOW",
+    "ENDED_TTL_SECONDS",
     "business_active",
+    "call_ended",
     "call_setup",
     "call_state",
     "instance",
@@ -57,6 +59,17 @@ def call_state(call_sid: str) -> str:
 def call_setup(call_sid: str) -> str:
     """The call setup the API's voice webhook stores (``contracts.call_setup``)."""
     return f"{PREFIX}setup:{call_sid}"
+
+
+# How long a finished call's CallSid is remembered (``call_ended``): a stream for it is refused.
+# The per-call token is an HMAC of the CallSid alone, so a captured one never expires by
+# itself; a day covers replays of a captured webhook answer and costs ~100 bytes per call.
+ENDED_TTL_SECONDS = 24 * 3600
+
+
+def call_ended(call_sid: str) -> str:
+    """Set by the calls service when a call that started has ended (TTL ``ENDED_TTL_SECONDS``)."""
+    return f"{PREFIX}ended:{call_sid}"
 
 
 def business_active(business_id: str) -> str:

@@ -63,7 +63,7 @@ async def start_engine(
     admission: Admission | None = None,
     brains: Any | None = None,
 ) -> CallsServer:
-    admission = admission or Admission(settings.max_concurrent_calls)
+    admission = admission or Admission(settings.max_concurrent_calls, settings.max_pending_starts)
     deps = EngineDeps(
         admission=admission,
         reporter=reporter or InMemoryReporter(),

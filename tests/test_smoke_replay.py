@@ -23,6 +23,12 @@ async def test_replayed_fixtures_meet_the_slos(tmp_path, shared_redis):
             *(arg for f in fixtures for arg in ("--session", str(f))),
             "--slo", "failed=0", "--slo", "refused=0", "--slo", "underruns=0",
             "--slo", "barge_in_p99_ms=250",
+            # The lead the caller's buffer holds (CALLS_OUTBOUND_LEAD_MS, 200 ms by default):
+            # audio sent later (a halved lead) passed every other check here. The median, as
+            # p1 is the second chunk of each utterance's first burst, which finds one chunk
+            # (100 ms) whatever the lead; tests/callengine/actor/test_outbound.py asserts p1
+            # after the burst exactly.
+            "--slo", "lead_p50_ms>=180",
             "--json", str(tmp_path / "smoke.json"),
         ]
         done = await trio.run_process(cmd, cwd=ROOT, capture_stdout=True, check=False)

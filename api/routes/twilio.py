@@ -89,7 +89,7 @@ def signed(func: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
 @bp.post("/voice")
 @signed
 @validate_request(TwilioVoice, source=DataSource.FORM)
-@responds(200, "TwiML: Connect Stream, or Reject (unknown number, busy)", content="text/xml")
+@responds(200, "TwiML: Connect Stream, or Reject (call already ended, unknown number, busy)", content="text/xml")
 async def voice(data: TwilioVoice) -> Response:
     """Inbound or answered call: Connect Stream or Reject"""
     rt = current_runtime()
@@ -109,19 +109,25 @@ async def voice(data: TwilioVoice) -> Response:
     twilio_status = data.CallStatus
     status = twilio_status if twilio_status in (CallStatus.QUEUED, CallStatus.RINGING, CallStatus.IN_PROGRESS) else CallStatus.RINGING
 
-    def lookup_and_open(session: Any) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-        """One DB round trip: the business, the caller's lead, and the call row."""
+    def lookup_and_open(session: Any) -> tuple[dict[str, Any] | None, dict[str, Any] | None, bool]:
+        """One DB round trip: whether the call already ended, else the business, the
+        caller's lead, and the call row."""
+        if telephony.call_has_ended(session, call_sid):
+            return None, None, True
         business = telephony.business_for_number(session, own)
         if business is None:
-            return None, None
+            return None, None, False
         lead = telephony.lead_for_caller(session, business["id"], peer)
         telephony.open_call(
             session, call_sid=call_sid, business_id=business["id"], direction=direction, caller=caller,
             called=called, status=status, lead_id=lead["id"] if lead else None,
         )
-        return business, lead
+        return business, lead, False
 
-    business, lead = await rt.db(lookup_and_open)
+    business, lead, ended = await rt.db(lookup_and_open)
+    if ended:  # a replayed webhook: never a fresh <Connect> (and token) for a call that is over
+        log.info("call %s refused: the call already ended", call_sid)
+        return _xml(twiml.reject("rejected"))
     if business is None:
         # Never a default business (older-system-inventory.md §8.12).
         log.info("call %s refused: no active business has number %s", call_sid, own)

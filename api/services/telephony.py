@@ -11,11 +11,25 @@ from sqlalchemy.orm import Session
 
 from api.db.models import Business, Call, CallDirection, CallStatus, Lead, utcnow
 
-__all__ = ["TERMINAL", "apply_status", "business_for_number", "lead_for_caller", "mark_rejected", "open_call", "status_rank"]
+__all__ = [
+    "ENDED",
+    "TERMINAL",
+    "apply_status",
+    "business_for_number",
+    "call_has_ended",
+    "lead_for_caller",
+    "mark_rejected",
+    "open_call",
+    "status_rank",
+]
 
 TERMINAL = frozenset(
     {CallStatus.COMPLETED, CallStatus.BUSY, CallStatus.NO_ANSWER, CallStatus.FAILED, CallStatus.CANCELED, CallStatus.REJECTED}
 )
+# A call in one of these is over, as Twilio (status callback) or finalize_call (the calls
+# service's record) said. Not REJECTED: that is our own answer to a webhook, which Twilio
+# retries only if the answer never reached it, and the retry deserves a fresh decision.
+ENDED = TERMINAL - {CallStatus.REJECTED}
 _PROGRESS = {CallStatus.QUEUED: 0, CallStatus.INITIATED: 1, CallStatus.RINGING: 2, CallStatus.IN_PROGRESS: 3}
 
 
@@ -81,6 +95,17 @@ def open_call(
             session.add(call)
     except IntegrityError:
         pass  # a concurrent retry of the same webhook created it first
+
+
+def call_has_ended(session: Session, call_sid: str) -> bool:
+    """Whether the call ``call_sid`` is over (``ENDED``): a voice webhook for it is a replay.
+
+    Twilio retries the voice webhook only before the call is answered, so one that arrives
+    after the call completed or failed would hand out a fresh ``<Connect>`` with the call's
+    token; the webhook answers ``<Reject/>`` instead.
+    """
+    status = session.scalar(select(Call.status).where(Call.call_sid == call_sid))
+    return status is not None and status in ENDED
 
 
 def mark_rejected(session: Session, call_sid: str, reason: str) -> None:

@@ -12,7 +12,9 @@
              the recording and capture (``actor.files``).
 
 Before those, phase 1 (``actor.opening``) waits for Twilio's ``start`` and checks it; a
-CallSid already live in this process is refused (a copied handshake: Twilio never sends it).
+CallSid already live in this process is refused (a copied handshake: Twilio never sends it),
+as is one whose call already ended (here, or on any instance per ``calls:ended:{sid}``: a
+replayed webhook answer), and a start that finds every call slot taken.
 The first task to finish ends the call (it records an end reason and cancels the nursery).
 Cleanup is shielded and time-boxed: close the socket with a code and reason, finish files,
 report the end and hand the call record to ``jobs.calls.finalize_call``.
@@ -56,7 +58,7 @@ from contracts.call_setup import Direction
 
 if TYPE_CHECKING:
     from callengine.actor.transport import CallTransport
-    from callengine.admission import Admission
+    from callengine.admission import Admission, Ticket
     from callengine.brains.base import Brain
     from callengine.reporting.base import Reporter
     from callengine.settings import Settings
@@ -83,6 +85,7 @@ class CallActor:
         brain: Brain,
         reporter: Reporter,
         admission: Admission,
+        ticket: Ticket,
         stats: EngineStats,
     ) -> None:
         self._ws = ws
@@ -90,6 +93,7 @@ class CallActor:
         self._brain = brain
         self._reporter = reporter
         self._admission = admission
+        self._ticket = ticket  # a pending slot until the start is accepted (the server releases it)
         self._stats = stats
         self._log = CallLogger(log)
         self._scope: trio.CancelScope | None = None
@@ -173,7 +177,7 @@ class CallActor:
                 self._end(*start)
             if type(start) is not StreamStarted or self._end_reason is not None:
                 return
-            if not self._accept_start(start):
+            if not await self._accept_start(start):
                 return
             sid = start.call_sid
             async with trio.open_nursery() as nursery:
@@ -193,11 +197,12 @@ class CallActor:
                     await self._cleanup()
                 finally:  # after the record: a copy cannot race the real call's finalize
                     if self._start is not None:  # only an accepted start claimed its CallSid
-                        self._admission.release_call_sid(self._start.call_sid)
+                        self._admission.release_call_sid(self._start.call_sid, ended=True)
             if scope.cancelled_caught:
                 self._log.warning("call cleanup timed out after %.0f s", CLEANUP_TIMEOUT)
 
-    def _accept_start(self, start: StreamStarted) -> bool:
+    async def _accept_start(self, start: StreamStarted) -> bool:
+        """Check the start (token, ended or live CallSid, a call slot); refuse it or begin."""
         secret = self._settings.internal_secret
         self._log.bind(call_sid=start.call_sid, stream_sid=start.stream_sid)
         check = check_start(start, secret.reveal() if secret else None)
@@ -207,9 +212,21 @@ class CallActor:
             self._end(*check.ending)
             return False
         business_id = check.business_id
+        sid = start.call_sid
+        # A replayed webhook answer carries a valid token for a call that is over: refuse it
+        # (here first, then on any instance: at most ENDED_CHECK_TIMEOUT_SECONDS, once a call).
+        if self._admission.has_ended(sid) or await self._reporter.has_ended(sid):
+            self._refuse(start, business_id, RefusalReason.ENDED)
+            self._end(EndReason.ALREADY_ENDED, CloseCode.CALL_ENDED, "call already ended")
+            return False
         if not self._admission.claim_call_sid(start.call_sid):
             self._refuse(start, business_id, RefusalReason.DUPLICATE)
             self._end(EndReason.DUPLICATE_CALL, CloseCode.DUPLICATE_CALL, "call already live")
+            return False
+        if not self._admission.start_nowait(self._ticket, start.call_sid):
+            self._admission.release_call_sid(start.call_sid)
+            self._refuse(start, business_id, RefusalReason.FULL)
+            self._end(EndReason.FULL, CloseCode.TRY_AGAIN_LATER, "calls service full")
             return False
         self._start = start
         self._business_id = business_id

@@ -33,7 +33,17 @@ class Reporter(Protocol):
 
     def call_started(self, call: LiveCall) -> None: ...
 
-    def call_ended(self, call_sid: str) -> None: ...
+    def call_ended(self, call_sid: str) -> None:
+        """The call ended: drop its lease, and remember its CallSid as ended (``keys.call_ended``)."""
+        ...
+
+    async def has_ended(self, call_sid: str) -> bool:
+        """Whether a call with this CallSid already ended (on any instance).
+
+        Bounded in time; False when it cannot be told (Redis down): the caller also keeps
+        the CallSids that ended in this process.
+        """
+        ...
 
     def publish(self, kind: str, fields: dict[str, str]) -> None:
         """Append an event to ``calls:events`` (buffered while Redis is down)."""

@@ -47,6 +47,7 @@ MAX_BACKOFF_SECONDS = 10.0
 MIN_FLUSH_INTERVAL = 0.5  # coalesce call starts, ends and barge-in events into one round trip
 MAX_BUFFERED_EVENTS = keys.EVENTS_MAXLEN
 REDIS_TIMEOUT_SECONDS = 2.0
+ENDED_CHECK_TIMEOUT_SECONDS = 0.5  # at a call's start, once: Twilio waits for our first audio
 
 # Renew/remove leases, prune expired ones, rewrite the gauge: one atomic step.
 HEARTBEAT_LUA = """
@@ -160,6 +161,22 @@ class RedisReporter:
         self._spool_waiting = True
         return FinalizeOutcome.SPOOLED
 
+    async def has_ended(self, call_sid: str) -> bool:
+        """``EXISTS calls:ended:{sid}`` in a thread, at most ``ENDED_CHECK_TIMEOUT_SECONDS``.
+
+        Cancellation: safe (an abandoned read finishes in its thread and is discarded).
+        """
+        if not self._reachable:
+            return False
+        with trio.move_on_after(ENDED_CHECK_TIMEOUT_SECONDS):
+            try:
+                return await trio.to_thread.run_sync(
+                    self._exists, keys.call_ended(call_sid), abandon_on_cancel=True
+                )
+            except ReportingError as exc:
+                log.warning("cannot tell whether call %s already ended: %s", call_sid, exc)
+        return False
+
     # --- the background task ----------------------------------------------------------------
 
     async def run(self) -> None:
@@ -224,6 +241,7 @@ class RedisReporter:
             instance={
                 "active": str(stats.active),
                 "capacity": str(stats.capacity),
+                "pending": str(stats.pending),
                 "draining": "1" if stats.draining else "0",
                 "started_at": self._started_at,
                 "version": self._version,
@@ -283,6 +301,7 @@ class RedisReporter:
                 businesses.add(bkey)
                 pipe.zrem(bkey, sid)
                 pipe.delete(keys.call_state(sid))
+                pipe.set(keys.call_ended(sid), "1", ex=keys.ENDED_TTL_SECONDS)
             for bkey in businesses:
                 pipe.zremrangebyscore(bkey, "-inf", now_ms)
             if batch.full and batch.instance:
@@ -308,6 +327,10 @@ class RedisReporter:
                 keys=[keys.INSTANCES, keys.CAPACITY], args=[keys.INSTANCE_PREFIX], client=pipe
             )
             pipe.execute()
+
+    def _exists(self, key: str) -> bool:
+        with map_redis_errors():
+            return bool(self._client.exists(key))
 
     def _enqueue(self, record: dict[str, Any]) -> str:
         with map_redis_errors():

@@ -32,7 +32,7 @@ from callengine.server.http import (
 from callengine.server.replay import ReplayStream
 
 if TYPE_CHECKING:
-    from callengine.admission import Admission
+    from callengine.admission import Admission, Ticket
     from callengine.brains.base import BrainFactory
     from callengine.reporting.base import Reporter
     from callengine.settings import Settings
@@ -107,7 +107,7 @@ class CallsServer:
         log.info("drained")
 
     async def _wait_idle(self) -> None:
-        while self.deps.admission.statistics().active:
+        while (stats := self.deps.admission.statistics()).active or stats.pending:
             await trio.sleep(DRAIN_POLL_SECONDS)
 
     # --- health -----------------------------------------------------------------------------
@@ -123,6 +123,8 @@ class CallsServer:
             "uptime_seconds": round(time.monotonic() - self._started, 1),
             "active_calls": stats.active,
             "capacity": stats.capacity,
+            "pending_starts": stats.pending,
+            "max_pending_starts": stats.max_pending,
             "admitted_total": stats.admitted_total,
             "rejected": stats.refused,
             "rejected_total": sum(stats.refused.values()),
@@ -236,11 +238,13 @@ class CallsServer:
             )
             return
         try:
-            await self._run_call(stream, request, head)
+            await self._run_call(stream, request, head, ticket)
         finally:
             admission.release(ticket)
 
-    async def _run_call(self, stream: trio.SocketStream, request: Request, head: bytes) -> None:
+    async def _run_call(
+        self, stream: trio.SocketStream, request: Request, head: bytes, ticket: Ticket
+    ) -> None:
         settings = self.settings
         async with trio.open_nursery() as nursery:
             with trio.move_on_after(HEAD_TIMEOUT) as handshake:
@@ -261,6 +265,7 @@ class CallsServer:
                 brain=self.deps.brain_factory(),
                 reporter=self.deps.reporter,
                 admission=self.deps.admission,
+                ticket=ticket,
                 stats=self.deps.stats,
             )
             self._actors.add(actor)

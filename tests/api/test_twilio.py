@@ -11,6 +11,8 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from api.db.models import Call
+from api.services.call_records import store_call_record
+from contracts.call_record import read_record
 from contracts.call_token import verify_call_token
 from tests.api.conftest import AUTH_TOKEN, INTERNAL, PUBLIC, make_tenant
 
@@ -242,3 +244,54 @@ async def test_answered_outbound_call_finds_the_business_by_from(client: Any, db
     assert (params["direction"], params["from"], params["to"]) == ("outbound", tenant.phone, "+14440000001")
     [call] = calls(db)
     assert call.direction == "outbound" and call.lead_id is not None  # the lead who was called
+
+
+@pytest.mark.parametrize("final", ["completed", "failed"])
+async def test_a_replayed_voice_webhook_for_a_call_that_ended_is_rejected(
+    client: Any, db: Any, redis_client: Any, final: str
+) -> None:
+    # Issue 10: Twilio retries the voice webhook only before the call is answered; a replay
+    # after the call ended got a fresh <Connect> with the same per-call token.
+    tenant = make_tenant(db, 1)
+    open_capacity(redis_client)
+    assert "<Connect" in (await post(client, "/twilio/voice", voice_form(tenant.phone)))[1]
+    assert (await post(client, "/twilio/status", {"CallSid": SID, "CallStatus": final}))[0] == 204
+    redis_client.delete(f"calls:setup:{SID}")
+    status, body = await post(client, "/twilio/voice", voice_form(tenant.phone))
+    assert status == 200
+    assert body.endswith('<Response><Reject reason="rejected" /></Response>'), body
+    assert "token" not in body and redis_client.get(f"calls:setup:{SID}") is None
+    [call] = calls(db)
+    assert call.status == final  # untouched
+
+
+async def test_a_replayed_voice_webhook_after_the_call_record_is_rejected(
+    client: Any, db: Any, redis_client: Any
+) -> None:
+    # The calls service's record (finalize_call) ends the call even before Twilio's callback.
+    tenant = make_tenant(db, 1)
+    open_capacity(redis_client)
+    assert "<Connect" in (await post(client, "/twilio/voice", voice_form(tenant.phone)))[1]
+    record, problems = read_record({
+        "call_sid": SID, "stream_sid": "MZ1", "business_id": str(tenant.business_id),
+        "direction": "inbound", "from": "+13330000009", "to": tenant.phone,
+        "started_at": "2026-11-26T10:00:00.000+00:00", "ended_at": "2026-11-26T10:01:00.000+00:00",
+        "duration_seconds": 60.0, "end_reason": "stopped", "dtmf": [], "transcript": [],
+    })
+    assert record is not None, problems
+    store_call_record(db, record)
+    db.commit()
+    status, body = await post(client, "/twilio/voice", voice_form(tenant.phone))
+    assert body.endswith('<Response><Reject reason="rejected" /></Response>'), body
+
+
+async def test_a_retry_after_our_own_busy_answer_gets_a_fresh_decision(
+    client: Any, db: Any, redis_client: Any
+) -> None:
+    # Our <Reject reason="busy"/> may never have reached Twilio (which is why it retries):
+    # a call we refused ourselves is not one that ended.
+    tenant = make_tenant(db, 1)
+    open_capacity(redis_client, active=50, capacity=50)
+    assert '<Reject reason="busy" />' in (await post(client, "/twilio/voice", voice_form(tenant.phone)))[1]
+    open_capacity(redis_client)
+    assert "<Connect" in (await post(client, "/twilio/voice", voice_form(tenant.phone)))[1]

@@ -2,13 +2,19 @@ from __future__ import annotations
 
 import pytest
 
-from callengine.admission import Admission
+from callengine.admission import Admission, Ticket
 from callengine.errors import AdmissionRefused
+
+
+def admit_and_start(admission: Admission, call_sid: str) -> Ticket:
+    ticket = admission.try_admit_nowait()
+    assert admission.start_nowait(ticket, call_sid)
+    return ticket
 
 
 async def test_admission_rejects_when_full_and_counts():
     admission = Admission(2)
-    a, b = admission.try_admit_nowait(), admission.try_admit_nowait()
+    a, b = admit_and_start(admission, "CA1"), admit_and_start(admission, "CA2")
     with pytest.raises(AdmissionRefused, match="full"):
         admission.try_admit_nowait()
     stats = admission.statistics()
@@ -16,6 +22,24 @@ async def test_admission_rejects_when_full_and_counts():
     assert set(admission.borrowers()) == {a, b}
     admission.release(a)
     admission.try_admit_nowait()
+
+
+async def test_handshakes_waiting_for_start_take_no_call_slot_and_have_their_own_cap():
+    admission = Admission(1, max_pending=2)
+    waiting = [admission.try_admit_nowait(), admission.try_admit_nowait()]
+    with pytest.raises(AdmissionRefused, match="pending_full"):
+        admission.try_admit_nowait()
+    stats = admission.statistics()
+    assert (stats.active, stats.pending, stats.max_pending) == (0, 2, 2)
+    assert stats.refused["pending_full"] == 1
+    assert admission.start_nowait(waiting[0], "CA1")  # the call slot was never taken
+    assert (admission.statistics().active, admission.statistics().pending) == (1, 1)
+    # the other one starts too late: the only call slot is taken; it stays pending
+    assert not admission.start_nowait(waiting[1], "CA2")
+    assert (admission.statistics().active, admission.statistics().pending) == (1, 1)
+    for ticket in waiting:
+        admission.release(ticket)
+    assert (admission.statistics().active, admission.statistics().pending) == (0, 0)
 
 
 async def test_admission_refuses_while_draining():

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,7 @@ import trio
 from trio_websocket import ConnectionClosed
 
 from callengine.events import CloseCode
+from tests.callengine.server.test_serve import raw_upgrade
 from tests.conftest import SHARED_REDIS, free_port
 from tests.fakes.twilio_ws import SILENCE_FRAME, open_call
 
@@ -123,6 +124,51 @@ async def test_second_sigterm_ends_calls_at_once(tmp_path, shared_redis):
                     while True:
                         await call.ws.get_message()
             assert closed.value.reason.code == CloseCode.GOING_AWAY
+        assert await wait_exit(proc, 15) == 0
+
+
+@pytest.mark.slow
+async def test_the_entry_point_admits_max_concurrent_calls_and_no_more(tmp_path, shared_redis):
+    # Other tests build Admission themselves; this one runs what the operator runs.
+    with calls_service(tmp_path, MAX_CONCURRENT_CALLS="2", CALLS_MAX_PENDING_STARTS="3") as (
+        proc,
+        port,
+    ):
+        await wait_up(port)
+        status, doc = await health(port)
+        assert (status, doc["capacity"], doc["max_pending_starts"]) == (200, 2, 3)
+        async with AsyncExitStack() as stack:
+            for i in range(2):
+                call = await stack.enter_async_context(
+                    open_call(port, call_sid=f"CA{i:032d}", stream_sid=f"MZ{i:032d}")
+                )
+                await call.connected()
+                await call.start()
+                await call.frames(SILENCE_FRAME, 2)
+            assert (await health(port))[1]["active_calls"] == 2
+            status, headers, body = await raw_upgrade(port)
+            assert (status, headers["Retry-After"]) == (503, "1")
+            assert json.loads(body)["error"]["code"] == "full"
+            doc = (await health(port))[1]
+            assert (doc["active_calls"], doc["rejected"]["full"]) == (2, 1)
+
+
+@pytest.mark.slow
+async def test_an_upgrade_during_a_real_sigterm_drain_gets_503(tmp_path, shared_redis):
+    with calls_service(tmp_path, DRAIN_TIMEOUT_SECONDS="5") as (proc, port):
+        await wait_up(port)
+        async with open_call(port) as call:
+            await call.connected()
+            await call.start()
+            await call.frames(SILENCE_FRAME, 3)
+            proc.send_signal(signal.SIGTERM)
+            await wait_draining(port)
+            status, headers, body = await raw_upgrade(port)
+            assert (status, headers["Retry-After"]) == (503, "1")
+            assert json.loads(body)["error"]["code"] == "draining"
+            assert (await health(port))[1]["rejected"]["draining"] == 1
+            await call.frames(SILENCE_FRAME, 3)  # the live call is still served
+            await call.stop()
         assert await wait_exit(proc, 15) == 0
 
 

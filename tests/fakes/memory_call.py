@@ -76,8 +76,13 @@ async def open_memory_call(
     """
     server_stream, client_stream = trio.testing.memory_stream_pair()
     reporter = reporter if reporter is not None else InMemoryReporter()
-    admission = admission if admission is not None else Admission(settings.max_concurrent_calls)
+    admission = (
+        admission
+        if admission is not None
+        else Admission(settings.max_concurrent_calls, settings.max_pending_starts)
+    )
     stats = EngineStats()
+    ticket = admission.try_admit_nowait()  # as the server admits a handshake before its upgrade
     async with trio.open_nursery() as nursery:
         accepted: trio.MemorySendChannel[Any]
         accepted, accepted_rx = trio.open_memory_channel[Any](1)
@@ -102,6 +107,7 @@ async def open_memory_call(
             brain=brain if brain is not None else named_brain_factory(settings, settings.brain)(),
             reporter=reporter,
             admission=admission,
+            ticket=ticket,
             stats=stats,
         )
         call = MemoryCall(FakeTwilio(client, call_sid, stream_sid), actor, reporter, admission, stats)
@@ -110,6 +116,7 @@ async def open_memory_call(
             try:
                 await actor.run()
             finally:
+                admission.release(ticket)
                 call.ended.set()
 
         nursery.start_soon(run_actor)

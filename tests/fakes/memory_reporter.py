@@ -12,6 +12,7 @@ from callengine.reporting.base import FinalizeOutcome, LiveCall
 class InMemoryReporter:
     def __init__(self) -> None:
         self.live: dict[str, LiveCall] = {}
+        self.ended: set[str] = set()  # as calls:ended:{sid} in Redis, shared by all instances
         self.events: list[dict[str, str]] = []
         self.records: list[dict[str, Any]] = []
         self.finalized = trio.Event()
@@ -25,6 +26,10 @@ class InMemoryReporter:
 
     def call_ended(self, call_sid: str) -> None:
         self.live.pop(call_sid, None)
+        self.ended.add(call_sid)
+
+    async def has_ended(self, call_sid: str) -> bool:
+        return call_sid in self.ended
 
     def publish(self, kind: str, fields: dict[str, str]) -> None:
         self.events.append({"type": kind, **fields})

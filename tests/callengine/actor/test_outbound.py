@@ -9,6 +9,7 @@ own ``FALLBACK_SLACK`` later. With a virtual clock every figure here is exact.
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ import trio
 
 from callengine.actor.outbound import FALLBACK_SLACK
 from callengine.events import CloseCode
+from callengine.settings import Settings
 from tests.fakes.fake_brain import SayThenHangUp, SayThenListen
 from tests.fakes.memory_call import open_memory_call, received
 from tests.fakes.twilio_ws import SILENCE_FRAME, SPEECH_FRAME
@@ -55,6 +57,29 @@ async def test_inbound_frames_pace_the_audio_a_lead_ahead(settings, autojump_clo
     assert all(b - a == pytest.approx(0.1) for a, b in zip(times, times[1:], strict=False))
     assert [m["event"] for _, m in got][-1] == "mark"  # the mark follows its audio at once
     assert call.reporter.records[0]["metrics"]["audio_out_ms"] == 2000
+
+
+async def test_the_caller_buffer_holds_the_configured_lead(settings, autojump_clock):
+    # Halving the lead (audio sent later, closer to an underrun) was caught only by an
+    # unrelated timing assertion (issue 10). With the lead the service runs with when nothing
+    # is configured, the caller's buffer holds at least ~180 ms before every chunk after the
+    # first burst: p1 >= 180 ms.
+    production = Settings.from_env({})
+    assert production.outbound_lead_ms == settings.outbound_lead_ms == 200
+    settings = replace(settings, outbound_chunk_ms=production.outbound_chunk_ms)
+    got: list[tuple[float, dict[str, Any]]] = []
+    async with open_memory_call(settings, brain=SayThenListen(TWO_SECONDS * 2)) as call:
+        await call.twilio.connected()
+        await call.twilio.start()
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(received, call.twilio, got)
+            await call.twilio.frames(SILENCE_FRAME, 250)  # 5 s of Twilio's 20 ms clock
+            await call.twilio.stop()
+    burst = production.outbound_lead_ms // production.outbound_chunk_ms + 1  # sent at once
+    steady = sorted(ahead_ms(got)[burst:])
+    assert len(steady) == 40 - burst
+    p1 = steady[len(steady) // 100]
+    assert p1 >= 180, steady
 
 
 async def test_send_task_paces_when_inbound_frames_stop(settings, autojump_clock):

@@ -58,10 +58,17 @@ async def test_live_call_is_visible_in_redis_and_finalized(nursery, settings, sh
             assert 0 < r.ttl(f"calls:state:{SID}") <= 15
             instance = r.hgetall("calls:instance:test-instance")
             assert instance[b"capacity"] == b"10" and instance[b"draining"] == b"0"
+            await eventually(  # the next heartbeat writes the instance's counts
+                lambda: r.hmget("calls:instance:test-instance", "active", "pending") == [b"1", b"0"]
+            )
             await call.frames(SILENCE_FRAME, 5)
             await call.stop()
         await eventually(lambda: get_int(r, "calls:active_count") == 0)
         assert not r.exists(f"calls:state:{SID}")
+        # remembered as ended for a day: a replayed stream is refused on every instance
+        assert 86_000 < r.ttl(f"calls:ended:{SID}") <= 86_400
+        assert await reporter.has_ended(SID)
+        assert not await reporter.has_ended("CA" + "0" * 32)
         assert r.zcard("calls:business:b1:active") == 0
         await eventually(lambda: r.llen("rq:queue:high") == 1)
         events = [fields[b"type"] for _, fields in r.xrange("calls:events")]

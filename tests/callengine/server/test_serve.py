@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+from contextlib import AsyncExitStack
 from dataclasses import replace
 
 import pytest
@@ -69,7 +70,16 @@ async def test_health_reports_capacity_and_state(engine):
     assert doc["status"] == "ok"
     assert doc["active_calls"] == 0
     assert doc["capacity"] == 10
-    assert doc["rejected"] == {"full": 0, "draining": 0, "signature": 0, "token": 0, "duplicate": 0}
+    assert (doc["pending_starts"], doc["max_pending_starts"]) == (0, 20)
+    assert doc["rejected"] == {
+        "full": 0,
+        "pending_full": 0,
+        "draining": 0,
+        "signature": 0,
+        "token": 0,
+        "duplicate": 0,
+        "ended": 0,
+    }
     assert doc["redis"]["reachable"] is True
     assert doc["version"] == "test"
     assert doc["brains"] == {"default": "echo", "load": {}}  # echo shares no work
@@ -126,6 +136,8 @@ async def test_full_engine_refuses_with_503_and_retry_after(nursery, settings):
     server = await start_engine(nursery, settings, reporter)
     async with open_call(server.port) as first:
         await first.connected()
+        await first.start()
+        await wait_for(lambda: server.health()["active_calls"] == 1)
         status, headers, body = await raw_upgrade(server.port)
         assert status == 503
         assert headers["Retry-After"] == "1"
@@ -133,6 +145,58 @@ async def test_full_engine_refuses_with_503_and_retry_after(nursery, settings):
     health = server.health()
     assert health["rejected"]["full"] == 1
     assert {"type": "rejected", "reason": "full"} in reporter.events
+
+
+async def wait_for(condition, timeout: float = 5) -> None:
+    with trio.fail_after(timeout):
+        while not condition():
+            await trio.sleep(0.01)
+
+
+async def test_handshakes_that_never_start_cannot_take_the_slots_of_calls(nursery, settings):
+    # Five signed handshakes that never sent start filled MAX_CONCURRENT_CALLS=5 for 10 s and
+    # real calls got 503 (issue 10). They now wait in their own small pool, a short while.
+    settings = replace(
+        settings, max_concurrent_calls=2, max_pending_starts=3, start_timeout_seconds=1
+    )
+    reporter = InMemoryReporter()
+    server = await start_engine(nursery, settings, reporter)
+    async with AsyncExitStack() as stack:
+        idle = []
+        for i in range(2):  # as many as there are call slots
+            call = await stack.enter_async_context(
+                open_call(server.port, call_sid=f"CA{i:032d}", stream_sid=f"MZ{i:032d}")
+            )
+            await call.connected()
+            idle.append(call)
+        t0 = trio.current_time()
+        await wait_for(lambda: server.health()["pending_starts"] == 2)
+        # not refused: no call slot is taken
+        real = await stack.enter_async_context(open_call(server.port))
+        await real.connected()
+        await real.start({"business_id": "b1"})
+        await real.frames(SILENCE_FRAME, 5)
+        health = server.health()
+        assert (health["active_calls"], health["pending_starts"]) == (1, 2)
+        third = await stack.enter_async_context(open_call(server.port, call_sid="CA" + "3" * 32))
+        await third.connected()
+        idle.append(third)
+        await wait_for(lambda: server.health()["pending_starts"] == 3)
+        # over the pending cap: refused at once, before the upgrade
+        status, headers, body = await raw_upgrade(server.port)
+        assert (status, headers.get("Retry-After")) == (503, "1"), (status, headers, body)
+        assert json.loads(body)["error"]["code"] == "pending_full"
+        for call in idle:  # each is closed at the start deadline
+            assert await expect_close(call, CloseCode.START_TIMEOUT) == "no start event within 1 s"
+        assert trio.current_time() - t0 < 2.5
+        await real.frames(SILENCE_FRAME, 5)  # the real call is still served
+        await real.stop()
+        await expect_close(real, CloseCode.NORMAL)
+    await wait_for(lambda: server.health()["pending_starts"] == 0)
+    health = server.health()
+    assert health["rejected"]["pending_full"] == 1 and health["rejected"]["full"] == 0
+    assert {"type": "rejected", "reason": "pending_full"} in reporter.events
+    assert [r["call_sid"] for r in reporter.records] == [real.call_sid]
 
 
 async def test_draining_engine_refuses_new_calls(engine):
