@@ -29,6 +29,7 @@ __all__ = [
     "LoggedOut",
     "Readiness",
     "SessionInfo",
+    "SessionsEnded",
     "User",
     "UserPage",
     "VersionInfo",
@@ -70,6 +71,10 @@ class SessionInfo(Out):
 
 class LoggedOut(Out):
     logged_out: Literal[True]
+
+
+class SessionsEnded(Out):
+    ended: int = Field(description="How many sessions were ended (a copied cookie of any of them now gets 401)")
 
 
 class Lead(Out):
