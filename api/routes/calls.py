@@ -75,6 +75,9 @@ async def recording(caller: Caller, query_args: ScopeQuery, call_id: int) -> Res
     response = await send_file(path, mimetype="audio/wav", as_attachment=True,
                                attachment_filename=f"call-{call_id}.wav", conditional=True)
     response.headers["Accept-Ranges"] = "bytes"
+    # Call audio is personal data: no shared cache may keep it, and no cache at all need to.
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers.pop("Expires", None)
     return response
 
 
