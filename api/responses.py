@@ -195,8 +195,10 @@ class Check(Out):
 
 class Readiness(Out):
     status: Literal["ready", "not_ready"]
-    failing: list[str]
-    checks: dict[str, Check]
+    failing: list[str] = Field(description="The names of the failing checks (database, migrations, redis)")
+    checks: dict[str, Check] | None = Field(
+        default=None, description="Each check's result and detail: only with ?token= (INTERNAL_SECRET)"
+    )
 
 
 class WhatsAppHealth(Out):
