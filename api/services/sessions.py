@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import final
 
-from sqlalchemy import delete, or_
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from api.db.models import UserSession
@@ -60,15 +60,20 @@ def start(session: Session, user_id: int, now: datetime) -> str:
 def is_live(session: Session, token: str, user_id: int, now: datetime, lifetimes: Lifetimes) -> bool:
     """Whether ``token`` is a live session of ``user_id``; a live one is marked seen at ``now``,
     an expired one is deleted."""
-    row = session.get(UserSession, _key(token))
+    key = _key(token)
+    row = session.execute(
+        select(UserSession.user_id, UserSession.created_at, UserSession.last_seen_at).where(UserSession.id == key)
+    ).one_or_none()
     if row is None or row.user_id != user_id:
         return False
+    # Core statements, not ORM flushes: a concurrent logout may delete the row between the read
+    # and the write, and that must read as "ended", not as a stale-data error.
     if (now - row.last_seen_at > timedelta(seconds=lifetimes.idle_seconds)
             or now - row.created_at > timedelta(seconds=lifetimes.max_age_seconds)):
-        session.delete(row)
+        session.execute(delete(UserSession).where(UserSession.id == key))
         return False
     if now - row.last_seen_at >= lifetimes.touch_interval:
-        row.last_seen_at = now
+        session.execute(update(UserSession).where(UserSession.id == key).values(last_seen_at=now))
     return True
 
 
