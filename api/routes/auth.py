@@ -57,6 +57,7 @@ async def login(data: LoginBody) -> Response:
             details={"scope": "account" if per_account > settings.login_attempts_per_account else "ip"},
         )
     limits = lifetimes(settings)
+    previous: Any = session.get("sid")  # this browser's earlier login, replaced by this one
 
     def log_in(db: Any) -> tuple[dict[str, Any], str] | None:
         user = authenticate(db, email, body.password)
@@ -64,6 +65,8 @@ async def login(data: LoginBody) -> Response:
             return None
         now = utcnow()
         sessions.purge_expired(db, now, limits)
+        if isinstance(previous, str):
+            sessions.end(db, previous)
         return user_json(user), sessions.start(db, user.id, now)
 
     found = await rt.db(log_in)

@@ -218,3 +218,16 @@ async def test_an_unknown_user_id_is_404_not_500(app: Any, db: Session) -> None:
     for uid in (999, 99999999999999999999):
         resp = await admin.delete(f"/api/users/{uid}/sessions", headers=headers)
         assert resp.status_code == 404, (uid, resp.status_code)
+
+
+async def test_logging_in_again_ends_the_session_the_browser_had(app: Any, db: Session) -> None:
+    tenant = make_tenant(db, 1)
+    client = app.test_client()
+    first = await client.post("/api/auth/login", json={"email": tenant.owner_email, "password": PASSWORD})
+    old = Stolen(app, first.headers["Set-Cookie"].split(";", 1)[0], (await first.get_json())["csrf_token"])
+    assert await old.me() == 200
+    await login_as(client, tenant.agent_email)
+    assert await old.me() == 401
+    assert (await client.get("/api/auth/me")).status_code == 200
+    db.expire_all()
+    assert len(db.scalars(select(UserSession)).all()) == 1
