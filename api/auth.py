@@ -12,37 +12,51 @@ from quart import g, session
 from quart_schema import security_scheme
 from sqlalchemy.orm import Session
 
-from api.db.models import Role, User
+from api.db.models import Role, User, utcnow
 from api.errors import Unauthorized
 from api.openapi import SESSION
 from api.runtime import current_runtime
-from api.security import Caller, password_fingerprint, require_role
+from api.security import Caller, require_role
+from api.services import sessions
+from api.settings import Settings
 
-__all__ = ["authenticated", "caller", "require"]
+__all__ = ["authenticated", "caller", "lifetimes", "require"]
 
 R = TypeVar("R")
 
 
-def _load(db: Session, user_id: int, fingerprint: str) -> Caller | None:
+def lifetimes(settings: Settings) -> sessions.Lifetimes:
+    return sessions.Lifetimes(settings.session_idle_seconds, settings.session_max_age_seconds)
+
+
+def _load(db: Session, token: str, user_id: int, limits: sessions.Lifetimes) -> Caller | None:
+    if not sessions.is_live(db, token, user_id, utcnow(), limits):
+        return None
     user = db.get(User, user_id)
-    if user is None or not user.is_active or password_fingerprint(user.password_hash) != fingerprint:
+    if user is None or not user.is_active:
         return None
     return Caller(user.id, user.email, Role(user.role), user.business_id)
 
 
 async def caller() -> Caller | None:
-    """The logged-in user, or ``None`` (a deleted/deactivated user or changed password ends the
-    session)."""
+    """The logged-in user, or ``None``.
+
+    The cookie names a server-side session (``api.services.sessions``): logout, a password
+    change, deactivation, an admin, the idle timeout or the absolute lifetime end it, and a
+    copy of the cookie stops working at the same moment. The database is read on every
+    request, so when it is down no session is valid (fail-closed).
+    """
     if "caller" in g:
         cached: Caller | None = g.caller
         return cached
     user_id: Any = session.get("uid")
-    fingerprint: Any = session.get("pwf")
+    token: Any = session.get("sid")
     found: Caller | None = None
-    if isinstance(user_id, int) and isinstance(fingerprint, str):
-        found = await current_runtime().db(_load, user_id, fingerprint)
-        if found is None:
-            session.clear()
+    if isinstance(user_id, int) and isinstance(token, str):
+        rt = current_runtime()
+        found = await rt.db(_load, token, user_id, lifetimes(rt.settings))
+    if found is None and session:
+        session.clear()
     g.caller = found
     return found
 

@@ -29,6 +29,7 @@ __all__ = [
     "LoggedOut",
     "Readiness",
     "SessionInfo",
+    "SessionsEnded",
     "User",
     "UserPage",
     "VersionInfo",
@@ -70,6 +71,10 @@ class SessionInfo(Out):
 
 class LoggedOut(Out):
     logged_out: Literal[True]
+
+
+class SessionsEnded(Out):
+    ended: int = Field(description="How many sessions were ended (a copied cookie of any of them now gets 401)")
 
 
 class Lead(Out):
@@ -190,8 +195,10 @@ class Check(Out):
 
 class Readiness(Out):
     status: Literal["ready", "not_ready"]
-    failing: list[str]
-    checks: dict[str, Check]
+    failing: list[str] = Field(description="The names of the failing checks (database, migrations, redis)")
+    checks: dict[str, Check] | None = Field(
+        default=None, description="Each check's result and detail: only with ?token= (INTERNAL_SECRET)"
+    )
 
 
 class WhatsAppHealth(Out):

@@ -2,8 +2,9 @@
 
 * Passwords: argon2id (argon2-cffi defaults, RFC 9106 low-memory profile).
 * Sessions: Quart's signed cookie (itsdangerous, SECRET_KEY), HttpOnly, SameSite=Lax, Secure in
-  production. It holds the user id, a CSRF token and the password-hash fingerprint, so changing
-  a password ends every other session.
+  production. It holds the user id, a CSRF token and a random session id that must name a live
+  row of ``user_session`` on every request (``api.services.sessions``: logout, password change,
+  deactivation, an admin, the idle and absolute timeouts end it on the server).
 * CSRF: every state-changing request under ``/api/`` must echo the session's token in the
   ``X-CSRF-Token`` header (login is exempt: it has no session yet and sets one). Twilio
   webhooks are authenticated by signature instead and ``/internal/`` by INTERNAL_SECRET.
@@ -11,7 +12,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -29,7 +29,6 @@ __all__ = [
     "Caller",
     "csrf_protect",
     "hash_password",
-    "password_fingerprint",
     "require_role",
     "verify_password",
 ]
@@ -53,10 +52,6 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
-
-
-def password_fingerprint(password_hash: str) -> str:
-    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
 
 
 def new_csrf_token() -> str:

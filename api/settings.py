@@ -54,7 +54,8 @@ class Settings:
     media_dir: Path = Path("var/media")
     baileys_shard_urls: tuple[str, ...] = ("http://baileys:3300",)
     shard_probe_timeout_seconds: float = 1.0
-    session_max_age_seconds: int = 8 * 3600
+    session_max_age_seconds: int = 8 * 3600  # from login, however active
+    session_idle_seconds: int = 1800  # since the session's last request
     login_attempts_per_account: int = 5  # per LOGIN_WINDOW_SECONDS
     login_attempts_per_ip: int = 20
     login_window_seconds: int = 300
@@ -112,6 +113,7 @@ class Settings:
             baileys_shard_urls=shard_urls,
             shard_probe_timeout_seconds=get("BAILEYS_PROBE_TIMEOUT_SECONDS", _float_range(0.05, 30), 1.0),
             session_max_age_seconds=get("SESSION_MAX_AGE_SECONDS", _int_range(60, 30 * 86_400), 8 * 3600),
+            session_idle_seconds=get("SESSION_IDLE_SECONDS", _int_range(60, 30 * 86_400), 1800),
             git_commit=get("GIT_COMMIT", str, ""),
             build_time=get("BUILD_TIME", str, ""),
             seed_owner_password=secret("SEED_OWNER_PASSWORD"),

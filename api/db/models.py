@@ -49,6 +49,7 @@ __all__ = [
     "MessageDirection",
     "Role",
     "User",
+    "UserSession",
     "utcnow",
 ]
 
@@ -199,6 +200,22 @@ class User(Base):
         # Everyone but a system admin works for exactly one business.
         CheckConstraint("role = 'system_admin' OR business_id IS NOT NULL", name="business_required"),
     )
+
+
+class UserSession(Base):
+    """A login, checked on every request: the signed cookie carries a random session id and this
+    row is what makes it valid (logout, a password change and deactivation delete rows).
+
+    The primary key is the SHA-256 of the cookie's session id, so a leaked copy of this table
+    holds no usable session.
+    """
+
+    __tablename__ = "user_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)  # the absolute lifetime counts from here
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # the idle timeout from here
 
 
 class Lead(Base):

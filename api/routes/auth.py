@@ -1,4 +1,5 @@
-"""``/api/auth``: login, logout, me. Login is rate-limited per account and per client IP."""
+"""``/api/auth``: login, logout, log out everywhere, me. Login is rate-limited per account and per
+client IP; each login is a server-side session (``api.services.sessions``) that logout ends."""
 
 from __future__ import annotations
 
@@ -9,13 +10,15 @@ from quart import Blueprint, Response, jsonify, request, session
 from quart_schema import tag_blueprint, validate_request
 
 from api import keys
-from api.auth import authenticated
+from api.auth import authenticated, lifetimes
+from api.db.models import User, utcnow
 from api.errors import TooManyRequests, Unauthorized
 from api.openapi import responds
-from api.responses import LoggedOut, SessionInfo
+from api.responses import LoggedOut, SessionInfo, SessionsEnded
 from api.runtime import current_runtime
 from api.schemas import LoginBody
-from api.security import Caller, new_csrf_token, password_fingerprint
+from api.security import Caller, new_csrf_token
+from api.services import sessions
 from api.services.accounts import authenticate, user_json
 
 __all__ = ["bp"]
@@ -53,25 +56,50 @@ async def login(data: LoginBody) -> Response:
             "too many login attempts; try again later", retry_after_seconds=ttl,
             details={"scope": "account" if per_account > settings.login_attempts_per_account else "ip"},
         )
-    user = await rt.db(authenticate, email, body.password)
-    if user is None:
+    limits = lifetimes(settings)
+    previous: Any = session.get("sid")  # this browser's earlier login, replaced by this one
+
+    def log_in(db: Any) -> tuple[dict[str, Any], str] | None:
+        user = authenticate(db, email, body.password)
+        if user is None:
+            return None
+        now = utcnow()
+        sessions.purge_expired(db, now, limits)
+        if isinstance(previous, str):
+            sessions.end(db, previous)
+        return user_json(user), sessions.start(db, user.id, now)
+
+    found = await rt.db(log_in)
+    if found is None:
         raise Unauthorized("wrong email or password", code="bad_credentials")
+    user, token = found
     await rt.redis_call(lambda c: c.delete(keys.login_account(email)))
     session.clear()
     session.permanent = True
-    session["uid"] = user.id
-    session["pwf"] = password_fingerprint(user.password_hash)
+    session["uid"] = user["id"]
+    session["sid"] = token
     session["csrf"] = new_csrf_token()
-    return jsonify({"user": user_json(user), "csrf_token": session["csrf"]})
+    return jsonify({"user": user, "csrf_token": session["csrf"]})
 
 
 @bp.post("/logout")
 @authenticated()
-@responds(200, "logged out", model=LoggedOut)
+@responds(200, "logged out: this session is ended on the server, not only its cookie", model=LoggedOut)
 async def logout(caller: Caller) -> Response:
     """Log out"""
+    await current_runtime().db(sessions.end, str(session["sid"]))
     session.clear()
     return jsonify({"logged_out": True})
+
+
+@bp.post("/logout-everywhere")
+@authenticated()
+@responds(200, "every session of the caller, this one included, is ended", model=SessionsEnded)
+async def logout_everywhere(caller: Caller) -> Response:
+    """Log out everywhere (every session of the caller)"""
+    ended = await current_runtime().db(sessions.end_all, caller.user_id)
+    session.clear()
+    return jsonify({"ended": ended})
 
 
 @bp.get("/me")
@@ -79,7 +107,5 @@ async def logout(caller: Caller) -> Response:
 @responds(200, "the user and the CSRF token", model=SessionInfo)
 async def me(caller: Caller) -> Response:
     """The logged-in user and CSRF token"""
-    from api.db.models import User
-
     user: Any = await current_runtime().db(lambda s: s.get(User, caller.user_id))
     return jsonify({"user": user_json(user), "csrf_token": session.get("csrf")})

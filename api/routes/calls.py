@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from typing import Any
 
 import trio
-from quart import Blueprint, Response, jsonify, send_file
+from quart import Blueprint, Response, current_app, jsonify, request
 from quart_schema import tag_blueprint, validate_querystring, validate_request
+from quart_trio.wrappers.response import TrioFileBody
 from requests import RequestException
 from twilio.base.exceptions import TwilioRestException
 
 from api.auth import authenticated
 from api.errors import ApiError, Unavailable
 from api.openapi import responds
+from api.ranges import UNSATISFIABLE, ByteRange, select_range
 from api.responses import Call, CallDetail, CallPage
 from api.runtime import current_runtime
 from api.schemas import CallsQuery, OutboundCall, ScopeQuery, path_id
@@ -32,6 +36,11 @@ ID = path_id("call_id")
 class TwilioFailed(ApiError):
     status = 502
     default_code = "twilio_error"
+
+
+class RangeNotSatisfiable(ApiError):
+    status = 416
+    default_code = "range_not_satisfiable"
 
 
 @bp.get("")
@@ -64,18 +73,39 @@ async def get_call(caller: Caller, query_args: ScopeQuery, call_id: int) -> Resp
 @bp.get(f"/{ID}/recording")
 @authenticated()
 @validate_querystring(ScopeQuery)
-@responds(200, "the recording", content="audio/wav")
-@responds(206, "the requested byte range of the recording (Range header)", content="audio/wav")
-@responds(416, "the Range cannot be satisfied")
-async def recording(caller: Caller, query_args: ScopeQuery, call_id: int) -> Response:
+@responds(200, "the recording (also when Range names several ranges or If-Range no longer matches)",
+          content="audio/wav")
+@responds(206, "the requested byte range of the recording (Range header, RFC 9110)", content="audio/wav")
+@responds(416, "the Range starts beyond the recording (Content-Range: bytes */size)")
+async def recording(caller: Caller, query_args: ScopeQuery, call_id: int) -> Response | tuple[Response, int, dict[str, str]]:
     """Download the recording (HTTP Range)"""
     business_id = caller.scope(query_args.business_id)
     rt = current_runtime()
     path = await rt.db(calls.recording_file, business_id, call_id, rt.settings.recordings_dir)
-    response = await send_file(path, mimetype="audio/wav", as_attachment=True,
-                               attachment_filename=f"call-{call_id}.wav", conditional=True)
-    response.headers["Accept-Ranges"] = "bytes"
-    return response
+    stat = await trio.to_thread.run_sync(path.stat)
+    size = stat.st_size
+    modified = datetime.fromtimestamp(int(stat.st_mtime), UTC)
+    headers = {
+        "Accept-Ranges": "bytes",
+        # Call audio is personal data: no shared cache may keep it, and no cache at all need to.
+        "Cache-Control": "private, no-store",
+        "ETag": f'"{stat.st_mtime_ns:x}-{size:x}"',
+        "Last-Modified": format_datetime(modified, usegmt=True),
+    }
+    chosen = select_range(request.headers.get("Range"), request.headers.get("If-Range"), size,
+                          etag=headers["ETag"], last_modified=modified)
+    if chosen is UNSATISFIABLE:
+        error = RangeNotSatisfiable(f"the Range starts beyond the recording's {size} bytes", details={"size": size})
+        return jsonify(error.to_json()), error.status, {**headers, "Content-Range": f"bytes */{size}"}
+    body = TrioFileBody(path)
+    status = 200
+    if isinstance(chosen, ByteRange):
+        body.begin, body.end = chosen.start, chosen.stop
+        status = 206
+        headers["Content-Range"] = chosen.content_range(size)
+    headers["Content-Length"] = str(body.end - body.begin)
+    headers["Content-Disposition"] = f"attachment; filename=call-{call_id}.wav"
+    return current_app.response_class(body, status=status, headers=headers, mimetype="audio/wav")
 
 
 @bp.post("/outbound")

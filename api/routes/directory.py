@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from pydantic import BaseModel
-from quart import Blueprint, Response, jsonify
+from quart import Blueprint, Response, jsonify, session
 from quart_schema import tag_blueprint, validate_querystring, validate_request
 
 from api.auth import authenticated
 from api.db.models import Role
 from api.errors import Forbidden
 from api.openapi import responds
-from api.responses import Business, BusinessPage, User, UserPage
+from api.responses import Business, BusinessPage, SessionsEnded, User, UserPage
 from api.runtime import current_runtime
 from api.schemas import (
     BusinessCreate,
@@ -126,4 +126,18 @@ async def update_user(caller: Caller, query_args: NoQuery, data: UserUpdate, use
         raise Forbidden("requires role admin or higher", code="role_required")
     if caller.user_id == user_id and set(fields) - {"name", "password"}:
         raise Forbidden("you may change only your own name and password", code="role_required")
-    return jsonify(await current_runtime().db(directory.update_user, caller, user_id, fields))
+    current = session.get("sid")
+    return jsonify(await current_runtime().db(
+        lambda s: directory.update_user(s, caller, user_id, fields, current_session=str(current) if current else None)
+    ))
+
+
+@users.delete(f"/{USER_ID}/sessions")
+@authenticated(Role.ADMIN)
+@validate_querystring(NoQuery)
+@responds(200, "every session of the user is ended (the account is untouched)", model=SessionsEnded)
+@responds(404, "no such user in your business")
+@responds(403, "the user's role is above yours")
+async def end_user_sessions(caller: Caller, query_args: NoQuery, user_id: int) -> Response:
+    """End every session of a user (admin)"""
+    return jsonify({"ended": await current_runtime().db(directory.end_user_sessions, caller, user_id)})

@@ -55,12 +55,36 @@ async def _check(fn: Any, *args: Any) -> tuple[bool, str]:
     return False, f"timed out after {READY_CHECK_TIMEOUT_SECONDS:g}s"
 
 
+def _internal_token_given(rt: Any) -> bool:
+    """Whether ``?token=`` is INTERNAL_SECRET; absent is ``False``.
+
+    Raises:
+        Unauthorized: a token was given and it is wrong (or none is configured).
+    """
+    token = request.args.get("token")
+    if token is None:
+        return False
+    expected = rt.settings.internal_secret.reveal()
+    if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
+        raise Unauthorized("a valid ?token= (INTERNAL_SECRET) is required", code="bad_token")
+    return True
+
+
 @bp.get("/readyz")
+@security_scheme([{}, {TOKEN: []}])
 @responds(200, "ready", model=Readiness)
-@responds(503, "a check failed (named in failing and checks)", model=Readiness, error=False)
+@responds(401, "a ?token= was given and it is wrong")
+@responds(503, "a check failed (named in failing; with the token, each check's detail too)", model=Readiness,
+          error=False)
 async def readyz() -> tuple[Response, int]:
-    """Readiness: database, migrations, Redis"""
+    """Readiness: database, migrations, Redis
+
+    Anyone may ask; the answer names the failing checks and nothing else (a driver's error text
+    carries hosts, ports and names). With ``?token=`` (INTERNAL_SECRET, as for /metrics.json)
+    it also gives each check's detail.
+    """
     rt = current_runtime()
+    detailed = _internal_token_given(rt)
 
     def database() -> tuple[bool, str]:
         with rt.engine.connect() as conn:
@@ -89,7 +113,10 @@ async def readyz() -> tuple[Response, int]:
     checks["redis"] = {"ok": ok, "detail": detail}
     failing = [name for name, check in checks.items() if not check["ok"]]
     status = "ready" if not failing else "not_ready"
-    return jsonify({"status": status, "failing": failing, "checks": checks}), 200 if not failing else 503
+    body: dict[str, Any] = {"status": status, "failing": failing}
+    if detailed:
+        body["checks"] = checks
+    return jsonify(body), 200 if not failing else 503
 
 
 @bp.get("/version")

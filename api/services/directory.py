@@ -3,6 +3,10 @@
 * a system_admin manages every business and user;
 * an owner/admin manages the users of their own business, never above their own role;
 * agents manage nobody; anyone may read their own business.
+
+A password change ends every other session of the user (``api.services.sessions``; the one that
+made the change stays when users change their own), deactivation ends all of them, and an
+owner/admin may end a user's sessions outright.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from sqlalchemy.orm import Session
 from api.db.models import Business, Role, User
 from api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from api.security import RANK, Caller, hash_password
+from api.services import sessions
 from api.services.accounts import user_json
 from api.services.common import Page, iso, paginate
 
@@ -23,6 +28,7 @@ __all__ = [
     "business_json",
     "create_business",
     "create_user",
+    "end_user_sessions",
     "get_business",
     "get_user",
     "list_businesses",
@@ -147,11 +153,30 @@ def create_user(session: Session, caller: Caller, fields: dict[str, Any]) -> dic
     return user_json(user)
 
 
-def update_user(session: Session, caller: Caller, user_id: int, fields: dict[str, Any]) -> dict[str, Any]:
+def _manageable(session: Session, caller: Caller, user_id: int) -> User:
     user = _user(session, caller, user_id)
-    is_self = user.id == caller.user_id
-    if not is_self and RANK[Role(user.role)] > RANK[caller.role]:
+    if user.id != caller.user_id and RANK[Role(user.role)] > RANK[caller.role]:
         raise Forbidden("cannot change a user above your own role", code="role_required")
+    return user
+
+
+def end_user_sessions(session: Session, caller: Caller, user_id: int) -> int:
+    """End every session of a user the caller manages; returns how many were ended.
+
+    Raises:
+        NotFound: no such user in the caller's business.
+        Forbidden: the user's role is above the caller's.
+    """
+    return sessions.end_all(session, _manageable(session, caller, user_id).id)
+
+
+def update_user(
+    session: Session, caller: Caller, user_id: int, fields: dict[str, Any], *, current_session: str | None = None
+) -> dict[str, Any]:
+    """Apply ``fields``; ``current_session`` (the caller's session id) survives the caller's own
+    password change, every other session of the user ends with it."""
+    user = _manageable(session, caller, user_id)
+    is_self = user.id == caller.user_id
     if "role" in fields:
         if is_self:
             raise Forbidden("you cannot change your own role", code="role_required")
@@ -163,9 +188,12 @@ def update_user(session: Session, caller: Caller, user_id: int, fields: dict[str
         if is_self:
             raise Forbidden("you cannot deactivate yourself", code="role_required")
         user.is_active = fields["is_active"]
+        if not user.is_active:
+            sessions.end_all(session, user.id)
     if "name" in fields:
         user.name = fields["name"]
     if "password" in fields:
         user.password_hash = hash_password(fields["password"])
+        sessions.end_all(session, user.id, keep=current_session if is_self else None)
     session.flush()
     return user_json(user)

@@ -22,10 +22,12 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 OWNER_PASSWORD = "owner password for fuzzing"
 ADMIN_PASSWORD = "admin password for fuzzing"
-# Excluded: logout/login (would end the fuzzer's session or trip the login rate limit), the
+# Excluded: logout/login and ending sessions (would end the fuzzer's own session, leaving it
+# nothing but 401s, or trip the login rate limit; tests/api/test_sessions.py covers them), the
 # endless event stream, the gateway probe (503 by design without a gateway), and outbound
 # calls (a 502/503 from Twilio being unconfigured is by design; tested against a fake).
-EXCLUDED = ("/api/auth/logout", "/api/auth/login", "/api/events", "/health/whatsapp", "/api/calls/outbound")
+EXCLUDED = ("/api/auth/logout", "/api/auth/logout-everywhere", "/api/users/{user_id}/sessions", "/api/auth/login",
+            "/api/events", "/health/whatsapp", "/api/calls/outbound")
 
 
 @pytest.fixture

@@ -19,10 +19,12 @@ async def test_health_reports_version(client: Any) -> None:
 
 
 async def test_readyz_is_ready_on_a_migrated_database(client: Any) -> None:
-    resp = await client.get("/readyz")
+    resp = await client.get(f"/readyz?token={INTERNAL}")
     body = await resp.get_json()
     assert resp.status_code == 200, body
     assert body["failing"] == [] and set(body["checks"]) == {"database", "migrations", "redis"}
+    public = await client.get("/readyz")
+    assert public.status_code == 200 and await public.get_json() == {"status": "ready", "failing": []}
 
 
 async def test_version_names_package_and_commit(client: Any) -> None:
@@ -106,7 +108,7 @@ async def test_readyz_turns_503_when_the_sqlite_file_is_unusable(api_settings: A
     _break_sqlite_file(api_settings.database_url)
     app = create_app(api_settings)
     async with app.test_app() as test_app:
-        resp = await test_app.test_client().get("/readyz")
+        resp = await test_app.test_client().get(f"/readyz?token={INTERNAL}")
         body = await resp.get_json()
     assert resp.status_code == 503
     assert body["failing"] == ["database", "migrations"]

@@ -43,3 +43,11 @@ def test_secrets_never_show_in_repr() -> None:
     settings = Settings.from_env({"INTERNAL_SECRET": "s3cret-value", "TWILIO_AUTH_TOKEN": "tok-value",
                                   "PUBLIC_BASE_URL": "https://x.test"})
     assert "s3cret-value" not in repr(settings) and "tok-value" not in repr(settings)
+
+
+def test_session_timeouts_are_read_and_bounded() -> None:
+    assert (Settings.from_env({}).session_idle_seconds, Settings.from_env({}).session_max_age_seconds) == (1800, 28800)
+    settings = Settings.from_env({"SESSION_IDLE_SECONDS": "600", "SESSION_MAX_AGE_SECONDS": "3600"})
+    assert (settings.session_idle_seconds, settings.session_max_age_seconds) == (600, 3600)
+    with pytest.raises(SettingsError, match="SESSION_IDLE_SECONDS"):
+        Settings.from_env({"SESSION_IDLE_SECONDS": "5"})
