@@ -19,6 +19,7 @@ from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
 
 from api.errors import ApiError, TooManyRequests
+from api.event_hub import HubLimits, redis_event_hub
 from api.metrics import FLUSH_INTERVAL_SECONDS, RequestMetrics
 from api.openapi import init_openapi
 from api.runtime import EXTENSION, Runtime
@@ -56,6 +57,12 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> QuartTr
     app.extensions[EXTENSION] = rt
     metrics = RequestMetrics()
     rt.extras["metrics"] = metrics
+    hub, rt.extras["sse_redis"] = redis_event_hub(settings.redis_url, HubLimits(
+        per_user=settings.events_max_streams_per_user,
+        per_business=settings.events_max_streams_per_business,
+        total=settings.events_max_streams,
+    ))
+    rt.extras["event_hub"] = hub
     stopping = trio.Event()
 
     for blueprint in BLUEPRINTS:
@@ -116,10 +123,12 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> QuartTr
     @app.before_serving
     async def _startup() -> None:
         app.add_background_task(_flush_metrics)
+        app.add_background_task(hub.serve)  # idle (no Redis) until the first /api/events stream
 
     @app.after_serving
     async def _shutdown() -> None:
         stopping.set()
+        hub.shutdown()
         with trio.move_on_after(2):
             try:
                 await rt.redis_call(metrics.flush)
