@@ -11,6 +11,7 @@ comment line every ``KEEPALIVE_SECONDS`` keeps proxies from closing an idle stre
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import AsyncIterator
 from typing import cast
 
@@ -100,7 +101,9 @@ async def events(caller: Caller, query_args: ScopeQuery) -> Response:
             while True:
                 entry: Entry | None = None
                 ended = False
-                with trio.move_on_after(KEEPALIVE_SECONDS):
+                # Jittered: after a broadcast every stream's timer restarts at once, and 1,000
+                # keepalives written in one burst would stall the event loop.
+                with trio.move_on_after(KEEPALIVE_SECONDS * (0.75 + random.random() / 2)):  # noqa: S311
                     try:
                         entry = await sub.receive()
                     except trio.EndOfChannel:
