@@ -24,6 +24,7 @@ from api.metrics import FLUSH_INTERVAL_SECONDS, RequestMetrics
 from api.openapi import init_openapi
 from api.runtime import EXTENSION, Runtime
 from api.security import csrf_protect
+from api.shedding import LoadShedder
 from api.validation import ApiRequest, schema_error
 
 if TYPE_CHECKING:
@@ -67,6 +68,9 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> QuartTr
 
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    shedder = LoadShedder(app.asgi_app, limit=settings.max_in_flight)  # type: ignore[arg-type]
+    app.asgi_app = shedder  # type: ignore[method-assign,assignment]
+    rt.extras["shedder"] = shedder
 
     @app.before_request
     async def _start_timer() -> None:
