@@ -58,7 +58,7 @@ class Settings:
     login_attempts_per_account: int = 5  # per LOGIN_WINDOW_SECONDS
     login_attempts_per_ip: int = 20
     login_window_seconds: int = 300
-    max_in_flight: int = 32  # requests in the handlers at once; the excess gets 503 at once
+    max_in_flight: int = 8  # requests in the handlers at once (bench.overload_bench); the excess gets 503
     events_max_streams: int = 2000  # per process: above any one user's or business's cap
     events_max_streams_per_business: int = 100
     events_max_streams_per_user: int = 5
@@ -116,7 +116,7 @@ class Settings:
             baileys_shard_urls=shard_urls,
             shard_probe_timeout_seconds=get("BAILEYS_PROBE_TIMEOUT_SECONDS", _float_range(0.05, 30), 1.0),
             session_max_age_seconds=get("SESSION_MAX_AGE_SECONDS", _int_range(60, 30 * 86_400), 8 * 3600),
-            max_in_flight=get("API_MAX_IN_FLIGHT", _int_range(1, 10_000), 32),
+            max_in_flight=get("API_MAX_IN_FLIGHT", _int_range(1, 10_000), 8),
             events_max_streams=get("EVENTS_MAX_STREAMS", _int_range(1, 100_000), 2000),
             events_max_streams_per_business=get("EVENTS_MAX_STREAMS_PER_BUSINESS", _int_range(1, 100_000), 100),
             events_max_streams_per_user=get("EVENTS_MAX_STREAMS_PER_USER", _int_range(1, 100_000), 5),

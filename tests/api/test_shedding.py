@@ -55,5 +55,5 @@ async def test_past_the_in_flight_limit_requests_are_refused_at_once(api_setting
 
 def test_the_in_flight_limit_is_read_from_the_environment() -> None:
     assert Settings.from_env({"API_MAX_IN_FLIGHT": "7"}).max_in_flight == 7
-    assert Settings.from_env({}).max_in_flight == 32
+    assert Settings.from_env({}).max_in_flight == 8
 
