@@ -6,7 +6,8 @@ Starts a real ``python -m api`` (Hypercorn, trio) on a free port with a throw-aw
 database (or ``--database-url``) and the Redis database of ``--redis-url`` (flushed before and
 after: give it a database of its own), logs in as the seeded owner and opens streams, raw trio
 sockets, one at a time up to each level. At each level it times ``--probes`` sequential
-``GET /readyz`` (each on a fresh connection, from connect to the whole answer) while events of
+``GET /readyz`` from a separate process (each on a fresh connection, from connect to the whole
+answer) while events of
 the streams' business are published to ``calls:events`` at ``--event-rate`` per second (each
 reaches every stream: at 1,000 streams, 2/s is 2,000 deliveries a second), and checks that the
 streams still receive them. ``--pin`` puts the server on CPU 0 and the generator on CPU 1. The per-user and per-business caps are raised for the run (one login opens every
@@ -16,6 +17,7 @@ stream); the process-wide cap stays above the highest level.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -129,7 +131,11 @@ async def run(port: int, cookie: str, levels: list[int], probes: int, rate: floa
             before = sum(streams.events)
             stop = trio.Event()
             nursery.start_soon(publish, client, rate, business_id, stop)
-            readyz = await probe_readyz(port, probes)
+            # From a process of its own: this one is busy reading the streams.
+            prober = await trio.to_thread.run_sync(functools.partial(
+                subprocess.run, [sys.executable, "-m", "bench.events_bench", "--probe-port", str(port),
+                                 "--probes", str(probes)], cwd=ROOT, capture_output=True, check=True))
+            readyz = json.loads(prober.stdout)
             stop.set()
             await trio.sleep(1)
             live = sum(1 for count in streams.events[1:] if count > 0)
@@ -143,7 +149,11 @@ async def run(port: int, cookie: str, levels: list[int], probes: int, rate: floa
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.events_bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="Reads no environment variables of its own: the API it starts gets "
+                                     "DATABASE_URL, REDIS_URL, API_PORT, PUBLIC_BASE_URL and the EVENTS_MAX_STREAMS* caps "
+                                     "from these options and its own choices (the rest of the environment is passed "
+                                     "through).")
     parser.add_argument("--levels", default="0,100,1000")
     parser.add_argument("--probes", type=int, default=200)
     parser.add_argument("--event-rate", type=float, default=2.0)
@@ -151,7 +161,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
     parser.add_argument("--database-url", default="")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--probe-port", type=int, help=argparse.SUPPRESS)  # internal: the prober process
     args = parser.parse_args(argv)
+    if args.probe_port:
+        print(json.dumps(trio.run(probe_readyz, args.probe_port, args.probes)))
+        return 0
     levels = sorted(int(x) for x in args.levels.split(","))
 
     workdir = Path(tempfile.mkdtemp(prefix="events-bench-"))

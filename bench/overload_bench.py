@@ -144,8 +144,10 @@ async def one_level(port: int, requests: list[bytes], rate: float, timeout: floa
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.overload_bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog="The API it starts gets API_MAX_IN_FLIGHT from --max-in-flight when given "
-                                     "(else the environment's or the default).")
+                                     epilog="Reads no environment variables of its own: the API it starts gets "
+                                     "DATABASE_URL, REDIS_URL, API_PORT, PUBLIC_BASE_URL, TWILIO_AUTH_TOKEN and "
+                                     "API_MAX_IN_FLIGHT (with --max-in-flight) from these options and its own choices "
+                                     "(the rest of the environment is passed through).")
     parser.add_argument("--capacity", type=float, default=200.0, help="requests/s one process sustains (1×)")
     parser.add_argument("--multiples", default="1,2,3")
     parser.add_argument("--seconds", type=float, default=15.0)
