@@ -11,7 +11,7 @@ a stream that falls ``buffer`` entries behind is closed with ``slow_consumer``.
 Caps: per user and per business, the *oldest* stream is closed (with its reason) to make room
 for a new one; the process-wide cap refuses the new stream instead, and settings keep it above
 the per-user and per-business caps so one account cannot reach it. The bookkeeping
-(``subscribe``/``unsubscribe``/``publish``) is synchronous and never awaits.
+(``subscribe``/``unsubscribe``) is synchronous and never awaits; ``publish`` only checkpoints.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ RETRY_MIN_SECONDS = 0.1  # Redis down: retry the read with backoff, up to RETRY_
 RETRY_MAX_SECONDS = 5.0
 BLOCK_MS = 5000  # one XREAD waits this long; the reader's socket timeout is longer
 READ_COUNT = 500  # entries per XREAD: a burst is fanned out in a few reads
+FANOUT_BATCH = 32  # subscriptions woken between two checkpoints of the reader
 
 
 class CloseReason(StrEnum):
@@ -182,14 +183,21 @@ class EventHub:
         self._forget(sub)
         sub._close(None)
 
-    def publish(self, entries: list[Entry]) -> None:
-        """Hand entries to every subscription allowed to see them; a full one is closed."""
+    async def publish(self, entries: list[Entry]) -> None:
+        """Hand entries to every subscription allowed to see them; a full one is closed.
+
+        Never waits for a subscription. Checkpoints every ``FANOUT_BATCH`` subscriptions, so the
+        writes an event wakes up are spread over several scheduler batches and a request (say
+        ``/readyz``) runs between them instead of behind all of them.
+        """
         for entry in entries:
             business = entry[1].get("business_id")
             targets = [s for s in self._subs.values() if s.business is None or s.business == business]
-            for sub in targets:
-                if not sub._offer(entry):
+            for n, sub in enumerate(targets, start=1):
+                if sub.closed_reason is None and not sub._offer(entry):
                     self._evict(sub, CloseReason.SLOW_CONSUMER)
+                if n % FANOUT_BATCH == 0:
+                    await trio.lowlevel.checkpoint()
             self._position = entry[0]
 
     def statistics(self) -> HubStatistics:
@@ -255,7 +263,7 @@ class EventHub:
                     backoff = min(backoff * 2, RETRY_MAX_SECONDS)
                     continue
                 backoff = RETRY_MIN_SECONDS
-                self.publish(entries)
+                await self.publish(entries)
         finally:
             self._running = False
 
