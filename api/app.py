@@ -19,10 +19,12 @@ from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
 
 from api.errors import ApiError, TooManyRequests
+from api.event_hub import HubLimits, redis_event_hub
 from api.metrics import FLUSH_INTERVAL_SECONDS, RequestMetrics
 from api.openapi import init_openapi
 from api.runtime import EXTENSION, Runtime
 from api.security import csrf_protect
+from api.shedding import LoadShedder
 from api.validation import ApiRequest, schema_error
 
 if TYPE_CHECKING:
@@ -56,10 +58,19 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> QuartTr
     app.extensions[EXTENSION] = rt
     metrics = RequestMetrics()
     rt.extras["metrics"] = metrics
+    hub, rt.extras["sse_redis"] = redis_event_hub(settings.redis_url, HubLimits(
+        per_user=settings.events_max_streams_per_user,
+        per_business=settings.events_max_streams_per_business,
+        total=settings.events_max_streams,
+    ))
+    rt.extras["event_hub"] = hub
     stopping = trio.Event()
 
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    shedder = LoadShedder(app.asgi_app, limit=settings.max_in_flight)  # type: ignore[arg-type]
+    app.asgi_app = shedder  # type: ignore[method-assign,assignment]
+    rt.extras["shedder"] = shedder
 
     @app.before_request
     async def _start_timer() -> None:
@@ -116,10 +127,12 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> QuartTr
     @app.before_serving
     async def _startup() -> None:
         app.add_background_task(_flush_metrics)
+        app.add_background_task(hub.serve)  # idle (no Redis) until the first /api/events stream
 
     @app.after_serving
     async def _shutdown() -> None:
         stopping.set()
+        hub.shutdown()
         with trio.move_on_after(2):
             try:
                 await rt.redis_call(metrics.flush)

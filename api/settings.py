@@ -59,6 +59,10 @@ class Settings:
     login_attempts_per_account: int = 5  # per LOGIN_WINDOW_SECONDS
     login_attempts_per_ip: int = 20
     login_window_seconds: int = 300
+    max_in_flight: int = 8  # requests in the handlers at once (bench.overload_bench); the excess gets 503
+    events_max_streams: int = 2000  # per process: above any one user's or business's cap
+    events_max_streams_per_business: int = 100
+    events_max_streams_per_user: int = 5
     git_commit: str = ""
     build_time: str = ""
     seed_owner_password: Secret = field(default_factory=lambda: Secret(""))  # python -m api.seed only
@@ -114,11 +118,20 @@ class Settings:
             shard_probe_timeout_seconds=get("BAILEYS_PROBE_TIMEOUT_SECONDS", _float_range(0.05, 30), 1.0),
             session_max_age_seconds=get("SESSION_MAX_AGE_SECONDS", _int_range(60, 30 * 86_400), 8 * 3600),
             session_idle_seconds=get("SESSION_IDLE_SECONDS", _int_range(60, 30 * 86_400), 1800),
+            max_in_flight=get("API_MAX_IN_FLIGHT", _int_range(1, 10_000), 8),
+            events_max_streams=get("EVENTS_MAX_STREAMS", _int_range(1, 100_000), 2000),
+            events_max_streams_per_business=get("EVENTS_MAX_STREAMS_PER_BUSINESS", _int_range(1, 100_000), 100),
+            events_max_streams_per_user=get("EVENTS_MAX_STREAMS_PER_USER", _int_range(1, 100_000), 5),
             git_commit=get("GIT_COMMIT", str, ""),
             build_time=get("BUILD_TIME", str, ""),
             seed_owner_password=secret("SEED_OWNER_PASSWORD"),
             seed_admin_password=secret("SEED_ADMIN_PASSWORD"),
         )
+        # One account must not be able to fill the process: its caps stay below the process's.
+        for name, cap in (("EVENTS_MAX_STREAMS_PER_USER", settings.events_max_streams_per_user),
+                          ("EVENTS_MAX_STREAMS_PER_BUSINESS", settings.events_max_streams_per_business)):
+            if cap >= settings.events_max_streams:
+                problems.append(f"{name}: must be below EVENTS_MAX_STREAMS ({settings.events_max_streams})")
         if common.production:
             if not secret_key or secret_key.reveal() == DEV_SECRET_KEY:
                 problems.append("SECRET_KEY: required when APP_ENV=production")

@@ -29,6 +29,8 @@ ENTRY_POINTS: list[tuple[list[str], bool]] = [
     (["-m", "callengine.brains.openai_realtime.clips"], True),
     (["-m", "bench"], True),
     (["-m", "bench.api_bench"], True),
+    (["-m", "bench.events_bench"], True),
+    (["-m", "bench.overload_bench"], True),
     (["-m", "bench.asr_accuracy"], True),
     (["scripts/make_fixtures.py"], True),
     (["scripts/make_receptionist_clips.py"], True),

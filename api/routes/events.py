@@ -1,49 +1,42 @@
 """``GET /api/events``: server-sent events of the caller's business, fed from ``calls:events``.
 
-Each stream blocks on ``XREAD`` in a worker thread on its own Redis client (no socket timeout
-shorter than the block), so it never holds a token of the request limiters. Streams are capped
-per process (``MAX_STREAMS``); the next one gets 503. ``Last-Event-ID`` resumes after a
-reconnect. A comment line every ``BLOCK_MS`` keeps proxies from closing an idle stream.
+Streams subscribe to the process's ``EventHub`` (api/event_hub.py): one task reads the Redis
+stream for every stream of the process, so an open stream holds no thread, no database
+connection and no token of the request limiters, only a bounded memory channel. Caps per user
+and per business close the *oldest* stream with a final ``closed`` event naming the reason; the
+process-wide cap answers 503. ``Last-Event-ID`` resumes after a reconnect (one ``XRANGE``). A
+comment line every ``KEEPALIVE_SECONDS`` keeps proxies from closing an idle stream.
 """
 
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import AsyncIterator
-from typing import Any, cast
+from typing import cast
 
-import redis
 import trio
 from quart import Blueprint, Response, request
 from quart_schema import tag_blueprint, validate_querystring
 
 from api.auth import authenticated
 from api.errors import Unavailable
+from api.event_hub import Entry, EventHub, HubFull, entry_key
 from api.openapi import responds
 from api.runtime import current_runtime
 from api.schemas import ScopeQuery
 from api.security import Caller
 from contracts import keys as call_keys
 
-__all__ = ["bp"]
+__all__ = ["bp", "format_closed", "format_event"]
 
 bp = Blueprint("events", __name__, url_prefix="/api")
 tag_blueprint(bp, ["calls"])
-MAX_STREAMS = 100  # per process; each holds one Redis connection while blocked
-BLOCK_MS = 5000
+KEEPALIVE_SECONDS = 5.0
+READY_TIMEOUT_SECONDS = 5.0  # the hub's first read of Redis; longer means Redis is down
+RESUME_MAX_ENTRIES = 1000  # Last-Event-ID backlog sent at most (the stream keeps ~10,000)
 FORWARDED = frozenset({"call_started", "call_ended", "rejected"})
 _STREAM_ID = "0123456789-"
-
-
-def _client(rt: Any) -> redis.Redis:
-    client = rt.extras.get("sse_redis")
-    if client is None:
-        client = rt.extras["sse_redis"] = redis.Redis.from_url(
-            rt.settings.redis_url, max_connections=MAX_STREAMS + 10, socket_timeout=BLOCK_MS / 1000 + 5,
-            socket_connect_timeout=2, decode_responses=True,
-        )
-        rt.extras["sse_limiter"] = trio.CapacityLimiter(MAX_STREAMS)
-    return cast(redis.Redis, client)
 
 
 def format_event(entry_id: str, fields: dict[str, str]) -> str:
@@ -52,11 +45,21 @@ def format_event(entry_id: str, fields: dict[str, str]) -> str:
     return f"id: {entry_id}\nevent: {fields.get('type', 'message')}\ndata: {data}\n\n"
 
 
+def format_closed(reason: str) -> str:
+    """The last SSE message of a stream the server closes (pure)."""
+    return f"event: closed\ndata: {json.dumps({'reason': reason})}\n\n"
+
+
+def _visible(fields: dict[str, str], business: str | None) -> bool:
+    return fields.get("type") in FORWARDED and (business is None or fields.get("business_id") == business)
+
+
 @bp.get("/events")
 @authenticated()
 @validate_querystring(ScopeQuery)
-@responds(200, "the event stream (Last-Event-ID resumes after a reconnect)", content="text/event-stream")
-@responds(503, "too many event streams open")
+@responds(200, "the event stream (Last-Event-ID resumes after a reconnect; a final `closed` event names "
+          "why the server ended it)", content="text/event-stream")
+@responds(503, "too many event streams open in this process, or Redis unreachable")
 async def events(caller: Caller, query_args: ScopeQuery) -> Response:
     """Server-sent events: call_started, call_ended, rejected"""
     query = query_args
@@ -64,43 +67,57 @@ async def events(caller: Caller, query_args: ScopeQuery) -> Response:
     if not caller.is_system_admin or query.business_id is not None:
         business = str(caller.scope(query.business_id))
     rt = current_runtime()
-    client = _client(rt)
-    limiter: trio.CapacityLimiter = rt.extras["sse_limiter"]
-    token = object()
-    try:
-        limiter.acquire_on_behalf_of_nowait(token)
-    except trio.WouldBlock:
-        raise Unavailable("too many event streams open; retry later", code="too_many_streams") from None
+    hub = cast(EventHub, rt.extras["event_hub"])
     last = request.headers.get("Last-Event-ID", "")
-    last_id = last if last and all(c in _STREAM_ID for c in last) else "$"
-
-    def read(after: str) -> list[Any]:
-        return cast(list[Any], client.xread({call_keys.EVENTS: after}, count=100, block=BLOCK_MS) or [])
+    resume = last if last and all(c in _STREAM_ID for c in last) and last.count("-") <= 1 else ""
+    try:
+        sub = hub.subscribe(caller.user_id, business)
+    except HubFull:
+        raise Unavailable("too many event streams open; retry later", code="too_many_streams") from None
+    try:
+        with trio.move_on_after(READY_TIMEOUT_SECONDS):
+            await hub.wait_ready()
+        if not hub.ready:
+            raise Unavailable("Redis is unreachable", code="redis_unavailable")
+        backlog: list[Entry] = []
+        if resume:
+            # Registered first, so nothing between this read and the live entries is lost;
+            # live entries already in the backlog are skipped below.
+            found = await rt.redis_call(
+                lambda client: client.xrange(call_keys.EVENTS, min="(" + resume, max="+", count=RESUME_MAX_ENTRIES)
+            )
+            backlog = [(str(entry_id), dict(fields)) for entry_id, fields in found]
+    except BaseException:
+        hub.unsubscribe(sub)
+        raise
 
     async def stream() -> AsyncIterator[str]:
-        after = last_id
+        seen = entry_key(backlog[-1][0]) if backlog else (0, 0)
         try:
-            if after == "$":
-                # Resolve "$" once so no event between two reads is lost.
-                newest = await trio.to_thread.run_sync(lambda: client.xrevrange(call_keys.EVENTS, count=1))
-                after = str(newest[0][0]) if newest else "0-0"
             yield ": connected\n\n"
+            for entry_id, fields in backlog:
+                if _visible(fields, business):
+                    yield format_event(entry_id, fields)
             while True:
-                batches = await trio.to_thread.run_sync(read, after, abandon_on_cancel=True)
-                sent = False
-                for _stream, entries in batches:
-                    for entry_id, fields in entries:
-                        after = entry_id
-                        if fields.get("type") not in FORWARDED:
-                            continue
-                        if business is not None and fields.get("business_id") != business:
-                            continue
-                        sent = True
-                        yield format_event(entry_id, fields)
-                if not sent:
+                entry: Entry | None = None
+                ended = False
+                # Jittered: after a broadcast every stream's timer restarts at once, and 1,000
+                # keepalives written in one burst would stall the event loop.
+                with trio.move_on_after(KEEPALIVE_SECONDS * (0.75 + random.random() / 2)):  # noqa: S311
+                    try:
+                        entry = await sub.receive()
+                    except trio.EndOfChannel:
+                        ended = True
+                if ended:
+                    if sub.closed_reason is not None:
+                        yield format_closed(sub.closed_reason.value)
+                    return
+                if entry is None:
                     yield ": keepalive\n\n"
+                elif entry_key(entry[0]) > seen and _visible(entry[1], business):
+                    yield format_event(*entry)
         finally:
-            limiter.release_on_behalf_of(token)
+            hub.unsubscribe(sub)
 
     response = Response(stream(), mimetype="text/event-stream",
                         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
