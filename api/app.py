@@ -68,7 +68,12 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> QuartTr
 
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
-    shedder = LoadShedder(app.asgi_app, limit=settings.max_in_flight)  # type: ignore[arg-type]
+    shedder = LoadShedder(
+        app.asgi_app,  # type: ignore[arg-type]
+        limit=settings.max_in_flight,
+        max_waiting=settings.max_waiting,
+        max_wait_seconds=settings.max_wait_ms / 1000,
+    )
     app.asgi_app = shedder  # type: ignore[method-assign,assignment]
     rt.extras["shedder"] = shedder
 

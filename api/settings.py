@@ -60,6 +60,8 @@ class Settings:
     login_attempts_per_ip: int = 20
     login_window_seconds: int = 300
     max_in_flight: int = 8  # requests in the handlers at once (bench.overload_bench); the excess gets 503
+    max_waiting: int = 8  # requests that may wait for a place: a burst is not overload (bench.overload_bench)
+    max_wait_ms: int = 25  # the longest one waits before it is refused
     events_max_streams: int = 2000  # per process: above any one user's or business's cap
     events_max_streams_per_business: int = 100
     events_max_streams_per_user: int = 5
@@ -119,6 +121,8 @@ class Settings:
             session_max_age_seconds=get("SESSION_MAX_AGE_SECONDS", _int_range(60, 30 * 86_400), 8 * 3600),
             session_idle_seconds=get("SESSION_IDLE_SECONDS", _int_range(60, 30 * 86_400), 1800),
             max_in_flight=get("API_MAX_IN_FLIGHT", _int_range(1, 10_000), 8),
+            max_waiting=get("API_MAX_WAITING", _int_range(0, 100_000), 8),
+            max_wait_ms=get("API_MAX_WAIT_MS", _int_range(0, 10_000), 25),
             events_max_streams=get("EVENTS_MAX_STREAMS", _int_range(1, 100_000), 2000),
             events_max_streams_per_business=get("EVENTS_MAX_STREAMS_PER_BUSINESS", _int_range(1, 100_000), 100),
             events_max_streams_per_user=get("EVENTS_MAX_STREAMS_PER_USER", _int_range(1, 100_000), 5),

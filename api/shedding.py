@@ -7,6 +7,12 @@ capacity each request waited behind all the others (the signed voice webhook: p9
 body, without reading its body or touching the database; the requests accepted keep their
 latency. For Twilio a 503 on the voice webhook means "use the fallback URL".
 
+A burst is not overload: ten webhooks that arrive in the same 10 ms (a load test, a campaign's
+calls answered together) must not lose the two that find eight in flight. So a request that
+finds the budget spent may wait, first come first served, while fewer than ``max_waiting``
+others wait and for at most ``max_wait_seconds``; past either bound it is refused. Accepted
+latency stays bounded by that wait plus the handler's own time.
+
 Two budgets, both trio ``CapacityLimiter`` taken with ``acquire_on_behalf_of_nowait`` (never
 queued): requests, and the operator's probes (``/api/health``, ``/readyz``, ``/version``) with a
 small budget of their own, so a process shedding load can still be seen. ``/api/events``
@@ -45,6 +51,7 @@ _BODY: Final = json.dumps({"error": {
 class ShedStatistics:
     in_flight: int
     limit: int
+    waiting: int
     probes_in_flight: int
     shed: int
 
@@ -56,13 +63,27 @@ class LoadShedder:
     Args:
         app: the wrapped ASGI callable.
         limit: HTTP requests allowed in the handlers at once (``API_MAX_IN_FLIGHT``).
-        probe_limit: the probes' own budget.
+        max_waiting: requests that may wait for a place at once (``API_MAX_WAITING``); 0 refuses
+            at once.
+        max_wait_seconds: the longest a request waits for a place (``API_MAX_WAIT_MS``).
+        probe_limit: the probes' own budget (never waited for).
     """
 
-    def __init__(self, app: ASGIApp, *, limit: int, probe_limit: int = PROBES_IN_FLIGHT) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limit: int,
+        max_waiting: int = 0,
+        max_wait_seconds: float = 0.0,
+        probe_limit: int = PROBES_IN_FLIGHT,
+    ) -> None:
         self.app = app
         self._requests = trio.CapacityLimiter(limit)
         self._probes = trio.CapacityLimiter(probe_limit)
+        self._max_waiting = max_waiting
+        self._max_wait = max_wait_seconds
+        self._waiting = 0
         self._shed = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -76,18 +97,34 @@ class LoadShedder:
         try:
             limiter.acquire_on_behalf_of_nowait(token)
         except trio.WouldBlock:
-            self._shed += 1
-            await _refuse(send)
-            return
+            if limiter is self._probes or not await self._wait_for_place(token):
+                self._shed += 1
+                await _refuse(send)
+                return
         try:
             await self.app(scope, receive, send)
         finally:
             limiter.release_on_behalf_of(token)
 
+    async def _wait_for_place(self, token: object) -> bool:
+        """True once ``token`` holds a place; False when too many wait or the wait runs out.
+        Cancellation: the place is not taken (trio's acquire is atomic)."""
+        if self._waiting >= self._max_waiting:
+            return False
+        self._waiting += 1
+        try:
+            with trio.move_on_after(self._max_wait):
+                await self._requests.acquire_on_behalf_of(token)
+                return True
+            return False
+        finally:
+            self._waiting -= 1
+
     def statistics(self) -> ShedStatistics:
         return ShedStatistics(
             in_flight=self._requests.borrowed_tokens,
             limit=int(self._requests.total_tokens),
+            waiting=self._waiting,
             probes_in_flight=self._probes.borrowed_tokens,
             shed=self._shed,
         )
