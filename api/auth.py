@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from api.db.models import Role, User, utcnow
 from api.errors import Unauthorized
 from api.openapi import SESSION
-from api.runtime import current_runtime
+from api.runtime import Runtime, current_runtime
 from api.security import Caller, require_role
 from api.services import sessions
 from api.settings import Settings
@@ -29,8 +29,10 @@ def lifetimes(settings: Settings) -> sessions.Lifetimes:
     return sessions.Lifetimes(settings.session_idle_seconds, settings.session_max_age_seconds)
 
 
-def _load(db: Session, token: str, user_id: int, limits: sessions.Lifetimes) -> Caller | None:
-    if not sessions.is_live(db, token, user_id, utcnow(), limits):
+def _load(
+    db: Session, token: str, user_id: int, limits: sessions.Lifetimes, *, touch: bool = True
+) -> Caller | None:
+    if not sessions.is_live(db, token, user_id, utcnow(), limits, touch=touch):
         return None
     user = db.get(User, user_id)
     if user is None or not user.is_active:
@@ -59,6 +61,24 @@ async def caller() -> Caller | None:
         session.clear()
     g.caller = found
     return found
+
+
+def session_credentials() -> tuple[int, str] | None:
+    """The request's (user id, session id), for a long-lived response that checks again later."""
+    user_id: Any = session.get("uid")
+    token: Any = session.get("sid")
+    return (user_id, token) if isinstance(user_id, int) and isinstance(token, str) else None
+
+
+async def still_logged_in(rt: Runtime, credentials: tuple[int, str]) -> bool:
+    """Whether the session a stream was opened with is still live (logout, a password change,
+    deactivation, an admin or a timeout end it). Does not count as the user's activity.
+
+    Takes the runtime: a streaming body runs after its handler returned, outside the app
+    context."""
+    user_id, token = credentials
+    found = await rt.db(functools.partial(_load, touch=False), token, user_id, lifetimes(rt.settings))
+    return found is not None
 
 
 async def require(minimum: Role = Role.AGENT) -> Caller:

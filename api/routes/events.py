@@ -5,7 +5,10 @@ stream for every stream of the process, so an open stream holds no thread, no da
 connection and no token of the request limiters, only a bounded memory channel. Caps per user
 and per business close the *oldest* stream with a final ``closed`` event naming the reason; the
 process-wide cap answers 503. ``Last-Event-ID`` resumes after a reconnect (one ``XRANGE``). A
-comment line every ``KEEPALIVE_SECONDS`` keeps proxies from closing an idle stream.
+comment line every ``KEEPALIVE_SECONDS`` keeps proxies from closing an idle stream. Every
+``SESSION_RECHECK_SECONDS`` the stream checks that the session it was opened with is still live:
+a logout (or a password change, deactivation, an admin, a timeout) ends it with a final
+``closed`` event, reason ``session_ended``, as it ends every other request of that session.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import trio
 from quart import Blueprint, Response, request
 from quart_schema import tag_blueprint, validate_querystring
 
-from api.auth import authenticated
+from api.auth import authenticated, session_credentials, still_logged_in
 from api.errors import Unavailable
 from api.event_hub import Entry, EventHub, HubFull, entry_key
 from api.openapi import responds
@@ -33,6 +36,7 @@ __all__ = ["bp", "format_closed", "format_event"]
 bp = Blueprint("events", __name__, url_prefix="/api")
 tag_blueprint(bp, ["calls"])
 KEEPALIVE_SECONDS = 5.0
+SESSION_RECHECK_SECONDS = 30.0  # one small query per stream per half minute (1,000 streams: ~33/s)
 READY_TIMEOUT_SECONDS = 5.0  # the hub's first read of Redis; longer means Redis is down
 RESUME_MAX_ENTRIES = 1000  # Last-Event-ID backlog sent at most (the stream keeps ~10,000)
 FORWARDED = frozenset({"call_started", "call_ended", "rejected"})
@@ -68,6 +72,7 @@ async def events(caller: Caller, query_args: ScopeQuery) -> Response:
         business = str(caller.scope(query.business_id))
     rt = current_runtime()
     hub = cast(EventHub, rt.extras["event_hub"])
+    credentials = session_credentials()
     last = request.headers.get("Last-Event-ID", "")
     resume = last if last and all(c in _STREAM_ID for c in last) and last.count("-") <= 1 else ""
     try:
@@ -93,6 +98,7 @@ async def events(caller: Caller, query_args: ScopeQuery) -> Response:
 
     async def stream() -> AsyncIterator[str]:
         seen = entry_key(backlog[-1][0]) if backlog else (0, 0)
+        recheck_at = trio.current_time() + SESSION_RECHECK_SECONDS * (0.75 + random.random() / 2)  # noqa: S311
         try:
             yield ": connected\n\n"
             for entry_id, fields in backlog:
@@ -112,6 +118,11 @@ async def events(caller: Caller, query_args: ScopeQuery) -> Response:
                     if sub.closed_reason is not None:
                         yield format_closed(sub.closed_reason.value)
                     return
+                if credentials is not None and trio.current_time() >= recheck_at:
+                    if not await still_logged_in(rt, credentials):
+                        yield format_closed("session_ended")
+                        return
+                    recheck_at = trio.current_time() + SESSION_RECHECK_SECONDS
                 if entry is None:
                     yield ": keepalive\n\n"
                 elif entry_key(entry[0]) > seen and _visible(entry[1], business):

@@ -57,9 +57,12 @@ def start(session: Session, user_id: int, now: datetime) -> str:
     return token
 
 
-def is_live(session: Session, token: str, user_id: int, now: datetime, lifetimes: Lifetimes) -> bool:
-    """Whether ``token`` is a live session of ``user_id``; a live one is marked seen at ``now``,
-    an expired one is deleted."""
+def is_live(
+    session: Session, token: str, user_id: int, now: datetime, lifetimes: Lifetimes, *, touch: bool = True
+) -> bool:
+    """Whether ``token`` is a live session of ``user_id``; a live one is marked seen at ``now``
+    (unless ``touch`` is False: an open event stream is not the user's activity), an expired
+    one is deleted."""
     key = _key(token)
     row = session.execute(
         select(UserSession.user_id, UserSession.created_at, UserSession.last_seen_at).where(UserSession.id == key)
@@ -72,7 +75,7 @@ def is_live(session: Session, token: str, user_id: int, now: datetime, lifetimes
             or now - row.created_at > timedelta(seconds=lifetimes.max_age_seconds)):
         session.execute(delete(UserSession).where(UserSession.id == key))
         return False
-    if now - row.last_seen_at >= lifetimes.touch_interval:
+    if touch and now - row.last_seen_at >= lifetimes.touch_interval:
         session.execute(update(UserSession).where(UserSession.id == key).values(last_seen_at=now))
     return True
 

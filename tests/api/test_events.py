@@ -208,3 +208,33 @@ def test_one_account_cannot_reach_the_process_wide_stream_cap() -> None:
     assert any(p.startswith("EVENTS_MAX_STREAMS_PER_USER:") for p in caught.value.problems)
     assert any(p.startswith("EVENTS_MAX_STREAMS_PER_BUSINESS:") for p in caught.value.problems)
     assert Settings.from_env({}).events_max_streams_per_user < Settings.from_env({}).events_max_streams
+
+
+async def test_a_stream_opened_before_logout_ends_with_the_session(
+    app: Any, db: Any, redis_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A live event stream is a request of its session too: once the session is ended (here by
+    logging out everywhere from another browser), the stream closes with ``session_ended``
+    at its next check instead of streaming on for as long as it stays open."""
+    from api.routes import events as events_route
+
+    monkeypatch.setattr(events_route, "SESSION_RECHECK_SECONDS", 0.2)
+    monkeypatch.setattr(events_route, "KEEPALIVE_SECONDS", 0.2)
+    a = make_tenant(db, 1)
+    watcher, other = app.test_client(), app.test_client()
+    await login(watcher, a.agent_email)
+    headers = await login(other, a.agent_email)
+
+    connected = trio.Event()
+    seen: dict[str, str] = {}
+
+    async def watch() -> None:
+        seen["text"] = await read_stream(watcher, b"session_ended", after_connect=connected.set)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(watch)
+        await connected.wait()
+        assert (await other.post("/api/auth/logout-everywhere", headers=headers)).status_code == 200
+    text = seen["text"]
+    assert 'event: closed\ndata: {"reason": "session_ended"}' in text
+    assert (await watcher.get("/api/auth/me")).status_code == 401
