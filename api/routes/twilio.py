@@ -25,7 +25,7 @@ from api import twiml
 from api.admission import admit, publish_rejected
 from api.call_setup import SETUP_TTL_SECONDS, build_setup
 from api.db.models import CallStatus
-from api.errors import Forbidden
+from api.errors import Forbidden, Unavailable
 from api.openapi import TWILIO, responds
 from api.phones import normalize_e164
 from api.runtime import current_runtime
@@ -121,7 +121,14 @@ async def voice(data: TwilioVoice) -> Response:
         )
         return business, lead
 
-    business, lead = await rt.db(lookup_and_open)
+    try:
+        business, lead = await rt.db(lookup_and_open)
+    except Unavailable as exc:
+        # 503 + Retry-After sends Twilio to the number's fallback URL; the body rejects the
+        # call for a client that reads it anyway, so a dead call is never connected and billed.
+        log.warning("call %s refused: %s", call_sid, exc.message)
+        headers = {"Retry-After": str(exc.retry_after_seconds or 5)}
+        return Response(twiml.reject("rejected"), status=503, mimetype="text/xml", headers=headers)
     if business is None:
         # Never a default business (older-system-inventory.md §8.12).
         log.info("call %s refused: no active business has number %s", call_sid, own)
