@@ -18,11 +18,12 @@ from quart_schema import RequestSchemaValidationError
 from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
 
-from api.errors import ApiError, TooManyRequests
+from api.errors import ApiError, TooManyRequests, Unavailable
 from api.event_hub import HubLimits, redis_event_hub
 from api.metrics import FLUSH_INTERVAL_SECONDS, RequestMetrics
 from api.openapi import init_openapi
 from api.runtime import EXTENSION, Runtime
+from api.schemas import IdConverter
 from api.security import csrf_protect
 from api.shedding import LoadShedder
 from api.validation import ApiRequest, schema_error
@@ -66,6 +67,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> QuartTr
     rt.extras["event_hub"] = hub
     stopping = trio.Event()
 
+    app.url_map.converters["id"] = IdConverter  # before the blueprints' rules use it
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     shedder = LoadShedder(
@@ -98,7 +100,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> QuartTr
     @app.errorhandler(ApiError)
     async def _api_error(exc: ApiError) -> tuple[Response, int, dict[str, str]]:
         headers = {}
-        if isinstance(exc, TooManyRequests):
+        if isinstance(exc, TooManyRequests | Unavailable) and exc.retry_after_seconds is not None:
             headers["Retry-After"] = str(exc.retry_after_seconds)
         return jsonify(exc.to_json()), exc.status, headers
 

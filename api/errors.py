@@ -8,9 +8,10 @@ Hierarchy::
     ├── Forbidden             403: role too low, bad CSRF token, bad Twilio signature
     ├── NotFound              404: no such row *in the caller's business*
     ├── Conflict              409: unique constraint (email, phone) or state clash
+    ├── PayloadTooLarge       413: a JSON body over MAX_JSON_BYTES
     ├── Unprocessable         422: read, but refused: by its model (quart-schema) or a rule
     ├── TooManyRequests       429: login rate limit
-    └── Unavailable           503: a dependency (DB, Redis, gateway) is down
+    └── Unavailable           503: a dependency (DB, Redis, gateway) is down; may carry Retry-After
     SettingsError             the environment is unusable (raised before the app exists)
 
 Every error renders as ``{"error": {"code", "message", "details"}}``.
@@ -27,6 +28,7 @@ __all__ = [
     "Conflict",
     "Forbidden",
     "NotFound",
+    "PayloadTooLarge",
     "SettingsError",
     "TooManyRequests",
     "Unauthorized",
@@ -76,6 +78,11 @@ class Conflict(ApiError):
     default_code = "conflict"
 
 
+class PayloadTooLarge(ApiError):
+    status = 413
+    default_code = "payload_too_large"
+
+
 class Unprocessable(ApiError):
     status = 422
     default_code = "invalid"
@@ -93,6 +100,12 @@ class TooManyRequests(ApiError):
 class Unavailable(ApiError):
     status = 503
     default_code = "unavailable"
+
+    def __init__(
+        self, message: str, *, code: str | None = None, details: Any = None, retry_after_seconds: int | None = None
+    ) -> None:
+        super().__init__(message, code=code, details=details)
+        self.retry_after_seconds = retry_after_seconds
 
 
 class SettingsError(Exception):

@@ -2,8 +2,8 @@
 
 Each worker accumulates in memory (no Redis round trip on the request path) and flushes every
 ``FLUSH_INTERVAL_SECONDS`` with one pipeline of HINCRBY/HINCRBYFLOAT, so ``/metrics.json``
-served by any worker reports the sum of all of them (the old system kept per-process counters:
-older-system-inventory.md §8.4).
+served by any worker reports the sum of all of them (per-process counters would make each
+scrape report whichever worker happened to answer it).
 """
 
 from __future__ import annotations

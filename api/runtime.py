@@ -7,6 +7,7 @@ Redis calls, and no request ever waits for a pool checkout inside a thread.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar, cast, final
@@ -16,6 +17,8 @@ from quart import current_app
 from redis import Redis, RedisError
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.retry import Retry
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from api.db.engine import make_engine, make_session_factory, session_scope
 from api.errors import Unavailable
@@ -29,6 +32,8 @@ if TYPE_CHECKING:
 __all__ = ["Runtime", "current_runtime", "make_redis"]
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+DB_RETRY_AFTER_SECONDS = 5  # a restarting database is usually back within seconds
 REDIS_SOCKET_TIMEOUT_SECONDS = 2.0  # webhooks answer Twilio within its 15 s; Redis must be fast
 EXTENSION = "prosaas"
 
@@ -79,21 +84,34 @@ class Runtime:
         """Run ``fn(session, *args)`` in a thread inside one transaction (commit on success).
 
         Cancellation waits for the thread (threads cannot be cancelled; the Postgres
-        statement_timeout bounds it). Errors propagate unchanged.
+        statement_timeout bounds it).
+
+        Raises:
+            Unavailable: the database cannot be reached or used (``database_unavailable``, with
+                Retry-After); the one place where driver connection errors become a 503.
+            Exception: anything else ``fn`` raises, unchanged.
         """
 
         def work() -> T:
             with session_scope(self.sessions) as session:
                 return fn(session, *args)
 
-        return await trio.to_thread.run_sync(work, limiter=self.db_limiter)
+        try:
+            return await trio.to_thread.run_sync(work, limiter=self.db_limiter)
+        except (OperationalError, InterfaceError, PoolTimeout) as exc:
+            raise _database_unavailable(exc) from exc
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            raise _database_unavailable(exc) from exc
 
     async def redis_call(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(redis_client, *args)`` in a thread; ``RedisError`` becomes ``Unavailable``."""
         try:
             return await trio.to_thread.run_sync(fn, self.redis, *args, limiter=self.redis_limiter)
         except RedisError as exc:
-            raise Unavailable("Redis is unreachable", code="redis_unavailable", details=str(exc)) from exc
+            raise Unavailable("Redis is unreachable", code="redis_unavailable", details=str(exc),
+                              retry_after_seconds=DB_RETRY_AFTER_SECONDS) from exc
 
     def close(self) -> None:
         self.engine.dispose()
@@ -101,6 +119,14 @@ class Runtime:
         extra = self.extras.get("sse_redis")
         if isinstance(extra, Redis):
             extra.close()
+
+
+def _database_unavailable(exc: Exception) -> Unavailable:
+    """The 503 for a database that is down, locked or timing out; the driver's text (host,
+    port) is logged, never sent to the client."""
+    log.warning("database unavailable: %s", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    return Unavailable("the database is unavailable; retry shortly", code="database_unavailable",
+                       retry_after_seconds=DB_RETRY_AFTER_SECONDS)
 
 
 def current_runtime() -> Runtime:

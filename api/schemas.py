@@ -10,7 +10,18 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+from werkzeug.exceptions import NotFound
+from werkzeug.routing.converters import IntegerConverter
 
 from api.db.models import CallStatus as TwilioCallStatus
 from api.db.models import LeadSource, LeadStatus, Role
@@ -21,6 +32,7 @@ __all__ = [
     "BusinessCreate",
     "BusinessUpdate",
     "CallsQuery",
+    "IdConverter",
     "LeadCreate",
     "LeadUpdate",
     "LeadsExportQuery",
@@ -41,17 +53,63 @@ __all__ = [
 ]
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integer columns
+MAX_COUNT = 2**31 - 1  # Twilio's counters land in 32-bit integer columns
+NUL = "\x00"
+
+
+class IdConverter(IntegerConverter):
+    """``<id(min=1, max=…):name>``: werkzeug's ``int`` whose out-of-range value is 404 at once.
+
+    The stock converter's refusal makes werkzeug answer 405 to a PATCH of ``/api/leads/<huge>``
+    (it then looks for another rule); an id that cannot exist is simply not found.
+    """
+
+    regex = r"[0-9]+"  # ASCII digits only (``\d`` would take ``١``)
+
+    def to_python(self, value: str) -> int:
+        if len(value) > len(str(self.max or MAX_ID)):
+            raise NotFound("no such id")  # and int() never sees thousands of digits
+        number = int(value)
+        if (self.min is not None and number < self.min) or (self.max is not None and number > self.max):
+            raise NotFound("no such id")
+        return number
 
 
 def path_id(name: str) -> str:
     """The URL rule of an id in a path: a larger (or zero) id is 404 before any query runs."""
-    return f"<int(min=1, max={MAX_ID}):{name}>"
+    return f"<id(min=1, max={MAX_ID}):{name}>"
+
+
+def _nul_at(value: Any, path: str = "") -> str | None:
+    """Where ``value`` (a field's raw input, nested lists and objects included) holds a NUL."""
+    if isinstance(value, str):
+        return path if NUL in value else None
+    items: Any = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        where = f"{path}.{key}" if path else str(key)
+        if isinstance(key, str) and NUL in key:
+            return where
+        found = _nul_at(item, where)
+        if found is not None:
+            return found
+    return None
 
 
 class Strict(BaseModel):
-    """Base of every JSON body and query model: unknown fields are an error, strings are stripped."""
+    """Base of every JSON body and query model: unknown fields are an error, strings are stripped,
+    and no text anywhere in a field (nested JSON included) may hold a NUL character, which
+    PostgreSQL cannot store (one check for every field of every body and query string)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        where = _nul_at(value)
+        if where is not None:
+            inside = f" (at {where})" if where else ""
+            raise PydanticCustomError("nul_character", "text must not contain a NUL character{inside}", {"inside": inside})
+        return value
 
 
 def _phone(value: str) -> str:
@@ -201,8 +259,8 @@ def _blank_is_none(value: Any) -> Any:
 
 
 def _digits(value: Any) -> Any:
-    if isinstance(value, str) and not value.isdigit():
-        raise ValueError("must be a non-negative integer")
+    if isinstance(value, str) and not (value.isascii() and value.isdigit() and len(value) <= 10):
+        raise ValueError(f"must be a non-negative integer of at most 10 ASCII digits (≤ {MAX_COUNT})")
     return value
 
 
@@ -217,7 +275,7 @@ def _rfc2822(value: Any) -> Any:
 
 # Before-validators run last-listed first: "" becomes None, then anything else must be digits.
 Sid = Annotated[str, Field(pattern=r"^[A-Za-z0-9]{2,64}$", description="Twilio's call id")]
-Count = Annotated[int | None, BeforeValidator(_digits), BeforeValidator(_blank_is_none)]
+Count = Annotated[int | None, Field(le=MAX_COUNT), BeforeValidator(_digits), BeforeValidator(_blank_is_none)]
 Date = Annotated[datetime | None, BeforeValidator(_rfc2822), BeforeValidator(_blank_is_none)]
 
 
@@ -228,6 +286,15 @@ class TwilioCallback(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     CallSid: Sid
+
+    @model_validator(mode="before")
+    @classmethod
+    def _strip_nul(cls, data: Any) -> Any:
+        """Twilio's values are taken as sent, minus NUL characters (nothing downstream, TwiML
+        or PostgreSQL, can carry them); the signature was checked on the form as sent."""
+        if isinstance(data, dict):
+            return {k.replace(NUL, ""): v.replace(NUL, "") if isinstance(v, str) else v for k, v in data.items()}
+        return data
 
 
 class TwilioVoice(TwilioCallback):

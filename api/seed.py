@@ -22,6 +22,7 @@ from api.db.engine import make_engine, make_session_factory, session_scope
 from api.db.models import Business, Role, User
 from api.errors import SettingsError
 from api.migrate import current_revision, head_revision
+from api.phones import normalize_e164
 from api.security import hash_password
 from api.settings import Settings
 
@@ -52,13 +53,22 @@ def _user(session: Session, email: str, role: Role, business_id: int | None, pas
     return SeedLogin(email, role.value, chosen, business_id)
 
 
-def seed(session: Session, *, owner_password: str | None = None, admin_password: str | None = None) -> list[SeedLogin]:
-    """Create what is missing; never changes existing rows."""
-    business = session.scalar(select(Business).where(Business.phone_e164 == DEMO_PHONE))
+def seed(
+    session: Session, *, owner_password: str | None = None, admin_password: str | None = None, phone: str = DEMO_PHONE
+) -> list[SeedLogin]:
+    """Create what is missing; never changes existing rows.
+
+    Raises:
+        ValueError: ``phone`` is not an E.164 number (checked like every number that enters).
+    """
+    business_phone = normalize_e164(phone)
+    if business_phone is None:
+        raise ValueError(f"the demo business phone {phone!r} is not an E.164 number")
+    business = session.scalar(select(Business).where(Business.phone_e164 == business_phone))
     if business is None:
         business = Business(
             name=DEMO_BUSINESS,
-            phone_e164=DEMO_PHONE,
+            phone_e164=business_phone,
             greeting="Thanks for calling Demo Business. How can I help you today?",
             brain="receptionist",
             brain_settings={},

@@ -5,7 +5,11 @@ The routes declare their input with quart-schema (``@validate_request``,
 reads, with one status per kind of problem:
 
 * 400 ``unsupported_media_type``: a JSON route got another ``Content-Type`` (``ApiRequest``);
-* 400 ``malformed_json``: the body does not decode as JSON (``ApiRequest``);
+* 400 ``malformed_json``: the body does not decode as JSON, or nests deeper than
+  ``MAX_JSON_DEPTH`` (checked on the bytes before parsing, so no parser recursion; ``ApiRequest``);
+* 413 ``payload_too_large``: a JSON body over ``MAX_JSON_BYTES`` (``ApiRequest``);
+* 422 ``invalid_body`` / ``invalid_query`` with type ``nul_character``: a NUL anywhere in the
+  text of a body or query (PostgreSQL cannot store it; ``api/schemas.py`` ``Strict``);
 * 422 ``invalid_body`` / ``invalid_query``: decoded, but the model refuses it (unknown field,
   wrong type, out of range, not an object, a query parameter given twice); ``details`` has one
   ``{field, problem, type}`` entry per problem (``schema_error``).
@@ -13,6 +17,7 @@ reads, with one status per kind of problem:
 
 from __future__ import annotations
 
+import re
 from typing import Any, final
 
 from pydantic import ValidationError
@@ -20,9 +25,28 @@ from quart_schema import RequestSchemaValidationError
 from quart_schema.validation import QuerystringValidationError
 from quart_trio.wrappers.request import TrioRequest
 
-from api.errors import ApiError, BadRequest, Unprocessable
+from api.errors import ApiError, BadRequest, PayloadTooLarge, Unprocessable
 
-__all__ = ["ApiRequest", "problems", "schema_error"]
+__all__ = ["MAX_JSON_BYTES", "MAX_JSON_DEPTH", "ApiRequest", "json_too_deep", "problems", "schema_error"]
+
+MAX_JSON_BYTES = 256 * 1024  # the largest legitimate body (a business with its settings) is a few KB
+MAX_JSON_DEPTH = 32  # brain_settings, the deepest document, nests 4 levels
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_JSON_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def json_too_deep(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Does ``raw`` open more than ``limit`` arrays/objects at once? Brackets inside strings are
+    text and do not count; a linear scan, so any input is answered in bounded time and stack."""
+    depth = 0
+    for match in _JSON_BRACKET.finditer(_JSON_STRING.sub(b'""', raw)):
+        if match.group() in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
 
 
 @final
@@ -34,6 +58,13 @@ class ApiRequest(TrioRequest):
     async def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
         if not (force or silent or self.is_json):
             raise BadRequest("expected Content-Type: application/json", code="unsupported_media_type")
+        raw = await self.get_data(cache=True, as_text=False)
+        if isinstance(raw, str):  # never: as_text=False; narrows the type
+            raw = raw.encode()
+        if len(raw) > MAX_JSON_BYTES:
+            raise PayloadTooLarge(f"a JSON body may have at most {MAX_JSON_BYTES} bytes")
+        if json_too_deep(raw):
+            raise BadRequest(f"malformed JSON: nested more than {MAX_JSON_DEPTH} levels deep", code="malformed_json")
         try:
             return await super().get_json(force=force, silent=silent, cache=cache)
         except UnicodeDecodeError as exc:  # Quart decodes the body before parsing it

@@ -25,7 +25,7 @@ from api import twiml
 from api.admission import admit, publish_rejected
 from api.call_setup import SETUP_TTL_SECONDS, build_setup
 from api.db.models import CallStatus
-from api.errors import Forbidden
+from api.errors import Forbidden, Unavailable
 from api.openapi import TWILIO, responds
 from api.phones import normalize_e164
 from api.runtime import current_runtime
@@ -124,12 +124,19 @@ async def voice(data: TwilioVoice) -> Response:
         )
         return business, lead, False
 
-    business, lead, ended = await rt.db(lookup_and_open)
+    try:
+        business, lead, ended = await rt.db(lookup_and_open)
+    except Unavailable as exc:
+        # 503 + Retry-After sends Twilio to the number's fallback URL; the body rejects the
+        # call for a client that reads it anyway, so a dead call is never connected and billed.
+        log.warning("call %s refused: %s", call_sid, exc.message)
+        headers = {"Retry-After": str(exc.retry_after_seconds or 5)}
+        return Response(twiml.reject("rejected"), status=503, mimetype="text/xml", headers=headers)
     if ended:  # a replayed webhook: never a fresh <Connect> (and token) for a call that is over
         log.info("call %s refused: the call already ended", call_sid)
         return _xml(twiml.reject("rejected"))
     if business is None:
-        # Never a default business (older-system-inventory.md §8.12).
+        # Never a default business: an unknown number is refused, not routed to a guess.
         log.info("call %s refused: no active business has number %s", call_sid, own)
         await _best_effort(rt.redis_call(publish_rejected, {"call_sid": call_sid, "reason": "unknown_number", "to": own}))
         return _xml(twiml.reject("rejected"))
