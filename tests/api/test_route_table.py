@@ -37,6 +37,7 @@ POLICY: dict[tuple[str, str], Role | None] = {
     ("POST", "/twilio/status"): PUBLIC,
     ("POST", "/api/auth/login"): PUBLIC,
     ("POST", "/api/auth/logout"): Role.AGENT,
+    ("POST", "/api/auth/logout-everywhere"): Role.AGENT,
     ("GET", "/api/auth/me"): Role.AGENT,
     ("GET", "/api/leads"): Role.AGENT,
     ("POST", "/api/leads"): Role.AGENT,
@@ -55,6 +56,7 @@ POLICY: dict[tuple[str, str], Role | None] = {
     ("POST", "/api/users"): Role.ADMIN,
     ("GET", "/api/users/{user}"): Role.ADMIN,  # of another user; one's own is open to an agent
     ("PATCH", "/api/users/{user}"): Role.ADMIN,  # likewise
+    ("DELETE", "/api/users/{user}/sessions"): Role.ADMIN,
     ("GET", "/api/events"): Role.AGENT,
 }
 
@@ -104,8 +106,8 @@ async def test_csrf_is_required_on_every_state_changing_api_route(app: Any, clie
             assert resp.status_code == 403 and body["error"]["code"] == "csrf_failed", (method, url, headers, body)
     # the session is intact and the right token passes the check (the route answers itself)
     for method, path in checked:
-        if path == "/api/auth/logout":
-            continue
+        if path in ("/api/auth/logout", "/api/auth/logout-everywhere"):
+            continue  # they end the session the remaining checks use
         resp = await client.open(fill(path, ids), method=method, json={}, headers=good)
         body = await resp.get_json()
         assert body is None or body.get("error", {}).get("code") != "csrf_failed", (method, path, body)
