@@ -4,6 +4,7 @@ import pytest
 
 from callengine.admission import Admission, Ticket
 from callengine.errors import AdmissionRefused
+from callengine.events import RefusalReason
 
 
 def admit_and_start(admission: Admission, call_sid: str) -> Ticket:
@@ -66,3 +67,29 @@ def test_a_call_sid_is_claimed_once_until_released():
     assert admission.claim_call_sid("CA2")
     admission.release_call_sid("CA1")
     assert admission.claim_call_sid("CA1")
+
+
+def test_every_admission_and_refusal_is_counted_once_for_health() -> None:
+    """``/health`` shows these counters (admitted_total, refused by reason): each decision adds
+    exactly one, to its own reason, and nothing else moves."""
+    admission = Admission(2, max_pending=1)
+    assert admission.statistics().admitted_total == 0
+    assert set(admission.statistics().refused.values()) == {0}
+    first = admission.try_admit_nowait()
+    with pytest.raises(AdmissionRefused):
+        admission.try_admit_nowait()  # the one pending place is taken
+    assert admission.start_nowait(first, "CA1")
+    second = admission.try_admit_nowait()
+    assert admission.start_nowait(second, "CA2")
+    for _ in range(2):
+        with pytest.raises(AdmissionRefused):
+            admission.try_admit_nowait()  # both call slots are taken
+    admission.count_refusal(RefusalReason.TOKEN)
+    admission.count_refusal(RefusalReason.TOKEN)
+    admission.draining = True
+    with pytest.raises(AdmissionRefused):
+        admission.try_admit_nowait()
+    stats = admission.statistics()
+    assert stats.admitted_total == 2
+    counted = {reason: n for reason, n in stats.refused.items() if n}
+    assert counted == {"pending_full": 1, "full": 2, "token": 2, "draining": 1}
