@@ -20,7 +20,6 @@ import argparse
 import functools
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -32,7 +31,7 @@ import redis
 import trio
 
 from bench.api_bench import login, percentile
-from bench.procs import ROOT, free_port, wait_http
+from bench.procs import ROOT, free_port, start_seeded_api, wait_http
 
 HOST = "127.0.0.1"
 
@@ -179,14 +178,7 @@ def main(argv: list[str] | None = None) -> int:
            "EVENTS_MAX_STREAMS_PER_BUSINESS": str(most)}
     client = redis.Redis.from_url(args.redis_url, decode_responses=True)
     client.flushdb()
-    for module in ("api.migrate", "api.seed"):
-        subprocess.run([sys.executable, "-m", module], env=env, cwd=ROOT, check=True, capture_output=True)
-    command = [sys.executable, "-m", "api"]
-    if args.pin and shutil.which("taskset"):
-        command = ["taskset", "-c", "0", *command]
-        os.sched_setaffinity(0, {1})
-    server = subprocess.Popen(command, env=env, cwd=ROOT,
-                              stdout=(workdir / "api.log").open("wb"), stderr=subprocess.STDOUT)
+    server = start_seeded_api(env, workdir / "api.log", pin=args.pin)
     try:
         try:
             wait_http(f"{public}/api/health")

@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -33,7 +31,7 @@ import trio
 from twilio.request_validator import RequestValidator
 
 from bench.api_bench import PHONE, TOKEN, percentile
-from bench.procs import ROOT, free_port, wait_http
+from bench.procs import free_port, start_seeded_api, wait_http
 
 HOST = "127.0.0.1"
 
@@ -173,14 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     client.flushdb()
     client.set("calls:capacity", 1_000_000)
     client.set("calls:active_count", 0)
-    for module in ("api.migrate", "api.seed"):
-        subprocess.run([sys.executable, "-m", module], env=env, cwd=ROOT, check=True, capture_output=True)
-    command = [sys.executable, "-m", "api"]
-    if args.pin and shutil.which("taskset"):
-        command = ["taskset", "-c", "0", *command]
-        os.sched_setaffinity(0, {1})
-    server = subprocess.Popen(command, env=env, cwd=ROOT,
-                              stdout=(workdir / "api.log").open("wb"), stderr=subprocess.STDOUT)
+    server = start_seeded_api(env, workdir / "api.log", pin=args.pin)
     levels = []
     try:
         try:

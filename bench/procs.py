@@ -81,6 +81,19 @@ def health_peaks(port: int, interval: float = 0.1) -> Iterator[dict[str, int]]:
         thread.join()
 
 
+def start_seeded_api(env: dict[str, str], log_path: Path, *, pin: bool) -> subprocess.Popen[bytes]:
+    """Migrate and seed the database of ``env``, then start ``python -m api`` with it (on CPU 0,
+    this process moved to CPU 1, when ``pin`` and taskset is there); its output goes to
+    ``log_path``. The caller waits for it and stops it."""
+    for module in ("api.migrate", "api.seed"):
+        subprocess.run([sys.executable, "-m", module], env=env, cwd=ROOT, check=True, capture_output=True)
+    command = [sys.executable, "-m", "api"]
+    if pin and shutil.which("taskset"):
+        command = ["taskset", "-c", "0", *command]
+        os.sched_setaffinity(0, {1})
+    return subprocess.Popen(command, env=env, cwd=ROOT, stdout=log_path.open("wb"), stderr=subprocess.STDOUT)
+
+
 def taskset(cpu: str) -> list[str]:
     return ["taskset", "-c", cpu] if shutil.which("taskset") else []
 

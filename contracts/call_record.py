@@ -40,6 +40,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from contracts._fields import read_object
 from contracts.call_setup import Direction
 
 __all__ = ["RECORD_VERSION", "REQUIRED", "CallRecord", "DtmfPress", "RecordError", "read_record"]
@@ -182,11 +183,11 @@ def read_record(data: object) -> tuple[CallRecord, tuple[str, ...]]:
         called=text["to"],
         close_code=close_code,
         brain=text["brain"],
-        brain_summary=_object(data, "brain_summary", problems),
+        brain_summary=read_object(data, "brain_summary", problems),
         recording_path=text["recording_path"],
         capture_path=text["capture_path"],
         instance=text["instance"],
-        metrics=_object(data, "metrics", problems),
+        metrics=read_object(data, "metrics", problems),
         version=version,
     )
     return record, tuple(problems)
@@ -198,16 +199,6 @@ def _optional_text(data: Mapping[str, Any], name: str, problems: list[str]) -> s
         return value or None
     problems.append(f"{name}: expected a string or null")
     return None
-
-
-def _object(data: Mapping[str, Any], name: str, problems: list[str]) -> dict[str, Any]:
-    value = data.get(name)
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        problems.append(f"{name}: expected an object")
-        return {}
-    return dict(value)
 
 
 def _objects(items: list[Any], name: str, problems: list[str]) -> list[dict[str, Any]]:

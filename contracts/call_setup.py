@@ -45,6 +45,8 @@ from typing import Any
 
 import orjson
 
+from contracts._fields import read_object
+
 __all__ = [
     "DTMF_MENU_KEYS",
     "SETUP_TTL_SECONDS",
@@ -179,7 +181,7 @@ def read_setup(raw: bytes | str | Mapping[str, Any] | None) -> SetupReading:
         called=_text(data, "to", problems),
         greeting=_text(data, "greeting", problems),
         brain=_text(data, "brain", problems),
-        brain_settings=_object(data, "brain_settings", problems),
+        brain_settings=read_object(data, "brain_settings", problems),
         language=_text(data, "language", problems),
         timezone=_text(data, "timezone", problems) or "UTC",
         menu=read_menu(data.get("menu"), problems),
@@ -265,16 +267,6 @@ def _int(data: Mapping[str, Any], name: str, problems: list[str]) -> int:
         problems.append(f"{name}: expected a whole number, got {type(value).__name__}")
         return 0
     return value
-
-
-def _object(data: Mapping[str, Any], name: str, problems: list[str]) -> dict[str, Any]:
-    value = data.get(name)
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        problems.append(f"{name}: expected an object")
-        return {}
-    return dict(value)
 
 
 def _prompts(raw: object, problems: list[str]) -> dict[str, str]:
