@@ -26,6 +26,7 @@ from api.db.models import Base, Business, Lead, Role, User
 from api.migrate import upgrade
 from api.security import CSRF_HEADER, hash_password
 from api.settings import Secret, Settings
+from tests.api.private_postgres import PrivatePostgres, pg_bin
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
@@ -165,9 +166,20 @@ async def login(client: Any, email: str, password: str = PASSWORD) -> dict[str, 
     return {CSRF_HEADER: body["csrf_token"]}
 
 
-def pg_bin(name: str) -> str | None:
-    found = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
-    return str(found[-1]) if found else shutil.which(name)
+@pytest.fixture
+def private_pg() -> Iterator[PrivatePostgres]:
+    """A private PostgreSQL server that a test may stop (the shared one is never stopped)."""
+    if pg_bin("initdb") is None:
+        pytest.fail("PostgreSQL server binaries are missing (/usr/lib/postgresql/*/bin)")
+    pg = PrivatePostgres()
+    pg.init()
+    pg.start()
+    yield pg
+    try:
+        pg.stop()
+    except subprocess.CalledProcessError:
+        pass  # already stopped by the test
+    shutil.rmtree(pg.dir, ignore_errors=True)
 
 
 def run(cmd: list[str]) -> None:

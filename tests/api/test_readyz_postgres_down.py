@@ -4,14 +4,8 @@ without the internal token the answer names the failing checks and discloses not
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,56 +13,10 @@ import pytest
 from api.app import create_app
 from api.db.engine import make_engine
 from api.migrate import upgrade
-from tests.api.conftest import INTERNAL, pg_bin
-from tests.conftest import free_port
+from tests.api.conftest import INTERNAL
+from tests.api.private_postgres import PrivatePostgres
 
 pytestmark = pytest.mark.slow
-
-
-class PrivatePostgres:
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.dir = Path(tempfile.mkdtemp(prefix="api-pg-"))
-        self.data = self.dir / "data"
-        self.as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        if os.geteuid() == 0:
-            shutil.chown(self.dir, "postgres")
-
-    def _run(self, *args: str) -> None:
-        subprocess.run([*self.as_postgres, *args], check=True, capture_output=True, timeout=60)
-
-    def init(self) -> None:
-        initdb = pg_bin("initdb")
-        assert initdb, "initdb not found"
-        self._run(initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
-
-    def start(self) -> None:
-        self._run(
-            pg_bin("pg_ctl") or "pg_ctl", "-D", str(self.data), "-w", "-l", str(self.dir / "log"),
-            "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1", "start",
-        )
-
-    def stop(self) -> None:
-        self._run(pg_bin("pg_ctl") or "pg_ctl", "-D", str(self.data), "-w", "-m", "fast", "stop")
-
-    @property
-    def url(self) -> str:
-        return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/postgres"
-
-
-@pytest.fixture
-def private_pg() -> Iterator[PrivatePostgres]:
-    if pg_bin("initdb") is None:
-        pytest.fail("PostgreSQL server binaries are missing (/usr/lib/postgresql/*/bin)")
-    pg = PrivatePostgres()
-    pg.init()
-    pg.start()
-    yield pg
-    try:
-        pg.stop()
-    except subprocess.CalledProcessError:
-        pass  # already stopped by the test
-    shutil.rmtree(pg.dir, ignore_errors=True)
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
