@@ -42,6 +42,7 @@ from typing import Any
 
 from contracts._fields import read_object
 from contracts.call_setup import Direction
+from contracts.jobs import PermanentJobError
 
 __all__ = ["RECORD_VERSION", "REQUIRED", "CallRecord", "DtmfPress", "RecordError", "read_record"]
 
@@ -63,7 +64,7 @@ REQUIRED: Mapping[str, type | tuple[type, ...]] = {
 _OPTIONAL_TEXT = ("account_sid", "from", "to", "brain", "recording_path", "capture_path", "instance")
 
 
-class RecordError(ValueError):
+class RecordError(PermanentJobError, ValueError):
     """A call record is not usable; retrying cannot fix it."""
 
 

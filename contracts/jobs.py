@@ -9,9 +9,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from contracts.keys import HIGH
+from contracts.keys import DEFAULT, HIGH, LOW
 
-__all__ = ["FINALIZE_CALL", "JobSpec", "finalize_job_id"]
+__all__ = [
+    "FINALIZE_CALL",
+    "JOB_SPECS",
+    "MAKE_THUMBNAIL",
+    "PROCESS_CALL",
+    "DELIVER_WEBHOOK",
+    "SYNC_EMAIL_ACCOUNT",
+    "JobSpec",
+    "PermanentJobError",
+    "finalize_job_id",
+]
+
+
+class PermanentJobError(Exception):
+    """A job failure that retrying cannot fix (a payload that does not parse, a row that is
+    gone, a record of a newer version): the worker dead-letters the job at once, with this
+    message as the reason, instead of spending its retries."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +46,7 @@ class JobSpec:
     queue: str
     timeout_seconds: int
     retry_intervals: tuple[int, ...]
-    result_ttl_seconds: int
+    result_ttl_seconds: int = 3600
 
     @property
     def max_retries(self) -> int:
@@ -51,3 +67,44 @@ def finalize_job_id(call_sid: str) -> str:
     """One job id per call, so the same record enqueued twice (a spool drain that was cut
     short, say) runs once."""
     return f"finalize-call-{call_sid}"
+
+
+# jobs.postcall.process_call(payload): summary and lead fields once a call is stored.
+PROCESS_CALL = JobSpec(
+    name="jobs.postcall.process_call",
+    queue=DEFAULT,
+    timeout_seconds=120,
+    retry_intervals=(10, 60, 300),
+)
+
+# jobs.webhooks.deliver(payload): one outbound business webhook event (timeouts and 5xx retried).
+DELIVER_WEBHOOK = JobSpec(
+    name="jobs.webhooks.deliver",
+    queue=HIGH,
+    timeout_seconds=30,
+    retry_intervals=(10, 60, 300, 1800, 7200),
+)
+
+# jobs.email.sync_account(payload): fetch an IMAP account's new mail. No RQ retries: a failing
+# account records its error and backs off by its own schedule (no retry storm).
+SYNC_EMAIL_ACCOUNT = JobSpec(
+    name="jobs.email.sync_account",
+    queue=DEFAULT,
+    timeout_seconds=600,
+    retry_intervals=(),
+)
+
+# jobs.media.make_thumbnail(payload): thumbnails of an uploaded image (or a PDF's first page).
+MAKE_THUMBNAIL = JobSpec(
+    name="jobs.media.make_thumbnail",
+    queue=LOW,
+    timeout_seconds=60,
+    retry_intervals=(30,),
+)
+
+# Every job kind by function name: the worker reads a job's spec here (its retries, its
+# timeout), the scheduler adds its periodic jobs to the same table.
+JOB_SPECS: dict[str, JobSpec] = {
+    spec.name: spec
+    for spec in (FINALIZE_CALL, PROCESS_CALL, DELIVER_WEBHOOK, SYNC_EMAIL_ACCOUNT, MAKE_THUMBNAIL)
+}

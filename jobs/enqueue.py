@@ -39,7 +39,7 @@ def enqueue(connection: Redis, spec: JobSpec, *args: Any, job_id: str, descripti
             job_id=job_id,
             unique=True,
             job_timeout=spec.timeout_seconds,
-            retry=Retry(max=spec.max_retries, interval=list(spec.retry_intervals)),
+            retry=Retry(max=spec.max_retries, interval=list(spec.retry_intervals)) if spec.max_retries else None,
             result_ttl=spec.result_ttl_seconds,
             description=description,
         )

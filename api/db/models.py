@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -32,6 +33,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
     "Attachment",
+    "AttachmentStatus",
     "Base",
     "Broadcast",
     "BroadcastRecipient",
@@ -45,11 +47,14 @@ __all__ = [
     "Lead",
     "LeadSource",
     "LeadStatus",
+    "DeliveryStatus",
     "Message",
     "MessageDirection",
     "Role",
+    "TlsMode",
     "User",
     "UserSession",
+    "WebhookDelivery",
     "utcnow",
 ]
 
@@ -148,6 +153,23 @@ class BroadcastStatus(StrEnum):
     FAILED = "failed"
 
 
+class TlsMode(StrEnum):
+    SSL = "ssl"  # IMAP over TLS (port 993)
+    STARTTLS = "starttls"  # plain IMAP upgraded with STARTTLS (port 143); never sent in clear
+
+
+class AttachmentStatus(StrEnum):
+    PENDING = "pending"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"  # queued or being retried
+    DELIVERED = "delivered"
+    FAILED = "failed"  # refused (4xx) or retries exhausted: dead-lettered
+
+
 def _one_of(column: str, enum: type[StrEnum], name: str) -> CheckConstraint:
     values = ", ".join(f"'{member.value}'" for member in enum)
     return CheckConstraint(f"{column} IN ({values})", name=name)
@@ -173,12 +195,19 @@ class Business(Base):
     brain_settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     max_concurrent_calls: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    # Outbound business webhooks (jobs.webhooks): empty URL = none. The secret signs each POST
+    # (HMAC-SHA256); stored encrypted at rest like the email passwords (jobs.crypto).
+    webhook_url: Mapped[str] = mapped_column(String(2000), default="", server_default="")
+    webhook_secret_encrypted: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Recordings older than this are deleted by the scheduler's retention job; 0 keeps them.
+    recording_retention_days: Mapped[int] = mapped_column(Integer, default=90, server_default="90")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     __table_args__ = (
         CheckConstraint("whatsapp_shard >= 1", name="whatsapp_shard_positive"),
         CheckConstraint("max_concurrent_calls >= 0", name="max_calls_nonnegative"),
+        CheckConstraint("recording_retention_days >= 0", name="retention_nonnegative"),
     )
 
 
@@ -229,6 +258,10 @@ class Lead(Base):
     status: Mapped[str] = mapped_column(String(16), default=LeadStatus.NEW, server_default="new")
     source: Mapped[str] = mapped_column(String(16), default=LeadSource.MANUAL, server_default="manual")
     notes: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Filled by post-call processing (jobs.postcall): the latest call's summary and what the
+    # caller wanted.
+    summary: Mapped[str] = mapped_column(Text, default="", server_default="")
+    intent: Mapped[str] = mapped_column(String(64), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     last_contact_at: Mapped[datetime | None] = mapped_column()
@@ -261,8 +294,11 @@ class Call(Base):
     transcript: Mapped[list[Any]] = mapped_column(default=list)
     events: Mapped[dict[str, Any]] = mapped_column(default=dict)  # dtmf, metrics, brain summary
     summary: Mapped[str] = mapped_column(Text, default="", server_default="")
+    summary_source: Mapped[str] = mapped_column(String(16), default="", server_default="")  # openai/offline
     brain: Mapped[str | None] = mapped_column(String(32))
     finalized_at: Mapped[datetime | None] = mapped_column()
+    processed_at: Mapped[datetime | None] = mapped_column()  # post-call processing done
+    recording_deleted_at: Mapped[datetime | None] = mapped_column()  # retention removed the file
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -283,6 +319,7 @@ class Message(Base):
     direction: Mapped[str] = mapped_column(String(16))
     external_id: Mapped[str] = mapped_column(String(255))
     peer: Mapped[str] = mapped_column(String(254), default="", server_default="")  # phone or address
+    subject: Mapped[str] = mapped_column(Text, default="", server_default="")  # email only
     body: Mapped[str] = mapped_column(Text, default="", server_default="")
     media: Mapped[list[Any]] = mapped_column(default=list)
     status: Mapped[str] = mapped_column(String(32), default="received", server_default="received")
@@ -348,13 +385,23 @@ class EmailAccount(Base):
     imap_port: Mapped[int] = mapped_column(Integer, default=993, server_default="993")
     imap_username: Mapped[str] = mapped_column(String(254))
     secret_encrypted: Mapped[str] = mapped_column(Text)  # Fernet token; never the plain password
-    use_ssl: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    tls_mode: Mapped[str] = mapped_column(String(16), default=TlsMode.SSL, server_default="ssl")
     mailbox: Mapped[str] = mapped_column(String(255), default="INBOX", server_default="INBOX")
-    last_uid: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    uid_validity: Mapped[int | None] = mapped_column(Integer)
+    last_uid: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    uid_validity: Mapped[int | None] = mapped_column(BigInteger)
+    # Sync bookkeeping (jobs.email): due when next_sync_at <= now; failures back off.
+    sync_interval_seconds: Mapped[int] = mapped_column(Integer, default=300, server_default="300")
+    next_sync_at: Mapped[datetime | None] = mapped_column(index=True)
+    last_synced_at: Mapped[datetime | None] = mapped_column()
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str] = mapped_column(Text, default="", server_default="")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (UniqueConstraint("business_id", "address"),)
+    __table_args__ = (
+        UniqueConstraint("business_id", "address"),
+        _one_of("tls_mode", TlsMode, "tls_mode"),
+    )
 
 
 class Attachment(Base):
@@ -368,4 +415,33 @@ class Attachment(Base):
     size_bytes: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     thumbnail_path: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(16), default=AttachmentStatus.PENDING, server_default="pending")
+    error: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (_one_of("status", AttachmentStatus, "status"),)
+
+
+class WebhookDelivery(Base):
+    """One outbound business webhook event and its delivery attempts (jobs.webhooks)."""
+
+    __tablename__ = "webhook_delivery"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("business.id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)  # sent to the receiver for dedupe
+    event: Mapped[str] = mapped_column(String(32))  # call_completed, lead_created, lead_updated
+    url: Mapped[str] = mapped_column(String(2000))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING, server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str] = mapped_column(Text, default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column()
+
+    __table_args__ = (
+        Index("ix_webhook_delivery_business_created", "business_id", "created_at"),
+        _one_of("status", DeliveryStatus, "status"),
+    )
