@@ -7,6 +7,7 @@ fixes them all in one go. ``APP_ENV=production`` refuses to start without its se
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 from collections.abc import Mapping
@@ -67,6 +68,8 @@ class Settings:
     events_max_streams_per_user: int = 5
     git_commit: str = ""
     build_time: str = ""
+    # Fernet keys for secrets at rest (api.crypto); empty = derived from SECRET_KEY.
+    data_encryption_keys: tuple[str, ...] = ()
     seed_owner_password: Secret = field(default_factory=lambda: Secret(""))  # python -m api.seed only
     seed_admin_password: Secret = field(default_factory=lambda: Secret(""))
 
@@ -128,6 +131,7 @@ class Settings:
             events_max_streams_per_user=get("EVENTS_MAX_STREAMS_PER_USER", _int_range(1, 100_000), 5),
             git_commit=get("GIT_COMMIT", str, ""),
             build_time=get("BUILD_TIME", str, ""),
+            data_encryption_keys=_fernet_keys(secret("DATA_ENCRYPTION_KEY").reveal(), problems),
             seed_owner_password=secret("SEED_OWNER_PASSWORD"),
             seed_admin_password=secret("SEED_ADMIN_PASSWORD"),
         )
@@ -154,6 +158,23 @@ def _database_url(raw: str) -> str:
         if raw.startswith(alias):
             raw = "postgresql+psycopg2://" + raw[len(alias):]
     return raw
+
+
+def _fernet_keys(raw: str, problems: list[str]) -> tuple[str, ...]:
+    keys = tuple(part.strip() for part in raw.split(",") if part.strip())
+    for key in keys:
+        try:
+            ok = len(base64.urlsafe_b64decode(key.encode("ascii"))) == 32
+        except (ValueError, UnicodeError):
+            ok = False
+        if not ok:
+            problems.append(
+                "DATA_ENCRYPTION_KEY: each comma-separated key must be a Fernet key "
+                "(32 bytes, url-safe base64; make one with "
+                "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
+            )
+            return ()
+    return keys
 
 
 def _account_sid(raw: str) -> str:
