@@ -12,7 +12,12 @@ from dataclasses import dataclass
 from contracts.keys import DEFAULT, HIGH, LOW
 
 __all__ = [
+    "BROADCAST_WATCHDOG",
     "FINALIZE_CALL",
+    "RECONCILE_CALL_LEASES",
+    "RECORDINGS_RETENTION",
+    "STALE_CLEANUP",
+    "SYNC_DUE_EMAIL",
     "JOB_SPECS",
     "MAKE_THUMBNAIL",
     "PROCESS_CALL",
@@ -102,9 +107,34 @@ MAKE_THUMBNAIL = JobSpec(
     retry_intervals=(30,),
 )
 
+# Periodic jobs (python -m jobs.scheduler enqueues them once per slot; they take no arguments).
+# jobs.email.sync_due_accounts(): enqueue SYNC_EMAIL_ACCOUNT for every account that is due.
+SYNC_DUE_EMAIL = JobSpec(
+    name="jobs.email.sync_due_accounts", queue=DEFAULT, timeout_seconds=120, retry_intervals=(30,)
+)
+# jobs.maintenance.reconcile_call_leases(): drop expired call leases, rewrite calls:active_count.
+RECONCILE_CALL_LEASES = JobSpec(
+    name="jobs.maintenance.reconcile_call_leases", queue=HIGH, timeout_seconds=60, retry_intervals=(10,)
+)
+# jobs.maintenance.recordings_retention(): delete recordings older than the business's retention.
+RECORDINGS_RETENTION = JobSpec(
+    name="jobs.maintenance.recordings_retention", queue=LOW, timeout_seconds=1800, retry_intervals=(300,)
+)
+# jobs.maintenance.broadcast_watchdog(): find broadcasts that stopped making progress.
+BROADCAST_WATCHDOG = JobSpec(
+    name="jobs.maintenance.broadcast_watchdog", queue=LOW, timeout_seconds=300, retry_intervals=(60,)
+)
+# jobs.maintenance.stale_cleanup(): expired sessions, old delivered webhooks, orphaned files.
+STALE_CLEANUP = JobSpec(
+    name="jobs.maintenance.stale_cleanup", queue=LOW, timeout_seconds=1800, retry_intervals=(300,)
+)
+
 # Every job kind by function name: the worker reads a job's spec here (its retries, its
 # timeout), the scheduler adds its periodic jobs to the same table.
 JOB_SPECS: dict[str, JobSpec] = {
     spec.name: spec
-    for spec in (FINALIZE_CALL, PROCESS_CALL, DELIVER_WEBHOOK, SYNC_EMAIL_ACCOUNT, MAKE_THUMBNAIL)
+    for spec in (
+        FINALIZE_CALL, PROCESS_CALL, DELIVER_WEBHOOK, SYNC_EMAIL_ACCOUNT, MAKE_THUMBNAIL,
+        SYNC_DUE_EMAIL, RECONCILE_CALL_LEASES, RECORDINGS_RETENTION, BROADCAST_WATCHDOG, STALE_CLEANUP,
+    )
 }
