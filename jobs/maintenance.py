@@ -138,7 +138,7 @@ def recordings_retention(
                 ).all()
                 for call_id, stored in rows:
                     after = call_id
-                    outcome = _delete_recording(root, stored)
+                    outcome = _delete_recording(root, stored or "")
                     counts[outcome] += 1
                     if outcome == "refused":
                         log.warning("retention: call %d recording %r is outside %s; left alone", call_id, stored, root)
