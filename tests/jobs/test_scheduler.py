@@ -233,3 +233,32 @@ def test_help_names_the_variables_and_bad_settings_exit_2() -> None:
     bad = subprocess.run([sys.executable, "-m", "jobs.scheduler"], cwd=ROOT, capture_output=True, text=True,
                          timeout=30, env={**os.environ, "SCHEDULER_LOCK_TTL_SECONDS": "0"})
     assert bad.returncode == 2 and "SCHEDULER_LOCK_TTL_SECONDS" in bad.stderr
+
+
+@pytest.mark.slow
+def test_a_redis_outage_is_logged_once_and_the_scheduler_resumes_when_it_is_back(
+    private_redis: PrivateRedis, tmp_path: Path
+) -> None:
+    proc = spawn(private_redis.url, "solo", tmp_path)
+    try:
+        client = redis.Redis.from_url(private_redis.url)
+        wait_for(lambda: client.get(LOCK_KEY) == b"1:solo", 20)
+        client.close()
+        private_redis.stop()
+        time.sleep(3 * TTL / 3 + 0.5)  # a few ticks against a dead Redis
+        assert proc.poll() is None, "the scheduler died with Redis"
+        private_redis.start()  # same port, empty: the lock and the slots are gone
+        client = redis.Redis.from_url(private_redis.url)
+        wait_for(lambda: client.get(LOCK_KEY) is not None and len(lease_slots(client)) >= 1, 10)
+        assert client.get(LOCK_KEY) == b"1:solo"
+        private_redis.stop()
+        proc.send_signal(signal.SIGTERM)  # a stop while Redis is down still exits at once
+        assert proc.wait(timeout=5) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+    log = (tmp_path / "solo.log").read_text()
+    assert log.count("redis unreachable") == 1, log  # once per outage, not once per tick
+    assert "redis reachable again" in log
+    assert "could not release the leader lock on shutdown" in log
