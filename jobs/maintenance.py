@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import redis
 from rq import get_current_job
-from sqlalchemy import and_, delete, exists, select, update
+from sqlalchemy import and_, delete, exists, or_, select, update
 
 from api.db.models import (
     Broadcast,
@@ -50,8 +50,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 RETENTION_BATCH = 200  # calls per transaction: a short lock, a bounded loss if the job dies
-# A broadcast whose row has not changed for this long has stopped making progress (its sender
-# bumps the row, counters and status, as it goes): its `sending` recipients are stuck.
+# A recipient in `sending` this long has lost its sender (one WhatsApp send takes seconds, and
+# the broadcast job's timeout is well below this); a `running` broadcast with nothing left to
+# send and no change for as long is over.
 BROADCAST_STUCK_SECONDS = 15 * 60
 WEBHOOK_DELIVERED_KEEP_DAYS = 30  # delivered events: the receiver has them; failures are kept
 
@@ -171,15 +172,20 @@ def _delete_recording(root: Path, stored: str) -> str:
 
 
 def broadcast_watchdog(*, now: datetime | None = None, stuck_after_seconds: int = BROADCAST_STUCK_SECONDS) -> dict[str, int]:
-    """Unstick broadcasts: recipients left in ``sending`` by a broadcast that stopped making
-    progress go back to ``pending`` (their attempts kept), and a ``running`` broadcast with
-    no recipient left to send (and quiet as long) is marked ``completed``."""
+    """Unstick broadcasts: recipients in ``sending`` for longer than ``stuck_after_seconds``
+    (by their ``updated_at``; a row from before that column, by its broadcast's) go back to
+    ``pending`` with their attempts kept, and a ``running`` broadcast with no recipient left
+    to send and no change for as long is marked ``completed``."""
     cutoff = _now(now) - timedelta(seconds=stuck_after_seconds)
     with job_session() as session:
         stuck = session.execute(
             select(BroadcastRecipient.id, BroadcastRecipient.broadcast_id)
             .join(Broadcast, Broadcast.id == BroadcastRecipient.broadcast_id)
-            .where(BroadcastRecipient.status == "sending", Broadcast.updated_at < cutoff)
+            .where(
+                BroadcastRecipient.status == "sending",
+                or_(BroadcastRecipient.updated_at < cutoff,
+                    and_(BroadcastRecipient.updated_at.is_(None), Broadcast.updated_at < cutoff)),
+            )
         ).all()
         if stuck:
             session.execute(

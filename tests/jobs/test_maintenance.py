@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, select, update
 from sqlalchemy.orm import Session
 
 from api.db.models import (
@@ -125,15 +125,24 @@ def test_recording_target_stays_inside_the_directory(tmp_path: Path, stored: str
 # --- broadcast watchdog ---------------------------------------------------------------------------
 
 
-def broadcast(db: Session, business_id: int, key: str, status: str, quiet_minutes: int, recipients: list[tuple[str, int]]) -> int:
+def broadcast(
+    db: Session, business_id: int, key: str, status: str, quiet_minutes: int,
+    recipients: list[tuple[str, int, int | None]],
+) -> int:
+    """A broadcast unchanged for ``quiet_minutes``; each recipient (status, attempts, minutes
+    since its own last change, None for a row from before that column)."""
     at = NOW - timedelta(minutes=quiet_minutes)
     row = Broadcast(business_id=business_id, body="hi", status=status, idempotency_key=key, created_at=at, updated_at=at)
     db.add(row)
     db.flush()
-    for i, (state, attempts) in enumerate(recipients):
+    for i, (state, attempts, minutes) in enumerate(recipients):
         db.add(BroadcastRecipient(broadcast_id=row.id, address=f"+1444{i:07d}", status=state, attempts=attempts,
                                   idempotency_key=f"{key}-{i}"))
-    db.flush()
+        db.flush()
+        # a statement, not the ORM: it would stamp None with the column's default
+        stamp = None if minutes is None else NOW - timedelta(minutes=minutes)
+        db.execute(update(BroadcastRecipient).where(BroadcastRecipient.idempotency_key == f"{key}-{i}")
+                   .values(updated_at=stamp))
     return row.id
 
 
@@ -147,21 +156,28 @@ def statuses(db: Session, broadcast_id: int) -> list[tuple[str, int]]:
 def test_watchdog_requeues_stuck_recipients_and_completes_finished_broadcasts(db: Session, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level("INFO")
     b = business(db, 1, 90)
-    stuck = broadcast(db, b, "stuck", "running", 60, [("sending", 2), ("sent", 1), ("pending", 0)])
-    finished = broadcast(db, b, "finished", "running", 60, [("sent", 1), ("failed", 3), ("skipped", 0)])
-    busy = broadcast(db, b, "busy", "running", 1, [("sending", 1), ("sent", 1)])
-    just_done = broadcast(db, b, "just-done", "running", 1, [("sent", 1)])
-    only_stuck = broadcast(db, b, "only-stuck", "running", 60, [("sending", 4)])
-    paused = broadcast(db, b, "paused", "paused", 60, [("sent", 1)])
+    stuck = broadcast(db, b, "stuck", "running", 60, [("sending", 2, 60), ("sent", 1, 59), ("pending", 0, 60)])
+    finished = broadcast(db, b, "finished", "running", 60, [("sent", 1, 70), ("failed", 3, 70), ("skipped", 0, 70)])
+    # the broadcast row is old but this recipient was claimed a minute ago: being sent, not stuck
+    sending_now = broadcast(db, b, "sending-now", "running", 60, [("sending", 1, 1), ("sent", 1, 2)])
+    just_done = broadcast(db, b, "just-done", "running", 1, [("sent", 1, 1)])
+    only_stuck = broadcast(db, b, "only-stuck", "running", 60, [("sending", 4, 20)])
+    legacy = broadcast(db, b, "legacy", "running", 60, [("sending", 1, None)])
+    legacy_busy = broadcast(db, b, "legacy-busy", "running", 1, [("sending", 1, None)])
+    paused = broadcast(db, b, "paused", "paused", 60, [("sent", 1, 60)])
     db.commit()
 
-    assert broadcast_watchdog(now=NOW) == {"recipients_requeued": 2, "broadcasts_completed": 1}
+    assert broadcast_watchdog(now=NOW) == {"recipients_requeued": 3, "broadcasts_completed": 1}
     assert statuses(db, stuck) == [("pending", 2), ("sent", 1), ("pending", 0)], "attempts are kept"
-    assert statuses(db, busy) == [("sending", 1), ("sent", 1)], "a broadcast still making progress is left alone"
+    assert statuses(db, sending_now) == [("sending", 1), ("sent", 1)]
     assert statuses(db, only_stuck) == [("pending", 4)]
+    assert statuses(db, legacy) == [("pending", 1)]
+    assert statuses(db, legacy_busy) == [("sending", 1)]
     state = {row.id: row.status for row in db.scalars(select(Broadcast))}
-    assert state == {stuck: "running", finished: "completed", busy: "running", just_done: "running",
-                     only_stuck: "running", paused: "paused"}
+    assert state == {stuck: "running", finished: "completed", sending_now: "running", just_done: "running",
+                     only_stuck: "running", legacy: "running", legacy_busy: "running", paused: "paused"}
+    requeued = db.scalars(select(BroadcastRecipient).where(BroadcastRecipient.idempotency_key == "stuck-0")).one()
+    assert requeued.updated_at is not None and requeued.updated_at > NOW - timedelta(minutes=1)
     assert f"broadcast {stuck}: 1 recipients stuck in sending went back to pending" in caplog.text
     assert f"broadcasts {finished} had nothing left to send" in caplog.text
     assert broadcast_watchdog(now=NOW) == {"recipients_requeued": 0, "broadcasts_completed": 0}
