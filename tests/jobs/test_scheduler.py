@@ -176,13 +176,12 @@ def test_sigkill_of_the_leader_hands_over_within_the_lock_ttl(
     killed_at = time.monotonic()
     before = max(lease_slots(client))
 
-    def taken_over() -> bool:
-        value = client.get(LOCK_KEY)
-        return value is not None and value.decode().endswith(":" + standby) and max(lease_slots(client)) > before
-
-    wait_for(taken_over, TTL + 5)
+    wait_for(lambda: (client.get(LOCK_KEY) or b"").decode().endswith(":" + standby), TTL + 5)
     took = time.monotonic() - killed_at
-    assert took <= TTL + 1.0, f"takeover after {took:.2f}s (TTL {TTL}s, tick {TTL / 3:.2f}s)"
+    # the lock outlives its holder by at most the TTL; the standby looks once a tick (TTL/3);
+    # half a second of slack for a loaded machine
+    assert took <= TTL + TTL / 3 + 0.5, f"takeover after {took:.2f}s (TTL {TTL}s, tick {TTL / 3:.2f}s)"
+    wait_for(lambda: max(lease_slots(client)) > before, 3)  # and the new leader enqueues
     new_token = int(client.get(LOCK_KEY).decode().split(":")[0])  # type: ignore[union-attr]
     assert new_token > int(token)
     # the dead replica's heartbeat runs out: its healthcheck fails
