@@ -19,7 +19,7 @@ from contracts.jobs import FINALIZE_CALL, JobSpec, finalize_job_id
 if TYPE_CHECKING:
     from redis import Redis
 
-__all__ = ["enqueue", "enqueue_finalize_call"]
+__all__ = ["enqueue", "enqueue_finalize_call", "enqueue_periodic", "periodic_job_id"]
 
 
 def enqueue(connection: Redis, spec: JobSpec, *args: Any, job_id: str, description: str) -> str:
@@ -59,3 +59,36 @@ def enqueue_finalize_call(connection: Redis, record: dict[str, Any]) -> str:
         connection, FINALIZE_CALL, record, job_id=finalize_job_id(call_sid),
         description=f"finalize call {call_sid}",
     )
+
+
+def periodic_job_id(spec: JobSpec, slot: int) -> str:
+    """One job id per periodic job and UTC slot (``periodic-{function}-{slot}``)."""
+    return f"periodic-{spec.name.rsplit('.', 1)[-1]}-{slot}"
+
+
+def enqueue_periodic(connection: Redis, spec: JobSpec, slot: int, *, stale_after_seconds: int) -> str:
+    """Enqueue the periodic job ``spec.name()`` (no arguments) for ``slot``; returns the job id.
+
+    The id is derived from the slot (``unique=True``), so two schedulers racing for one slot
+    queue one job. A copy still waiting after ``stale_after_seconds`` (about its interval: the
+    next slot queues a fresh one) expires instead of piling up while no worker runs.
+
+    Raises:
+        redis.exceptions.RedisError: when Redis is unreachable.
+    """
+    job_id = periodic_job_id(spec, slot)
+    queue = Queue(spec.queue, connection=connection, serializer=JSONSerializer)
+    try:
+        queue.enqueue(
+            spec.name,
+            job_id=job_id,
+            unique=True,
+            job_timeout=spec.timeout_seconds,
+            retry=Retry(max=spec.max_retries, interval=list(spec.retry_intervals)) if spec.max_retries else None,
+            result_ttl=spec.result_ttl_seconds,
+            ttl=max(60, stale_after_seconds),
+            description=f"periodic {spec.name} slot {slot}",
+        )
+    except DuplicateJobError:
+        pass  # this slot is already queued or done
+    return job_id

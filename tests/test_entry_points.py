@@ -25,6 +25,7 @@ ENTRY_POINTS: list[tuple[list[str], bool]] = [
     (["-m", "api"], True),
     (["-m", "api.migrate"], True),
     (["-m", "api.seed"], True),
+    (["-m", "jobs.scheduler"], True),
     (["-m", "callengine.loadtest"], False),
     (["-m", "callengine.brains.openai_realtime.clips"], True),
     (["-m", "bench"], True),
@@ -44,6 +45,7 @@ SERVER_VARS = {
     "api": ("API_HOST", "API_PORT", "DATABASE_URL", "REDIS_URL", "SECRET_KEY"),
     "api.migrate": ("DATABASE_URL",),
     "api.seed": ("DATABASE_URL", "SEED_OWNER_PASSWORD", "SEED_ADMIN_PASSWORD"),
+    "jobs.scheduler": ("REDIS_URL", "SCHEDULER_ID", "SCHEDULER_LOCK_TTL_SECONDS"),
 }
 
 # Entry points with required positionals get them, so that only the unknown option is wrong.

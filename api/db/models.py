@@ -367,6 +367,9 @@ class BroadcastRecipient(Base):
     last_error: Mapped[str] = mapped_column(Text, default="", server_default="")
     idempotency_key: Mapped[str] = mapped_column(String(160), unique=True)
     sent_at: Mapped[datetime | None] = mapped_column()
+    # Every status change stamps it, so the broadcast watchdog can tell a recipient stuck in
+    # `sending` (its sender died) from one being sent now. Null only for rows older than it.
+    updated_at: Mapped[datetime | None] = mapped_column(default=utcnow, onupdate=utcnow)
 
     __table_args__ = (
         CheckConstraint(

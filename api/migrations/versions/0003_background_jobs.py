@@ -66,6 +66,9 @@ def upgrade() -> None:
             batch_op.f("ck_attachment_status"), "status IN ('pending', 'ready', 'failed')"
         )
 
+    with op.batch_alter_table("broadcast_recipient", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True))
+
     op.create_table(
         "webhook_delivery",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -103,6 +106,9 @@ def downgrade() -> None:
     with op.batch_alter_table("webhook_delivery", schema=None) as batch_op:
         batch_op.drop_index("ix_webhook_delivery_business_created")
     op.drop_table("webhook_delivery")
+
+    with op.batch_alter_table("broadcast_recipient", schema=None) as batch_op:
+        batch_op.drop_column("updated_at")
 
     with op.batch_alter_table("attachment", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("ck_attachment_status"), type_="check")
