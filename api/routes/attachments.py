@@ -47,6 +47,7 @@ class UnsupportedMediaType(ApiError):
 @validate_querystring(ScopeQuery)
 @validate_request(AttachmentUpload, source=DataSource.FORM_MULTIPART)
 @responds(201, "stored; the thumbnail job is queued (status pending)", model=Attachment)
+@responds(404, "the business named by a system admin does not exist")
 @responds(413, "the file is larger than MAX_UPLOAD_BYTES (details.limit_bytes)")
 @responds(415, "not a JPEG, PNG, GIF, WebP or PDF file (judged by its bytes)")
 @responds(503, "the thumbnail job could not be queued (Redis unreachable); nothing was kept")
@@ -58,6 +59,7 @@ async def upload(caller: Caller, query_args: ScopeQuery, data: AttachmentUpload)
     """
     business_id = caller.scope(query_args.business_id)
     rt = current_runtime()
+    await rt.db(attachments.check_business, business_id)
     limit = rt.settings.max_upload_bytes
     content = await trio.to_thread.run_sync(data.file.stream.read, limit + 1)
     if len(content) > limit:

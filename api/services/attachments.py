@@ -23,7 +23,7 @@ from typing import Any, final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.db.models import Attachment, AttachmentStatus
+from api.db.models import Attachment, AttachmentStatus, Business
 from api.errors import NotFound
 from api.services.common import iso
 
@@ -33,6 +33,7 @@ __all__ = [
     "StoredFile",
     "attachment_json",
     "attachment_file",
+    "check_business",
     "create_attachment",
     "delete_attachment",
     "get_attachment",
@@ -144,8 +145,24 @@ def attachment_json(row: Attachment) -> dict[str, Any]:
     }
 
 
+def check_business(session: Session, business_id: int) -> None:
+    """A system admin may name any business id: refuse one that does not exist before its
+    file is stored (and before the row's foreign key would).
+
+    Raises:
+        NotFound: ``business_not_found``.
+    """
+    if session.get(Business, business_id) is None:
+        raise NotFound(f"business {business_id} not found", code="business_not_found")
+
+
 def create_attachment(session: Session, business_id: int, stored: StoredFile) -> dict[str, Any]:
-    """A new ``pending`` row for an upload stored by ``store_bytes``."""
+    """A new ``pending`` row for an upload stored by ``store_bytes``.
+
+    Raises:
+        NotFound: the business does not exist (``business_not_found``).
+    """
+    check_business(session, business_id)
     row = Attachment(business_id=business_id, path=stored.path, mime=stored.mime, size_bytes=stored.size_bytes,
                      sha256=stored.sha256, status=AttachmentStatus.PENDING)
     session.add(row)

@@ -190,7 +190,9 @@ async def test_redis_down_refuses_the_upload_and_keeps_no_row(client: Any, app: 
     assert db.scalar(select(func.count()).select_from(Attachment)) == 0
 
 
-async def test_a_business_never_sees_another_business_attachments(client: Any, db: Any, worker: Queue) -> None:
+async def test_a_business_never_sees_another_business_attachments(
+    client: Any, db: Any, worker: Queue, api_settings: Settings
+) -> None:
     a, b = make_tenant(db, 1), make_tenant(db, 2)
     headers = await login(client, a.agent_email)
     mine = await (await upload(client, headers, images.png((40, 40)))).get_json()
@@ -215,6 +217,9 @@ async def test_a_business_never_sees_another_business_attachments(client: Any, d
         assert (await client.get(path + f"?business_id={b.business_id}")).status_code == 404, path
     resp = await client.post(f"/api/attachments?business_id={b.business_id}", files=upload_of(images.png()), headers=headers)
     assert (await resp.get_json())["business_id"] == b.business_id
+    resp = await client.post("/api/attachments?business_id=999", files=upload_of(images.png()), headers=headers)
+    assert resp.status_code == 404 and (await resp.get_json())["error"]["code"] == "business_not_found"
+    assert not (api_settings.media_dir / "999").exists()  # nothing stored for a business that does not exist
 
 
 # --- a real server: Hypercorn's body limit answers JSON, not an HTML page ----------------------
