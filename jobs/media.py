@@ -6,8 +6,10 @@ thumbnail next to the original (atomically) and records the outcome on the row:
 
 * ``ready`` with ``thumbnail_path``: an image, or a PDF whose first page rendered;
 * ``failed`` with ``error``: corrupt, truncated, too large (decompression bomb), not an image,
-  the file missing. The job itself *completes*: retrying cannot fix the file, and nothing about
-  a bad upload may crash the worker.
+  the file missing, or a file that took longer than the job's timeout (RQ's death penalty
+  raises ``JobTimeoutException`` inside the job; caught here so the row does not stay
+  ``pending``). The job itself *completes*: retrying cannot fix the file, and nothing about a
+  bad upload may crash the worker.
 
 A payload that does not parse, or an attachment row that does not exist, raises
 ``PermanentJobError`` (dead-lettered at once). A database or disk error propagates, so RQ
@@ -21,15 +23,17 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from rq.timeouts import JobTimeoutException
+
 from api.db.models import Attachment, AttachmentStatus
 from api.services.attachments import PDF, media_path, thumbnail_name, write_atomically
 from api.settings import Settings
 from contracts.job_payloads import read_attachment_ref
-from contracts.jobs import PermanentJobError
+from contracts.jobs import MAKE_THUMBNAIL, PermanentJobError
 from jobs.db import job_session
-from jobs.thumbnails import Thumbnail, ThumbnailError, pdf_thumbnail, render_thumbnail
+from jobs.thumbnails import Thumbnail, ThumbnailError, pdf_thumbnail, render_thumbnail, thumbnail_bytes
 
-__all__ = ["make_thumbnail"]
+__all__ = ["make_thumbnail", "thumbnail_bytes"]  # thumbnail_bytes: the pure image work (benchmarks)
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +61,9 @@ def make_thumbnail(payload: Any) -> dict[str, Any]:
         made = _thumbnail_of(media_dir, relative, mime)
     except ThumbnailError as exc:
         return _finish(ref.attachment_id, AttachmentStatus.FAILED, error=str(exc))
+    except JobTimeoutException:
+        return _finish(ref.attachment_id, AttachmentStatus.FAILED,
+                       error=f"the file took longer than {MAKE_THUMBNAIL.timeout_seconds} s to process")
     target = thumbnail_name(relative, made.extension)
     destination = media_path(media_dir, target)
     if destination is None:  # only a tampered row's path could leave MEDIA_DIR

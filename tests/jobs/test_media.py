@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,15 +16,24 @@ from PIL import Image
 from rq import Queue
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
+from rq.timeouts import JobTimeoutException, UnixSignalDeathPenalty
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from api.db.models import Attachment, AttachmentStatus, Business
 from contracts.job_payloads import PayloadError
 from contracts.jobs import MAKE_THUMBNAIL, PermanentJobError
+from jobs import media
 from jobs.enqueue import enqueue_thumbnail, thumbnail_job_id
 from jobs.media import make_thumbnail
-from jobs.thumbnails import MAX_PIXELS, ThumbnailError, pdf_thumbnail, render_thumbnail, thumbnail_bytes
+from jobs.thumbnails import (
+    MAX_PIXELS,
+    Thumbnail,
+    ThumbnailError,
+    pdf_thumbnail,
+    render_thumbnail,
+    thumbnail_bytes,
+)
 from tests.api.conftest import REDIS_URL
 from tests.fakes.burst_worker import run_burst
 from tests.jobs import images
@@ -191,6 +201,26 @@ def test_bad_uploads_are_marked_failed_with_the_reason_and_the_job_completes(
     row = reloaded(session, attachment_id)
     assert row.status == AttachmentStatus.FAILED and reason in row.error, row.error
     assert row.thumbnail_path is None and outcome["status"] == "failed"
+
+
+def test_a_file_that_outlasts_the_job_timeout_is_marked_failed_not_left_pending(
+    session: Session, media_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RQ's death penalty (the same one the work horse runs each job under) fires inside the
+    decoder; the decoder is made slow here because no real file is reliably slow on every machine."""
+
+    def slow_decoder(data: bytes) -> Thumbnail:
+        time.sleep(10)
+        raise AssertionError("the death penalty should have fired")
+
+    monkeypatch.setattr(media, "render_thumbnail", slow_decoder)
+    attachment_id = attach(session, media_dir, images.png())
+    started = time.monotonic()
+    with UnixSignalDeathPenalty(1, JobTimeoutException, job_id="thumbnail-test"):
+        outcome = make_thumbnail({"version": 1, "attachment_id": attachment_id})
+    assert time.monotonic() - started < 5 and outcome["status"] == "failed"
+    row = reloaded(session, attachment_id)
+    assert row.status == "failed" and "took longer than 60 s" in row.error
 
 
 @pytest.mark.parametrize(
