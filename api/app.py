@@ -16,9 +16,9 @@ import trio
 from quart import Response, g, jsonify, request
 from quart_schema import RequestSchemaValidationError
 from quart_trio import QuartTrio
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from api.errors import ApiError, TooManyRequests, Unavailable
+from api.errors import ApiError, PayloadTooLarge, TooManyRequests, Unavailable
 from api.event_hub import HubLimits, redis_event_hub
 from api.metrics import FLUSH_INTERVAL_SECONDS, RequestMetrics
 from api.openapi import init_openapi
@@ -26,7 +26,7 @@ from api.runtime import EXTENSION, Runtime
 from api.schemas import IdConverter
 from api.security import csrf_protect
 from api.shedding import LoadShedder
-from api.validation import ApiRequest, schema_error
+from api.validation import UPLOAD_PATHS, ApiRequest, schema_error
 
 if TYPE_CHECKING:
     from api.settings import Settings
@@ -42,7 +42,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> QuartTr
     from api.routes import BLUEPRINTS
 
     app = QuartTrio("api")
-    app.request_class = ApiRequest
+    app.request_class = ApiRequest.for_uploads(settings.max_upload_bytes)
     app.config.update(
         SECRET_KEY=settings.secret_key.reveal(),
         SESSION_COOKIE_NAME="prosaas_session",
@@ -107,6 +107,16 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> QuartTr
     @app.errorhandler(RequestSchemaValidationError)
     async def _schema_error(exc: RequestSchemaValidationError) -> tuple[Response, int]:
         error = schema_error(exc)
+        return jsonify(error.to_json()), error.status
+
+    @app.errorhandler(RequestEntityTooLarge)
+    async def _too_large(exc: RequestEntityTooLarge) -> tuple[Response, int]:
+        # Quart raises this while the body arrives (or from the form parser): name the limit.
+        if request.method == "POST" and request.path in UPLOAD_PATHS:
+            limit, what = settings.max_upload_bytes, "an uploaded file may have at most {} bytes (MAX_UPLOAD_BYTES)"
+        else:
+            limit, what = MAX_BODY_BYTES, "a request body may have at most {} bytes"
+        error = PayloadTooLarge(what.format(limit), details={"limit_bytes": limit})
         return jsonify(error.to_json()), error.status
 
     @app.errorhandler(HTTPException)

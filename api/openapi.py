@@ -59,12 +59,15 @@ ERROR_REF = {"$ref": "#/components/schemas/Error"}
 BODY_SCHEMAS: dict[str, dict[str, Any]] = {
     JSON: {"type": "object"},
     "audio/wav": {"type": "string", "format": "binary"},
+    "application/octet-stream": {"type": "string", "format": "binary"},
+    "image/jpeg": {"type": "string", "format": "binary"},
 }
 
 TAGS = [
     Tag(name="auth", description="Log in and out; the session cookie and its CSRF token"),
     Tag(name="leads", description="The business's leads"),
     Tag(name="calls", description="Calls, recordings, outbound dialling and live events"),
+    Tag(name="attachments", description="Uploaded files and their thumbnails"),
     Tag(name="businesses", description="Businesses and their settings"),
     Tag(name="users", description="Users of a business"),
     Tag(name="twilio", description="Twilio webhooks (form-encoded, signed with X-Twilio-Signature)"),

@@ -13,9 +13,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.db.models import CallDirection, CallStatus, LeadSource, LeadStatus, Role
+from api.db.models import AttachmentStatus, CallDirection, CallStatus, LeadSource, LeadStatus, Role
 
 __all__ = [
+    "Attachment",
     "Business",
     "BusinessPage",
     "Call",
@@ -204,3 +205,21 @@ class Readiness(Out):
 class WhatsAppHealth(Out):
     status: Literal["ok", "degraded"]
     shards: dict[str, dict[str, Any]] = Field(description="By shard number: url, state, status, latency, health")
+
+
+class Attachment(Out):
+    id: int
+    business_id: int
+    message_id: int | None
+    mime: Literal["image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf"] = Field(
+        description="Read from the file's bytes, not from the upload's Content-Type"
+    )
+    size_bytes: int
+    sha256: str
+    status: AttachmentStatus = Field(description="pending until the thumbnail job ran; ready or failed after")
+    error: str = Field(description="Why the thumbnail job failed (status failed); empty otherwise")
+    content_url: str
+    thumbnail_url: str | None = Field(
+        description="Set once a thumbnail exists (status ready); a PDF is ready without one when no page renders"
+    )
+    created_at: datetime

@@ -38,7 +38,8 @@ REDIS_SOCKET_TIMEOUT_SECONDS = 2.0  # webhooks answer Twilio within its 15 s; Re
 EXTENSION = "prosaas"
 
 
-def make_redis(url: str, *, pool_size: int) -> Redis:
+def make_redis(url: str, *, pool_size: int, decode_responses: bool = True) -> Redis:
+    """The API's Redis client; RQ's (``Runtime.queue_redis``) must not decode: RQ stores bytes."""
     # Two quick retries instead of redis-py 8's ten: a webhook must answer Twilio well within
     # its 15 s even when Redis is black-holed (each try is bounded by the socket timeout).
     return Redis.from_url(
@@ -47,7 +48,7 @@ def make_redis(url: str, *, pool_size: int) -> Redis:
         socket_timeout=REDIS_SOCKET_TIMEOUT_SECONDS,
         socket_connect_timeout=REDIS_SOCKET_TIMEOUT_SECONDS,
         retry=Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.1), retries=2),
-        decode_responses=True,
+        decode_responses=decode_responses,
     )
 
 
@@ -113,12 +114,23 @@ class Runtime:
             raise Unavailable("Redis is unreachable", code="redis_unavailable", details=str(exc),
                               retry_after_seconds=DB_RETRY_AFTER_SECONDS) from exc
 
+    def queue_redis(self) -> Redis:
+        """The client the API enqueues jobs with (``jobs.enqueue``), built on first use: RQ keeps
+        compressed bytes in Redis, which the decoding ``redis`` client cannot read back."""
+        client = self.extras.get("queue_redis")
+        if not isinstance(client, Redis):
+            client = self.extras["queue_redis"] = make_redis(
+                self.settings.redis_url, pool_size=self.settings.redis_pool_size, decode_responses=False
+            )
+        return client
+
     def close(self) -> None:
         self.engine.dispose()
         self.redis.close()
-        extra = self.extras.get("sse_redis")
-        if isinstance(extra, Redis):
-            extra.close()
+        for name in ("sse_redis", "queue_redis"):
+            extra = self.extras.get(name)
+            if isinstance(extra, Redis):
+                extra.close()
 
 
 def _database_unavailable(exc: Exception) -> Unavailable:

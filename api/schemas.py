@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import PydanticCustomError
+from quart_schema.pydantic import File
 from werkzeug.exceptions import NotFound
 from werkzeug.routing.converters import IntegerConverter
 
@@ -29,6 +30,7 @@ from api.phones import normalize_e164
 from contracts.call_setup import brain_settings_problems
 
 __all__ = [
+    "AttachmentUpload",
     "BusinessCreate",
     "BusinessUpdate",
     "CallsQuery",
@@ -192,6 +194,13 @@ class CallsQuery(Paging):
 
 class OutboundCall(Strict):
     lead_id: Id
+
+
+class AttachmentUpload(Strict):
+    """``multipart/form-data`` with exactly one part, ``file``; its Content-Type and name are
+    ignored (the type is read from the bytes)."""
+
+    file: File
 
 
 BRAINS = Literal["receptionist", "echo", "openai_realtime"]

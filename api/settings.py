@@ -27,6 +27,7 @@ __all__ = ["DEV_SECRET_KEY", "Secret", "Settings"]
 # Production refuses to start with it (SECRET_KEY is required there).
 DEV_SECRET_KEY = "dev-only-insecure-secret-key"  # noqa: S105
 DEFAULT_DATABASE_URL = "sqlite:///var/prosaas.db"
+DEFAULT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # photos from a phone, a scanned PDF
 MAX_SHARDS = 64  # BAILEYS_NUM_SHARDS upper bound: a sanity limit, not a design one
 
 
@@ -53,6 +54,7 @@ class Settings:
     twilio_api_base_url: str = ""  # tests/staging: send REST calls to a fake of api.twilio.com
     recordings_dir: Path = Path("var/recordings")
     media_dir: Path = Path("var/media")
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES  # POST /api/attachments: one file at most this big
     baileys_shard_urls: tuple[str, ...] = ("http://baileys:3300",)
     shard_probe_timeout_seconds: float = 1.0
     session_max_age_seconds: int = 8 * 3600  # from login, however active
@@ -119,6 +121,7 @@ class Settings:
             twilio_api_base_url=get("TWILIO_API_BASE_URL", _url, ""),
             recordings_dir=get("RECORDINGS_DIR", Path, Path("var/recordings")),
             media_dir=get("MEDIA_DIR", Path, Path("var/media")),
+            max_upload_bytes=get("MAX_UPLOAD_BYTES", _int_range(1024, 1 << 30), DEFAULT_MAX_UPLOAD_BYTES),
             baileys_shard_urls=shard_urls,
             shard_probe_timeout_seconds=get("BAILEYS_PROBE_TIMEOUT_SECONDS", _float_range(0.05, 30), 1.0),
             session_max_age_seconds=get("SESSION_MAX_AGE_SECONDS", _int_range(60, 30 * 86_400), 8 * 3600),

@@ -7,7 +7,9 @@ reads, with one status per kind of problem:
 * 400 ``unsupported_media_type``: a JSON route got another ``Content-Type`` (``ApiRequest``);
 * 400 ``malformed_json``: the body does not decode as JSON, or nests deeper than
   ``MAX_JSON_DEPTH`` (checked on the bytes before parsing, so no parser recursion; ``ApiRequest``);
-* 413 ``payload_too_large``: a JSON body over ``MAX_JSON_BYTES`` (``ApiRequest``);
+* 413 ``payload_too_large``: a JSON body over ``MAX_JSON_BYTES`` (``ApiRequest``), any body over
+  the app's ``MAX_CONTENT_LENGTH``, or an upload over ``MAX_UPLOAD_BYTES`` (the upload routes,
+  ``UPLOAD_PATHS``, get a body limit of their own: ``ApiRequest.for_uploads``);
 * 422 ``invalid_body`` / ``invalid_query`` with type ``nul_character``: a NUL anywhere in the
   text of a body or query (PostgreSQL cannot store it; ``api/schemas.py`` ``Strict``);
 * 422 ``invalid_body`` / ``invalid_query``: decoded, but the model refuses it (unknown field,
@@ -18,7 +20,7 @@ reads, with one status per kind of problem:
 from __future__ import annotations
 
 import re
-from typing import Any, final
+from typing import Any, ClassVar
 
 from pydantic import ValidationError
 from quart_schema import RequestSchemaValidationError
@@ -27,10 +29,21 @@ from quart_trio.wrappers.request import TrioRequest
 
 from api.errors import ApiError, BadRequest, PayloadTooLarge, Unprocessable
 
-__all__ = ["MAX_JSON_BYTES", "MAX_JSON_DEPTH", "ApiRequest", "json_too_deep", "problems", "schema_error"]
+__all__ = [
+    "MAX_JSON_BYTES",
+    "MAX_JSON_DEPTH",
+    "MULTIPART_OVERHEAD_BYTES",
+    "UPLOAD_PATHS",
+    "ApiRequest",
+    "json_too_deep",
+    "problems",
+    "schema_error",
+]
 
 MAX_JSON_BYTES = 256 * 1024  # the largest legitimate body (a business with its settings) is a few KB
 MAX_JSON_DEPTH = 32  # brain_settings, the deepest document, nests 4 levels
+UPLOAD_PATHS = frozenset({"/api/attachments"})  # POST only: multipart bodies up to MAX_UPLOAD_BYTES
+MULTIPART_OVERHEAD_BYTES = 64 * 1024  # boundaries and part headers around the one file
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _JSON_BRACKET = re.compile(rb"[\[\]{}]")
 
@@ -49,11 +62,29 @@ def json_too_deep(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
-@final
 class ApiRequest(TrioRequest):
     """The app's request class: ``get_json()`` refuses a non-JSON body as an ``ApiError`` (Quart
     would return ``None``, which a model reports as "not an object") and names the decoding error.
+
+    Quart sizes every request's body by one ``MAX_CONTENT_LENGTH`` (1 MiB here) when it builds
+    the request, before any route runs; an upload route needs more. ``for_uploads(limit)`` makes
+    the app's request class, whose POSTs to ``UPLOAD_PATHS`` get a body limit of ``limit`` (the
+    file) plus the multipart overhead, enforced while the body arrives and by the form parser.
     """
+
+    upload_body_limit: ClassVar[int | None] = None
+
+    def __init__(self, method: str, scheme: str, path: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__(method, scheme, path, *args, **kwargs)
+        limit = self.upload_body_limit
+        if limit is not None and method == "POST" and path in UPLOAD_PATHS:
+            self.max_content_length = limit  # the form parser's bound
+            self.body = self.body_class(self.content_length, limit)  # no data has arrived yet
+
+    @classmethod
+    def for_uploads(cls, max_upload_bytes: int) -> type[ApiRequest]:
+        """The request class of an app whose uploads may hold ``max_upload_bytes``."""
+        return type("ApiRequest", (cls,), {"upload_body_limit": max_upload_bytes + MULTIPART_OVERHEAD_BYTES})
 
     async def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
         if not (force or silent or self.is_json):

@@ -14,12 +14,20 @@ from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
 from rq.serializers import JSONSerializer
 
-from contracts.jobs import FINALIZE_CALL, JobSpec, finalize_job_id
+from contracts.job_payloads import AttachmentRef
+from contracts.jobs import FINALIZE_CALL, MAKE_THUMBNAIL, JobSpec, finalize_job_id
 
 if TYPE_CHECKING:
     from redis import Redis
 
-__all__ = ["enqueue", "enqueue_finalize_call", "enqueue_periodic", "periodic_job_id"]
+__all__ = [
+    "enqueue",
+    "enqueue_finalize_call",
+    "enqueue_periodic",
+    "enqueue_thumbnail",
+    "periodic_job_id",
+    "thumbnail_job_id",
+]
 
 
 def enqueue(connection: Redis, spec: JobSpec, *args: Any, job_id: str, description: str) -> str:
@@ -92,3 +100,20 @@ def enqueue_periodic(connection: Redis, spec: JobSpec, slot: int, *, stale_after
     except DuplicateJobError:
         pass  # this slot is already queued or done
     return job_id
+
+
+def thumbnail_job_id(attachment_id: int) -> str:
+    """One thumbnail job per attachment row."""
+    return f"thumbnail-{attachment_id}"
+
+
+def enqueue_thumbnail(connection: Redis, attachment_id: int) -> str:
+    """Enqueue ``jobs.media.make_thumbnail({"version": 1, "attachment_id": …})``; returns the job id.
+
+    Raises:
+        redis.exceptions.RedisError: when Redis is unreachable.
+    """
+    return enqueue(
+        connection, MAKE_THUMBNAIL, AttachmentRef(attachment_id).to_dict(), job_id=thumbnail_job_id(attachment_id),
+        description=f"thumbnail of attachment {attachment_id}",
+    )

@@ -26,7 +26,8 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "api": ("contracts", "jobs.enqueue"),
     # the jobs and the API share the data layer (and its settings: the database URL)
     "jobs": (
-        "contracts", "api.db", "api.services.call_records", "api.services.sessions", "api.settings", "api.crypto",
+        "contracts", "api.db", "api.settings", "api.crypto",
+        "api.services.call_records", "api.services.sessions", "api.services.attachments",
     ),
     "contracts": (),
 }

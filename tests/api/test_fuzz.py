@@ -69,6 +69,7 @@ def live_api(tmp_path: Path, redis_client: object, fuzz_db: str) -> Iterator[str
         "SEED_OWNER_PASSWORD": OWNER_PASSWORD,
         "SEED_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "RECORDINGS_DIR": str(tmp_path / "recordings"),
+        "MEDIA_DIR": str(tmp_path / "media"),  # the fuzzer uploads files
         "LOG_LEVEL": "WARNING",
     }
     for module in ("api.migrate", "api.seed"):

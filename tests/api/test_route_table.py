@@ -58,6 +58,10 @@ POLICY: dict[tuple[str, str], Role | None] = {
     ("PATCH", "/api/users/{user}"): Role.ADMIN,  # likewise
     ("DELETE", "/api/users/{user}/sessions"): Role.ADMIN,
     ("GET", "/api/events"): Role.AGENT,
+    ("POST", "/api/attachments"): Role.AGENT,
+    ("GET", "/api/attachments/{attachment}"): Role.AGENT,
+    ("GET", "/api/attachments/{attachment}/content"): Role.AGENT,
+    ("GET", "/api/attachments/{attachment}/thumbnail"): Role.AGENT,
 }
 
 
