@@ -25,7 +25,9 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     # the API hands work to the worker only through the jobs facade
     "api": ("contracts", "jobs.enqueue"),
     # the jobs and the API share the data layer (and its settings: the database URL)
-    "jobs": ("contracts", "api.db", "api.services.call_records", "api.settings", "api.crypto"),
+    "jobs": (
+        "contracts", "api.db", "api.services.call_records", "api.services.webhooks", "api.settings", "api.crypto",
+    ),
     "contracts": (),
 }
 # What may not load in contracts: it must stay importable by every service without their stacks.
