@@ -283,3 +283,21 @@ def test_finalize_then_process_then_call_completed_end_to_end(session: Session, 
     process_call({"version": 1, "call_sid": "CA1"}, force=True)
     session.expire_all()
     assert len(session.scalars(select(WebhookDelivery)).all()) == 2
+
+
+def test_finalize_records_lead_created_then_lead_updated(session: Session) -> None:
+    business = session.get(Business, 1)
+    assert business is not None
+    business.webhook_url = "https://hooks.example.test/in"
+    business.webhook_secret_encrypted = SecretBox.from_settings(Settings.from_env()).encrypt(SECRET)
+    session.commit()
+    finalize_call(dict(RECORD))  # a new number: the call makes the lead
+    finalize_call({**RECORD, "call_sid": "CA2"})  # the same number again: the lead is touched
+    finalize_call({**RECORD, "call_sid": "CA2"})  # a redelivered record: nothing new
+    session.expire_all()
+    rows = session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id)).all()
+    assert [(r.event, r.payload["data"]["call_sid"]) for r in rows] == [("lead_created", "CA1"), ("lead_updated", "CA2")]
+    lead = session.scalars(select(Lead)).one()
+    assert {r.payload["data"]["lead"]["id"] for r in rows} == {lead.id}
+    assert rows[0].payload["data"]["lead"]["phone_e164"] == "+14445550001"
+    assert all(r.status == "pending" and r.attempts == 0 for r in rows)
