@@ -70,6 +70,7 @@ TAGS = [
     Tag(name="attachments", description="Uploaded files and their thumbnails"),
     Tag(name="businesses", description="Businesses and their settings"),
     Tag(name="users", description="Users of a business"),
+    Tag(name="webhooks", description="Outbound business webhooks: deliveries and redelivery"),
     Tag(name="twilio", description="Twilio webhooks (form-encoded, signed with X-Twilio-Signature)"),
     Tag(name="runbook", description="Liveness, readiness, version, metrics"),
 ]

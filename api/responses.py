@@ -34,6 +34,8 @@ __all__ = [
     "User",
     "UserPage",
     "VersionInfo",
+    "WebhookDelivery",
+    "WebhookDeliveryPage",
     "WhatsAppHealth",
 ]
 
@@ -149,8 +151,27 @@ class Business(Out):
     brain_settings: dict[str, Any]
     max_concurrent_calls: int
     is_active: bool
+    webhook_url: str = Field(description='"" when the business has no webhook')
+    webhook_secret_set: bool = Field(description="Whether a webhook secret is stored (it is never shown)")
+    recording_retention_days: int
     created_at: datetime
     updated_at: datetime
+
+
+class WebhookDelivery(Out):
+    id: int
+    business_id: int
+    event_id: str = Field(description="Sent as X-ProSaaS-Delivery; the same on every retry")
+    event: Literal["call_completed", "lead_created", "lead_updated"]
+    url: str = Field(description="The webhook URL when the event happened")
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int
+    last_status_code: int | None
+    last_error: str
+    payload: dict[str, Any] = Field(description="The JSON body POSTed")
+    created_at: datetime
+    updated_at: datetime
+    delivered_at: datetime | None
 
 
 class Page(Out):
@@ -170,6 +191,10 @@ class CallPage(Page):
 
 class BusinessPage(Page):
     items: list[Business]
+
+
+class WebhookDeliveryPage(Page):
+    items: list[WebhookDelivery]
 
 
 class UserPage(Page):

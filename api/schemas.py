@@ -34,6 +34,7 @@ __all__ = [
     "BusinessCreate",
     "BusinessUpdate",
     "CallsQuery",
+    "DeliveriesQuery",
     "IdConverter",
     "LeadCreate",
     "LeadUpdate",
@@ -244,6 +245,20 @@ class BusinessUpdate(Strict):
     brain_settings: BrainSettings | None = None
     max_concurrent_calls: int | None = Field(default=None, ge=0, le=10_000)
     is_active: bool | None = None
+    webhook_url: Annotated[
+        str, Field(max_length=2000, description='Outbound webhooks go here; "" turns them off')
+    ] | None = None
+    webhook_secret: Annotated[
+        str, Field(min_length=16, max_length=256, description="Signs each webhook (HMAC-SHA256); write-only")
+    ] | None = None
+    recording_retention_days: int | None = Field(
+        default=None, ge=0, le=3650, description="Recordings older than this are deleted; 0 keeps them"
+    )
+
+
+class DeliveriesQuery(Paging):
+    status: Literal["pending", "delivered", "failed"] | None = None
+    event: Literal["call_completed", "lead_created", "lead_updated"] | None = None
 
 
 class UserCreate(Strict):

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import final
 
 from api.errors import SettingsError
-from contracts.envvars import CommonSettings, EnvReader, Secret, stream_url
+from contracts.envvars import CommonSettings, EnvReader, Secret, boolean, stream_url
 from contracts.envvars import float_range as _float_range
 from contracts.envvars import http_url as _url
 from contracts.envvars import int_range as _int_range
@@ -55,6 +55,14 @@ class Settings:
     recordings_dir: Path = Path("var/recordings")
     media_dir: Path = Path("var/media")
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES  # POST /api/attachments: one file at most this big
+    # Post-call processing (jobs.postcall): OpenAI Chat Completions when a key is set.
+    openai_api_key: Secret = field(default_factory=lambda: Secret(""))
+    openai_base_url: str = "https://api.openai.com/v1"
+    openai_summary_model: str = "gpt-4o-mini"
+    openai_timeout_seconds: float = 20.0
+    # Outbound business webhooks (jobs.webhooks); private addresses: allowed unless production.
+    webhook_timeout_seconds: float = 10.0
+    webhook_allow_private: bool = True
     baileys_shard_urls: tuple[str, ...] = ("http://baileys:3300",)
     shard_probe_timeout_seconds: float = 1.0
     session_max_age_seconds: int = 8 * 3600  # from login, however active
@@ -122,6 +130,12 @@ class Settings:
             recordings_dir=get("RECORDINGS_DIR", Path, Path("var/recordings")),
             media_dir=get("MEDIA_DIR", Path, Path("var/media")),
             max_upload_bytes=get("MAX_UPLOAD_BYTES", _int_range(1024, 1 << 30), DEFAULT_MAX_UPLOAD_BYTES),
+            openai_api_key=secret("OPENAI_API_KEY"),
+            openai_base_url=get("OPENAI_BASE_URL", _url, "https://api.openai.com/v1").rstrip("/"),
+            openai_summary_model=get("OPENAI_SUMMARY_MODEL", str, "gpt-4o-mini"),
+            openai_timeout_seconds=get("OPENAI_TIMEOUT_SECONDS", _float_range(0.1, 110), 20.0),
+            webhook_timeout_seconds=get("WEBHOOK_TIMEOUT_SECONDS", _float_range(0.1, 25), 10.0),
+            webhook_allow_private=get("WEBHOOK_ALLOW_PRIVATE", boolean, not common.production),
             baileys_shard_urls=shard_urls,
             shard_probe_timeout_seconds=get("BAILEYS_PROBE_TIMEOUT_SECONDS", _float_range(0.05, 30), 1.0),
             session_max_age_seconds=get("SESSION_MAX_AGE_SECONDS", _int_range(60, 30 * 86_400), 8 * 3600),

@@ -14,18 +14,29 @@ from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
 from rq.serializers import JSONSerializer
 
-from contracts.job_payloads import AttachmentRef
-from contracts.jobs import FINALIZE_CALL, MAKE_THUMBNAIL, JobSpec, finalize_job_id
+from contracts.job_payloads import AttachmentRef, CallRef, DeliveryRef
+from contracts.jobs import (
+    DELIVER_WEBHOOK,
+    FINALIZE_CALL,
+    MAKE_THUMBNAIL,
+    PROCESS_CALL,
+    JobSpec,
+    finalize_job_id,
+)
 
 if TYPE_CHECKING:
     from redis import Redis
 
 __all__ = [
+    "delivery_job_id",
     "enqueue",
     "enqueue_finalize_call",
     "enqueue_periodic",
+    "enqueue_process_call",
     "enqueue_thumbnail",
+    "enqueue_webhook_delivery",
     "periodic_job_id",
+    "process_job_id",
     "thumbnail_job_id",
 ]
 
@@ -116,4 +127,39 @@ def enqueue_thumbnail(connection: Redis, attachment_id: int) -> str:
     return enqueue(
         connection, MAKE_THUMBNAIL, AttachmentRef(attachment_id).to_dict(), job_id=thumbnail_job_id(attachment_id),
         description=f"thumbnail of attachment {attachment_id}",
+    )
+
+
+def process_job_id(call_sid: str) -> str:
+    """One post-call processing job per call (a finalize retried after its enqueue runs once)."""
+    return f"process-call-{call_sid}"
+
+
+def enqueue_process_call(connection: Redis, call_sid: str) -> str:
+    """Enqueue ``jobs.postcall.process_call`` for a stored call; returns the job id.
+
+    Raises:
+        redis.exceptions.RedisError: when Redis is unreachable.
+    """
+    return enqueue(
+        connection, PROCESS_CALL, CallRef(call_sid=call_sid).to_dict(), job_id=process_job_id(call_sid),
+        description=f"post-call processing {call_sid}",
+    )
+
+
+def delivery_job_id(delivery_id: int, attempts: int) -> str:
+    """The job id of a delivery's next run: ``attempts`` (the row's count so far) makes a
+    redelivery a new job while a delivery enqueued twice before its first attempt runs once."""
+    return f"deliver-webhook-{delivery_id}-a{attempts}"
+
+
+def enqueue_webhook_delivery(connection: Redis, delivery_id: int, attempts: int = 0) -> str:
+    """Enqueue ``jobs.webhooks.deliver`` for a committed ``webhook_delivery`` row.
+
+    Raises:
+        redis.exceptions.RedisError: when Redis is unreachable.
+    """
+    return enqueue(
+        connection, DELIVER_WEBHOOK, DeliveryRef(delivery_id=delivery_id).to_dict(),
+        job_id=delivery_job_id(delivery_id, attempts), description=f"webhook delivery {delivery_id}",
     )

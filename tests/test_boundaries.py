@@ -28,6 +28,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "jobs": (
         "contracts", "api.db", "api.settings", "api.crypto",
         "api.services.call_records", "api.services.sessions", "api.services.attachments",
+        "api.services.webhooks",
     ),
     "contracts": (),
 }

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import trio
 from pydantic import BaseModel
 from quart import Blueprint, Response, jsonify, session
 from quart_schema import tag_blueprint, validate_querystring, validate_request
 
 from api.auth import authenticated
+from api.crypto import SecretBox
 from api.db.models import Role
-from api.errors import Forbidden
+from api.errors import Forbidden, Unprocessable
 from api.openapi import responds
 from api.responses import Business, BusinessPage, SessionsEnded, User, UserPage
 from api.runtime import current_runtime
@@ -22,8 +24,8 @@ from api.schemas import (
     UserUpdate,
     path_id,
 )
-from api.security import Caller
-from api.services import directory
+from api.security import RANK, Caller
+from api.services import directory, webhooks
 
 __all__ = ["businesses", "users"]
 
@@ -76,9 +78,23 @@ async def get_business(caller: Caller, query_args: NoQuery, business_id: int) ->
 @validate_request(BusinessUpdate)
 @responds(200, "updated", model=Business)
 @responds(409, "the phone number is in use")
+@responds(422, "the webhook URL is refused (private address, not http(s)) or has no secret")
 async def update_business(caller: Caller, query_args: NoQuery, data: BusinessUpdate, business_id: int) -> Response:
-    """Update business settings"""
-    return jsonify(await current_runtime().db(directory.update_business, caller, business_id, _set_fields(data)))
+    """Update business settings (webhook_secret is write-only: GET shows webhook_secret_set)"""
+    rt = current_runtime()
+    fields = _set_fields(data)
+    if RANK[caller.role] < RANK[Role.ADMIN]:
+        raise Forbidden("requires role admin or higher", code="role_required")
+    if fields.get("webhook_url"):
+        url = str(fields["webhook_url"])
+        allow_private = rt.settings.webhook_allow_private
+        try:  # resolving the host blocks: in a thread
+            await trio.to_thread.run_sync(lambda: webhooks.check_url(url, allow_private=allow_private))
+        except webhooks.UnsafeUrl as exc:
+            raise Unprocessable(f"webhook_url: {exc}", code="webhook_url_refused") from None
+    if "webhook_secret" in fields:
+        fields["webhook_secret_encrypted"] = SecretBox.from_settings(rt.settings).encrypt(str(fields.pop("webhook_secret")))
+    return jsonify(await rt.db(directory.update_business, caller, business_id, fields))
 
 
 @users.get("")

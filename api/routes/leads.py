@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from quart import Blueprint, Response, jsonify
 from quart_schema import tag_blueprint, validate_querystring, validate_request
+from sqlalchemy.orm import Session
 
 from api.auth import authenticated
 from api.openapi import responds
 from api.responses import Lead, LeadDetail, LeadPage
+from api.routes.webhooks import enqueue_delivery
 from api.runtime import current_runtime
 from api.schemas import LeadCreate, LeadsExportQuery, LeadsQuery, LeadUpdate, ScopeQuery, path_id
 from api.security import Caller
-from api.services import leads
+from api.services import leads, webhooks
 
 __all__ = ["bp"]
 
@@ -46,7 +50,10 @@ async def list_leads(caller: Caller, query_args: LeadsQuery) -> Response:
 async def create_lead(caller: Caller, query_args: ScopeQuery, data: LeadCreate) -> tuple[Response, int]:
     """Create a lead"""
     business_id = caller.scope(query_args.business_id)
-    lead = await current_runtime().db(leads.create_lead, business_id, data.model_dump())
+    lead, delivery_id = await current_runtime().db(
+        lambda s: _with_event(s, business_id, webhooks.LEAD_CREATED, leads.create_lead(s, business_id, data.model_dump()))
+    )
+    await enqueue_delivery(delivery_id)
     return jsonify(lead), 201
 
 
@@ -73,7 +80,16 @@ async def update_lead(caller: Caller, query_args: ScopeQuery, data: LeadUpdate, 
     for name in ("phone_e164", "name", "email", "status", "notes"):
         if name in fields and fields[name] is None:
             del fields[name]  # null means "leave as is"
-    return jsonify(await current_runtime().db(leads.update_lead, business_id, lead_id, fields))
+    lead, delivery_id = await current_runtime().db(
+        lambda s: _with_event(s, business_id, webhooks.LEAD_UPDATED, leads.update_lead(s, business_id, lead_id, fields))
+    )
+    await enqueue_delivery(delivery_id)
+    return jsonify(lead)
+
+
+def _with_event(session: Session, business_id: int, event: str, lead: dict[str, Any]) -> tuple[dict[str, Any], int | None]:
+    """The lead's JSON, and the webhook delivery recorded in the same transaction (if any)."""
+    return lead, webhooks.record_lead_event(session, business_id, event, int(lead["id"]))
 
 
 @bp.get("/export.csv")

@@ -33,23 +33,30 @@ class UnusableRecord(ValueError):
 
 
 def upsert_lead(session: Session, business_id: int, phone: str, *, source: str, when: datetime) -> Lead:
-    """The lead of (business, phone), created when missing; ``last_contact_at`` moves forward.
+    """The lead of (business, phone), created when missing; ``last_contact_at`` moves forward."""
+    return _upsert_lead(session, business_id, phone, source=source, when=when)[0]
+
+
+def _upsert_lead(session: Session, business_id: int, phone: str, *, source: str, when: datetime) -> tuple[Lead, bool]:
+    """The lead and whether this call created it.
 
     A concurrent insert of the same pair (two calls from one number finishing together) loses
-    the unique-constraint race inside a savepoint and reads the winner's row.
+    the unique-constraint race inside a savepoint and reads the winner's row (not created here).
     """
+    created = False
     lead = session.scalar(select(Lead).where(Lead.business_id == business_id, Lead.phone_e164 == phone))
     if lead is None:
         try:
             with session.begin_nested():
                 lead = Lead(business_id=business_id, phone_e164=phone, source=source, last_contact_at=when)
                 session.add(lead)
+            created = True
         except IntegrityError:
             lead = session.scalar(select(Lead).where(Lead.business_id == business_id, Lead.phone_e164 == phone))
             assert lead is not None
     if lead.last_contact_at is None or lead.last_contact_at < when:
         lead.last_contact_at = when
-    return lead
+    return lead, created
 
 
 def captured_lead(raw: Any) -> dict[str, str]:
@@ -102,7 +109,8 @@ def store_call_record(session: Session, record: CallRecord) -> dict[str, Any]:
     """Store ``record`` (read by ``contracts.call_record.read_record``).
 
     Returns:
-        ``{"call_sid", "status": "stored"|"already_stored", "call_id", "lead_id"}``.
+        ``{"call_sid", "status": "stored"|"already_stored", "call_id", "lead_id", "business_id",
+        "lead_created"}`` (``lead_created``: this call made the lead, for the ``lead_created`` webhook).
 
     Raises:
         UnusableRecord: unknown business, or the row belongs to another business.
@@ -118,7 +126,8 @@ def store_call_record(session: Session, record: CallRecord) -> dict[str, Any]:
     if call is not None and call.business_id != business_id:
         raise UnusableRecord(f"call {call_sid} belongs to another business")
     if call is not None and call.finalized_at is not None:
-        return {"call_sid": call_sid, "status": "already_stored", "call_id": call.id, "lead_id": call.lead_id}
+        return {"call_sid": call_sid, "status": "already_stored", "call_id": call.id, "lead_id": call.lead_id,
+                "business_id": business_id, "lead_created": False}
 
     direction = CallDirection(record.direction.value)
     caller = str(record.caller or (call.from_number if call else "") or "")
@@ -126,7 +135,9 @@ def store_call_record(session: Session, record: CallRecord) -> dict[str, Any]:
     started, ended = _when(record.started_at), _when(record.ended_at)
     now = utcnow()
     peer = normalize_e164(caller if direction == CallDirection.INBOUND else called)
-    lead = upsert_lead(session, business_id, peer, source=LeadSource.CALL, when=ended or now) if peer else None
+    lead, lead_created = (
+        _upsert_lead(session, business_id, peer, source=LeadSource.CALL, when=ended or now) if peer else (None, False)
+    )
 
     if call is None:
         call = Call(call_sid=call_sid, business_id=business_id, direction=direction, status=CallStatus.COMPLETED)
@@ -163,4 +174,5 @@ def store_call_record(session: Session, record: CallRecord) -> dict[str, Any]:
         apply_captured(lead, captured, call_sid=call_sid, when=ended or now)
     call.finalized_at = now
     session.flush()
-    return {"call_sid": call_sid, "status": "stored", "call_id": call.id, "lead_id": call.lead_id}
+    return {"call_sid": call_sid, "status": "stored", "call_id": call.id, "lead_id": call.lead_id,
+            "business_id": business_id, "lead_created": lead_created}

@@ -52,6 +52,9 @@ def business_json(b: Business) -> dict[str, Any]:
         "brain_settings": b.brain_settings,
         "max_concurrent_calls": b.max_concurrent_calls,
         "is_active": b.is_active,
+        "webhook_url": b.webhook_url,
+        "webhook_secret_set": bool(b.webhook_secret_encrypted),
+        "recording_retention_days": b.recording_retention_days,
         "created_at": iso(b.created_at),
         "updated_at": iso(b.updated_at),
     }
@@ -97,6 +100,11 @@ def update_business(session: Session, caller: Caller, business_id: int, fields: 
         raise Forbidden("only a system admin activates or deactivates a business", code="role_required")
     for name, value in fields.items():
         setattr(business, name, value)
+    if business.webhook_url and not business.webhook_secret_encrypted:
+        raise Unprocessable(
+            "a webhook URL needs a webhook_secret (at least 16 characters) to sign its requests",
+            code="webhook_secret_required",
+        )
     _flush_unique(session, "phone number")
     return business_json(business)
 

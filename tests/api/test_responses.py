@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel
+from sqlalchemy import update
 
 from api import responses
-from api.db.models import Call
+from api.db.models import Call, WebhookDelivery
 from tests.api.conftest import login, make_admin, make_tenant
 
 
@@ -39,6 +40,16 @@ async def test_resource_responses_match_their_documented_models(client: Any, db:
     await _check(client, responses.Business, f"/api/businesses/{tenant.business_id}")
     await _check(client, responses.Business, f"/api/businesses/{tenant.business_id}", "PATCH",
                  json={"greeting": "Hi"}, headers=headers)
+    await _check(client, responses.Business, f"/api/businesses/{tenant.business_id}", "PATCH", headers=headers,
+                 json={"webhook_url": "https://hooks.example.test/in", "webhook_secret": "s" * 16,
+                       "recording_retention_days": 30})
+    await _check(client, responses.Lead, f"/api/leads/{lead['id']}", "PATCH", json={"status": "lost"}, headers=headers)
+    deliveries = await _check(client, responses.WebhookDeliveryPage, "/api/webhooks/deliveries")
+    delivery_id = deliveries["items"][0]["id"]
+    db.execute(update(WebhookDelivery).where(WebhookDelivery.id == delivery_id).values(status="failed"))
+    db.commit()
+    await _check(client, responses.WebhookDelivery, f"/api/webhooks/deliveries/{delivery_id}/redeliver", "POST",
+                 headers=headers)
     users = await _check(client, responses.UserPage, "/api/users")
     user_id = users["items"][0]["id"]
     await _check(client, responses.User, f"/api/users/{user_id}")
