@@ -14,12 +14,13 @@ from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
 from rq.serializers import JSONSerializer
 
-from contracts.jobs import FINALIZE_CALL, JobSpec, finalize_job_id
+from contracts.job_payloads import AccountRef
+from contracts.jobs import FINALIZE_CALL, SYNC_EMAIL_ACCOUNT, JobSpec, finalize_job_id
 
 if TYPE_CHECKING:
     from redis import Redis
 
-__all__ = ["enqueue", "enqueue_finalize_call"]
+__all__ = ["email_sync_job_id", "enqueue", "enqueue_email_sync", "enqueue_finalize_call"]
 
 
 def enqueue(connection: Redis, spec: JobSpec, *args: Any, job_id: str, description: str) -> str:
@@ -58,4 +59,23 @@ def enqueue_finalize_call(connection: Redis, record: dict[str, Any]) -> str:
     return enqueue(
         connection, FINALIZE_CALL, record, job_id=finalize_job_id(call_sid),
         description=f"finalize call {call_sid}",
+    )
+
+
+def email_sync_job_id(account_id: int, key: str) -> str:
+    """One sync job per account and ``key``: the scheduler's key is the due time
+    (``jobs.email.plan.due_job_key``), the API's "sync now" the current minute."""
+    return f"email-sync-{account_id}-{key}"
+
+
+def enqueue_email_sync(connection: Redis, account_id: int, *, key: str) -> str:
+    """Enqueue ``jobs.email.sync_account({"version": 1, "account_id": account_id})`` once per
+    ``key``; returns the job id.
+
+    Raises:
+        redis.exceptions.RedisError: when Redis is unreachable.
+    """
+    return enqueue(
+        connection, SYNC_EMAIL_ACCOUNT, AccountRef(account_id).to_dict(),
+        job_id=email_sync_job_id(account_id, key), description=f"sync email account {account_id}",
     )
