@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from api.routes import auth, calls, directory, docs, events, health, leads, twilio
+from api.routes import auth, calls, directory, docs, email_accounts, events, health, leads, twilio
 
 __all__ = ["BLUEPRINTS"]
 
 BLUEPRINTS = [health.bp, twilio.bp, auth.bp, leads.bp, calls.bp, directory.businesses, directory.users, events.bp,
-              docs.bp]
+              email_accounts.bp, docs.bp]
