@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from api.crypto import SecretBox
 from api.db.models import EmailAccount
+from api.routes import email_accounts as routes
 from api.settings import Settings
 from contracts.jobs import SYNC_EMAIL_ACCOUNT
 from tests.api.conftest import REDIS_URL, login, make_admin, make_tenant
@@ -46,7 +47,9 @@ async def test_owner_creates_lists_updates_and_deletes_an_account(
     assert SECRET not in row.secret_encrypted
     assert SecretBox.from_settings(api_settings).decrypt(row.secret_encrypted) == SECRET
 
+    routes.EmailAccount.model_validate(created)  # the documented shape, no undocumented field
     listed = await (await client.get("/api/email-accounts")).get_json()
+    routes.EmailAccountList.model_validate(listed)
     assert [item["id"] for item in listed["items"]] == [created["id"]]
     assert SECRET not in str(listed)
 
@@ -80,6 +83,7 @@ async def test_sync_status_is_shown_and_new_credentials_make_the_account_due_at_
     resp = await client.patch(f"/api/email-accounts/{created['id']}", json={"password": "new secret"}, headers=headers)
     assert resp.status_code == 200
     updated = await resp.get_json()
+    routes.EmailAccount.model_validate(updated)
     assert updated["next_sync_at"] is None and updated["consecutive_failures"] == 0 and updated["last_uid"] == 77
     assert SecretBox.from_settings(api_settings).decrypt(stored(db, created["id"]).secret_encrypted) == "new secret"
 
@@ -131,6 +135,7 @@ async def test_sync_now_queues_one_job_per_minute(client: Any, db: Any, redis_cl
 
     assert first.status_code == again.status_code == 202
     body = await first.get_json()
+    routes.SyncQueued.model_validate(body)
     assert body["account_id"] == created["id"] and body == await again.get_json()
     rq_conn = Redis.from_url(REDIS_URL)
     try:

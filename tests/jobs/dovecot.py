@@ -193,7 +193,7 @@ service stats {{
     def status(self, mailbox: str = "INBOX") -> dict[str, int]:
         conn = self.client()
         try:
-            typ, data = conn.status(_quoted(mailbox), "(MESSAGES UIDNEXT UIDVALIDITY)")
+            typ, data = conn.status(_quoted(mailbox), "(MESSAGES UIDNEXT UIDVALIDITY UNSEEN)")
             assert typ == "OK", data
         finally:
             conn.logout()

@@ -112,6 +112,7 @@ def test_new_mail_is_stored_and_linked_to_the_lead_with_that_address(
     lead = db.get(Lead, lead_id)
     assert lead is not None and lead.last_contact_at == first.created_at
     assert "TLS" in dovecot.read_log()
+    assert dovecot.status()["unseen"] == 3  # read-only: the sync marks nothing as read
 
 
 def test_no_new_mail_stores_nothing_and_still_counts_as_synced(db: Session, dovecot: Dovecot) -> None:
