@@ -14,6 +14,7 @@ handed to that user. Run as anyone else, every process and the mail are that use
 
 from __future__ import annotations
 
+import grp
 import imaplib
 import os
 import pwd
@@ -87,6 +88,7 @@ listen = 127.0.0.1
 shutdown_clients = yes
 default_internal_user = {self.internal_user}
 default_login_user = {self.login_user}
+default_internal_group = {grp.getgrgid(pwd.getpwnam(self.internal_user).pw_gid).gr_name}
 first_valid_uid = {min(mail.pw_uid, 500)}
 disable_plaintext_auth = yes
 auth_mechanisms = plain login
@@ -101,7 +103,11 @@ userdb {{
   driver = static
   args = uid={mail.pw_uid} gid={mail.pw_gid} home={self.dir}/home/%u
 }}
+service anvil {{
+  chroot =
+}}
 service imap-login {{
+  chroot =  # chroot needs root; the tests may run as anyone
   inet_listener imap {{
     address = 127.0.0.1
     port = {self.starttls_port}
@@ -117,6 +123,8 @@ service stats {{
 
     def start(self) -> None:
         """Start (again, after ``stop``: same ports, same mail)."""
+        if not os.access(DOVECOT, os.X_OK):
+            pytest.fail(f"{DOVECOT} is missing: install dovecot-imapd (scripts/system-packages.sh does)")
         if not self.conf.exists():
             self._write_config()
         self.proc = subprocess.Popen(
