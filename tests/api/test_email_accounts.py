@@ -3,6 +3,7 @@ rest), the sync status, "sync now" through the queue, and tenancy."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,12 +13,14 @@ from rq import Queue
 from rq.serializers import JSONSerializer
 from sqlalchemy import select
 
+from api.app import create_app
 from api.crypto import SecretBox
 from api.db.models import EmailAccount
 from api.routes import email_accounts as routes
 from api.settings import Settings
 from contracts.jobs import SYNC_EMAIL_ACCOUNT
 from tests.api.conftest import REDIS_URL, login, make_admin, make_tenant
+from tests.conftest import PrivateRedis
 
 SECRET = "imap secret 42"
 BODY = {"address": "Sales@Example.test", "imap_host": "imap.example.test", "imap_username": "sales",
@@ -182,3 +185,20 @@ async def test_a_system_admin_names_the_business(client: Any, db: Any) -> None:
     assert resp.status_code == 422 and (await resp.get_json())["error"]["code"] == "business_required"
     resp = await client.post(f"/api/email-accounts?business_id={tenant.business_id}", json=BODY, headers=headers)
     assert resp.status_code == 201 and (await resp.get_json())["business_id"] == tenant.business_id
+
+
+async def test_sync_now_answers_503_when_redis_is_down(db: Any, api_settings: Settings, private_redis: PrivateRedis) -> None:
+    tenant = make_tenant(db, 1)
+    application = create_app(dataclasses.replace(api_settings, redis_url=private_redis.url))
+    try:
+        async with application.test_app() as test_app:
+            client = test_app.test_client()
+            headers = await login(client, tenant.owner_email)
+            created = await (await client.post("/api/email-accounts", json=BODY, headers=headers)).get_json()
+            private_redis.stop()
+            resp = await client.post(f"/api/email-accounts/{created['id']}/sync", headers=headers)
+            assert resp.status_code == 503 and (await resp.get_json())["error"]["code"] == "redis_unavailable"
+            shown = await client.get(f"/api/email-accounts/{created['id']}")  # the rest still works
+            assert shown.status_code == 200
+    finally:
+        application.extensions["prosaas"].close()

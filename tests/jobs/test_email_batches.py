@@ -4,6 +4,7 @@ away) resumes after the last stored batch without losing or duplicating a messag
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -100,4 +101,27 @@ def test_the_server_going_away_mid_sync_is_recorded_and_the_next_sync_resumes(
     outcome = sync_email_account(account_id, settings_for(big_mailbox, batch_size=BATCH), BOX)
 
     assert outcome["status"] == "synced" and outcome["stored"] == TOTAL - 3 * BATCH
+    assert stored(db) == (TOTAL, TOTAL) and last_uid(db, account_id) == TOTAL
+
+
+def test_two_overlapping_syncs_of_one_account_store_each_message_once(db: Session, big_mailbox: Dovecot) -> None:
+    """A "sync now" during a scheduled sync: both run to the end, nothing is stored twice and
+    ``last_uid`` ends at the top."""
+    account_id = add_account(db, big_mailbox)
+    outcomes: list[dict[str, object]] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            outcomes.append(sync_email_account(account_id, settings_for(big_mailbox, batch_size=BATCH), BOX))
+        except BaseException as exc:  # reported below, with the thread's outcome
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == [] and [o["status"] for o in outcomes] == ["synced", "synced"], (errors, outcomes)
+    assert sum(int(str(o["stored"])) for o in outcomes) == TOTAL
     assert stored(db) == (TOTAL, TOTAL) and last_uid(db, account_id) == TOTAL
