@@ -31,3 +31,7 @@ fi
 echo "setup: installing ${need[*]}" >&2
 "${sudo[@]}" apt-get update -qq
 DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${need[@]}" >&2
+if [[ " ${need[*]} " == *" dovecot-imapd "* ]] && command -v systemctl >/dev/null; then
+  # The package starts a system IMAP server on 143/993; the tests start their own, so stop it.
+  "${sudo[@]}" systemctl disable --now dovecot.service >/dev/null 2>&1 || true
+fi
