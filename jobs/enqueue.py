@@ -14,12 +14,13 @@ from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
 from rq.serializers import JSONSerializer
 
-from contracts.job_payloads import AttachmentRef, CallRef, DeliveryRef
+from contracts.job_payloads import AccountRef, AttachmentRef, CallRef, DeliveryRef
 from contracts.jobs import (
     DELIVER_WEBHOOK,
     FINALIZE_CALL,
     MAKE_THUMBNAIL,
     PROCESS_CALL,
+    SYNC_EMAIL_ACCOUNT,
     JobSpec,
     finalize_job_id,
 )
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from redis import Redis
 
 __all__ = [
+    "email_sync_job_id",
+    "enqueue_email_sync",
     "delivery_job_id",
     "enqueue",
     "enqueue_finalize_call",
@@ -162,4 +165,23 @@ def enqueue_webhook_delivery(connection: Redis, delivery_id: int, attempts: int 
     return enqueue(
         connection, DELIVER_WEBHOOK, DeliveryRef(delivery_id=delivery_id).to_dict(),
         job_id=delivery_job_id(delivery_id, attempts), description=f"webhook delivery {delivery_id}",
+    )
+
+
+def email_sync_job_id(account_id: int, key: str) -> str:
+    """One sync job per account and ``key``: the scheduler's key is the due time
+    (``jobs.email.plan.due_job_key``), the API's "sync now" the current minute."""
+    return f"email-sync-{account_id}-{key}"
+
+
+def enqueue_email_sync(connection: Redis, account_id: int, *, key: str) -> str:
+    """Enqueue ``jobs.email.sync_account({"version": 1, "account_id": account_id})`` once per
+    ``key``; returns the job id.
+
+    Raises:
+        redis.exceptions.RedisError: when Redis is unreachable.
+    """
+    return enqueue(
+        connection, SYNC_EMAIL_ACCOUNT, AccountRef(account_id).to_dict(),
+        job_id=email_sync_job_id(account_id, key), description=f"sync email account {account_id}",
     )

@@ -2,13 +2,15 @@
 # Install the Debian packages ProSaaS needs beyond Python, when missing: redis-server (tests and
 # `make run` start a private one if no Redis answers), postgresql (the tests run on it too),
 # espeak-ng (the receptionist's voice;
-# shipped clips otherwise), python3-venv, curl, make. Runs apt-get as root or through
+# shipped clips otherwise), dovecot-imapd (the email-sync tests start a private IMAP server;
+# its system service is never used), python3-venv, curl, make. Runs apt-get as root or through
 # passwordless sudo; otherwise prints the one command to run and carries on.
 set -euo pipefail
 need=()
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v espeak-ng >/dev/null || need+=(espeak-ng)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)  # tests: a private cluster if none answers
+[ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd)  # tests: a private IMAP server (tests/jobs/dovecot.py)
 command -v curl >/dev/null || need+=(curl)
 command -v make >/dev/null || need+=(make)
 "${PYTHON:-python3}" -c "import ensurepip, venv" 2>/dev/null || need+=(python3-venv)
@@ -29,3 +31,7 @@ fi
 echo "setup: installing ${need[*]}" >&2
 "${sudo[@]}" apt-get update -qq
 DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${need[@]}" >&2
+if [[ " ${need[*]} " == *" dovecot-imapd "* ]] && command -v systemctl >/dev/null; then
+  # The package starts a system IMAP server on 143/993; the tests start their own, so stop it.
+  "${sudo[@]}" systemctl disable --now dovecot.service >/dev/null 2>&1 || true
+fi

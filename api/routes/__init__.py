@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-from api.routes import attachments, auth, calls, directory, docs, events, health, leads, twilio, webhooks
+from api.routes import (
+    attachments,
+    auth,
+    calls,
+    directory,
+    docs,
+    email_accounts,
+    events,
+    health,
+    leads,
+    twilio,
+    webhooks,
+)
 
 __all__ = ["BLUEPRINTS"]
 
 BLUEPRINTS = [health.bp, twilio.bp, auth.bp, leads.bp, calls.bp, directory.businesses, directory.users, events.bp,
-              attachments.bp, docs.bp, webhooks.bp]
+              attachments.bp, email_accounts.bp, docs.bp, webhooks.bp]

@@ -64,6 +64,12 @@ POLICY: dict[tuple[str, str], Role | None] = {
     ("GET", "/api/attachments/{attachment}/thumbnail"): Role.AGENT,
     ("GET", "/api/webhooks/deliveries"): Role.ADMIN,
     ("POST", "/api/webhooks/deliveries/{delivery}/redeliver"): Role.ADMIN,
+    ("GET", "/api/email-accounts"): Role.ADMIN,
+    ("POST", "/api/email-accounts"): Role.ADMIN,
+    ("GET", "/api/email-accounts/{account}"): Role.ADMIN,
+    ("PATCH", "/api/email-accounts/{account}"): Role.ADMIN,
+    ("DELETE", "/api/email-accounts/{account}"): Role.ADMIN,
+    ("POST", "/api/email-accounts/{account}/sync"): Role.ADMIN,
 }
 
 
@@ -100,7 +106,7 @@ async def test_csrf_is_required_on_every_state_changing_api_route(app: Any, clie
     make_admin(db)
     lead_id = db.scalar(select(Lead.id).where(Lead.business_id == tenant.business_id))
     user_id = db.scalar(select(User.id).where(User.email == tenant.agent_email))
-    ids = {"lead": lead_id, "call": 1, "business": tenant.business_id, "user": user_id, "delivery": 1}
+    ids = {"lead": lead_id, "call": 1, "business": tenant.business_id, "user": user_id, "delivery": 1, "account": 1}
     checked = csrf_routes(app)
     assert {"POST", "PATCH"} <= {method for method, _ in checked} and len(checked) >= 7, checked
     good = await login(client, "root@example.test")
@@ -138,7 +144,7 @@ async def test_every_role_against_every_route_that_needs_more_than_an_agent(app:
     table = set(routes(app))
     for role, email in emails.items():
         headers = await login(client, email)
-        ids = {"lead": lead_id, "call": 1, "business": tenant.business_id, "user": other[role], "delivery": 1}
+        ids = {"lead": lead_id, "call": 1, "business": tenant.business_id, "user": other[role], "delivery": 1, "account": 1}
         for method, path, need in guarded:
             assert (method, path) in table, (method, path)
             url = fill(path, ids)
