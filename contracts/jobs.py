@@ -16,6 +16,7 @@ __all__ = [
     "FINALIZE_CALL",
     "RECONCILE_CALL_LEASES",
     "RECORDINGS_RETENTION",
+    "REQUEUE_UNSENT_WEBHOOKS",
     "STALE_CLEANUP",
     "SYNC_DUE_EMAIL",
     "JOB_SPECS",
@@ -129,6 +130,12 @@ STALE_CLEANUP = JobSpec(
     name="jobs.maintenance.stale_cleanup", queue=LOW, timeout_seconds=1800, retry_intervals=(300,)
 )
 
+# jobs.webhooks.requeue_unsent(): re-enqueue pending webhook deliveries no job is working on
+# (recorded while Redis was down, or whose job was lost).
+REQUEUE_UNSENT_WEBHOOKS = JobSpec(
+    name="jobs.webhooks.requeue_unsent", queue=LOW, timeout_seconds=120, retry_intervals=(30,)
+)
+
 # Every job kind by function name: the worker reads a job's spec here (its retries, its
 # timeout), the scheduler adds its periodic jobs to the same table.
 JOB_SPECS: dict[str, JobSpec] = {
@@ -136,5 +143,6 @@ JOB_SPECS: dict[str, JobSpec] = {
     for spec in (
         FINALIZE_CALL, PROCESS_CALL, DELIVER_WEBHOOK, SYNC_EMAIL_ACCOUNT, MAKE_THUMBNAIL,
         SYNC_DUE_EMAIL, RECONCILE_CALL_LEASES, RECORDINGS_RETENTION, BROADCAST_WATCHDOG, STALE_CLEANUP,
+        REQUEUE_UNSENT_WEBHOOKS,
     )
 }

@@ -19,6 +19,7 @@ from contracts.jobs import (
     BROADCAST_WATCHDOG,
     RECONCILE_CALL_LEASES,
     RECORDINGS_RETENTION,
+    REQUEUE_UNSENT_WEBHOOKS,
     STALE_CLEANUP,
     SYNC_DUE_EMAIL,
     JobSpec,
@@ -57,6 +58,7 @@ DEFAULT_TABLE: tuple[Entry, ...] = (
     Entry("retention", RECORDINGS_RETENTION, 3600),  # retention is counted in days
     Entry("watchdog", BROADCAST_WATCHDOG, 120),
     Entry("cleanup", STALE_CLEANUP, 86_400),
+    Entry("webhooks", REQUEUE_UNSENT_WEBHOOKS, 60),  # deliveries recorded while Redis was down
 )
 
 

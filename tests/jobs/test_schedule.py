@@ -67,7 +67,7 @@ def test_default_table_names_every_periodic_job_once() -> None:
     assert names == [
         "jobs.email.sync_due_accounts", "jobs.maintenance.reconcile_call_leases",
         "jobs.maintenance.recordings_retention", "jobs.maintenance.broadcast_watchdog",
-        "jobs.maintenance.stale_cleanup",
+        "jobs.maintenance.stale_cleanup", "jobs.webhooks.requeue_unsent",
     ]
     assert len({e.name for e in DEFAULT_TABLE}) == len(DEFAULT_TABLE)
 
