@@ -74,7 +74,9 @@ def test_after_downtime_missed_slots_are_caught_up_once(shared_redis: redis.Redi
     lease_slot = int((T0 + 601) // 30)
     assert periodic_job_id(RECONCILE_CALL_LEASES, lease_slot) in later
     assert sum(1 for j in later if "reconcile_call_leases" in j) == 1, "twenty missed slots, one job"
-    assert sorted(j.split("-")[1] for j in later) == ["broadcast_watchdog", "reconcile_call_leases", "sync_due_accounts"]
+    assert sorted(j.split("-")[1] for j in later) == [
+        "broadcast_watchdog", "reconcile_call_leases", "requeue_unsent", "sync_due_accounts",
+    ]
     assert shared_redis.hget(LAST_SLOTS_KEY, "leases") == str(lease_slot).encode()
 
 
