@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import socket
 import sys
 from collections.abc import Sequence
@@ -253,7 +254,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         worker = build_worker(settings, connection, name=args.name)
         worker.work(burst=args.burst, logging_level=settings.log_level, with_scheduler=True)
     except RedisError as exc:
-        print(f"jobs.worker: Redis at {settings.redis_url} does not answer: {exc}", file=sys.stderr)
+        shown = re.sub(r"//[^@/]*@", "//***@", settings.redis_url)  # never print a password
+        print(f"jobs.worker: Redis at {shown} does not answer: {exc}", file=sys.stderr)
         return 1
     return 0
 

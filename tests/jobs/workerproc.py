@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def worker_env(redis_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RQ_", "WORKER_"))}
-    env.update(REDIS_URL=redis_url, LOG_LEVEL="INFO", **extra)
+    env.update({"REDIS_URL": redis_url, "LOG_LEVEL": "INFO", **extra})
     return env
 
 
@@ -31,10 +31,11 @@ def run_burst(redis_url: str, *args: str, timeout: float = 60, **extra: str) -> 
 
 def start_worker(redis_url: str, log: Path, **extra: str) -> subprocess.Popen[bytes]:
     """A long-running worker in its own session; its output goes to ``log``."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "jobs.worker"], cwd=ROOT, env=worker_env(redis_url, **extra),
-        stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
-    )
+    with log.open("ab") as out:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "jobs.worker"], cwd=ROOT, env=worker_env(redis_url, **extra),
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
 
 
 def wait_until(cond: Callable[[], object], timeout: float, what: str, log: Path | None = None) -> float:
