@@ -181,8 +181,14 @@ def reconcile(connection: Redis, queues: Iterable[str]) -> tuple[int, int]:
             listed.add(job_id)
             added += 1
             log.warning("job %s (%s on %s) dead-lettered by reconcile: %s", job_id, func, name, reason)
-    for job_id in dead_ids(connection):
-        if connection.eval(_DROP_IF_STALE, 2, DEAD_LETTERS, info_key(job_id), job_id):
+    entries = dead_ids(connection)
+    drop = connection.register_script(_DROP_IF_STALE)
+    with connection.pipeline(transaction=False) as pipe:  # one round trip, each check atomic
+        for job_id in entries:
+            drop(keys=[DEAD_LETTERS, info_key(job_id)], args=[job_id], client=pipe)
+        outcomes = pipe.execute()
+    for job_id, was_dropped in zip(entries, outcomes, strict=True):
+        if was_dropped:
             dropped += 1
             log.info("dead letter %s dropped: no longer in its queue's failed registry", job_id)
     return added, dropped
