@@ -190,9 +190,12 @@ def _record(call_sid: str) -> dict[str, Any]:
 def _login(port: int) -> str:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     body = json.dumps({"email": "owner@demo.prosaas.local", "password": OWNER_PASSWORD})
-    conn.request("POST", "/api/auth/login", body=body, headers={"Content-Type": "application/json"})
-    resp = conn.getresponse()
-    resp.read()
+    try:
+        conn.request("POST", "/api/auth/login", body=body, headers={"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        resp.read()
+    finally:
+        conn.close()
     if resp.status != 200:
         raise RuntimeError(f"login refused: {resp.status}")
     return resp.headers["Set-Cookie"].split(";", 1)[0]
@@ -221,17 +224,20 @@ def latency(redis_url: str, work: Path, per_minute: float, seconds: float) -> di
 
         def poll() -> None:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            while not done.is_set():
-                conn.request("GET", "/api/calls?per_page=20", headers={"Cookie": cookie})
-                resp = conn.getresponse()
-                body = resp.read()
-                at = time.perf_counter()
-                if resp.status == 200:
-                    with lock:
-                        for item in json.loads(body)["items"]:
-                            if item["call_sid"] in enqueued and item["call_sid"] not in seen:
-                                seen[item["call_sid"]] = at
-                time.sleep(POLL_SECONDS)
+            try:
+                while not done.is_set():
+                    conn.request("GET", "/api/calls?per_page=20", headers={"Cookie": cookie})
+                    resp = conn.getresponse()
+                    body = resp.read()
+                    at = time.perf_counter()
+                    if resp.status == 200:
+                        with lock:
+                            for item in json.loads(body)["items"]:
+                                if item["call_sid"] in enqueued and item["call_sid"] not in seen:
+                                    seen[item["call_sid"]] = at
+                    time.sleep(POLL_SECONDS)
+            finally:
+                conn.close()
 
         poller = threading.Thread(target=poll, name="poll-calls", daemon=True)
         poller.start()

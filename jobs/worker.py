@@ -2,7 +2,7 @@
 
 An RQ 2.x ``Worker`` (a forked work horse per job, RQ's JSON serializer, RQ's scheduler so
 delayed jobs and ``Retry`` intervals fire) listening to ``RQ_QUEUES`` in strict priority order,
-with four changes (docs/ARCHITECTURE.md §5):
+with these changes (docs/ARCHITECTURE.md §5):
 
 - **Dead letters.** A job that fails for good goes to ``rq:queue:failed`` with its reason
   (``jobs.deadletter``). A ``contracts.jobs.PermanentJobError`` (``PayloadError``,
@@ -17,7 +17,9 @@ with four changes (docs/ARCHITECTURE.md §5):
   lives.
 - **Maintenance lock.** RQ's per-queue cleaning lock lasts 899 s when its holder dies; ours lasts
   the maintenance interval (at least 5 s).
-- Warm shutdown is RQ's: the first SIGTERM/SIGINT finishes the current job, a second one kills it.
+- **Warm shutdown** as RQ's — the first SIGTERM/SIGINT finishes the current job, a second one
+  kills it — but a job already popped and not yet started is run first instead of dropped
+  (``ProQueue``).
 """
 
 from __future__ import annotations
@@ -37,11 +39,13 @@ from uuid import uuid4
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Worker, worker_registration
-from rq.exceptions import DeserializationError
+from rq.exceptions import DeserializationError, StopRequested
 from rq.job import Job
+from rq.queue import Queue
 from rq.registry import clean_registries
 from rq.serializers import JSONSerializer
 from rq.utils import now
+from rq.worker import WorkerStatus
 
 from contracts.jobs import JOB_SPECS, PermanentJobError
 from jobs import deadletter
@@ -50,12 +54,11 @@ from jobs.worker_settings import SettingsError, WorkerSettings, abandoned_bound_
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from rq.queue import Queue
     from rq.registry import StartedJobRegistry
 
-__all__ = ["JobFunctionError", "ProJob", "ProWorker", "build_worker", "main", "preload_job_modules"]
+__all__ = ["JobFunctionError", "ProJob", "ProQueue", "ProWorker", "build_worker", "main", "preload_job_modules"]
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("jobs.worker")  # not __name__: this module runs as __main__
 
 MIN_MAINTENANCE_LOCK_SECONDS = 5
 PUBSUB_WAKE_SECONDS = 1.0
@@ -90,10 +93,47 @@ def _reason(exc: BaseException) -> str:
     return deadletter.exception_reason(exc)
 
 
+class ProQueue(Queue):
+    """RQ's queue, telling the worker whether it is blocked waiting for a job.
+
+    RQ pops from several queues with a plain (B)LPOP, and its warm shutdown, when the worker is
+    not yet busy, raises ``StopRequested`` wherever the signal lands: a SIGTERM between the pop
+    and the job's start dropped the job (seen: ``make run``'s stop, which signals the worker the
+    moment its queue looks empty, lost a call record). So the stop is raised only while the worker
+    waits in the pop (nothing taken yet); anywhere else it is deferred until the job in hand has
+    run, and a deferred stop refuses the next pop. Class-level flags: one worker per process,
+    main thread only.
+    """
+
+    waiting = False
+    stop_requested = False
+
+    @classmethod
+    def lpop(cls, queue_keys: Sequence[str], timeout: int | None, connection: Redis | None = None) -> Any:
+        if ProQueue.stop_requested:
+            raise StopRequested()
+        ProQueue.waiting = True
+        try:
+            return super().lpop(queue_keys, timeout, connection=connection)
+        finally:
+            ProQueue.waiting = False
+
+    @classmethod
+    def lmove(cls, connection: Redis, queue_key: str, timeout: int | None) -> Any:
+        if ProQueue.stop_requested:
+            raise StopRequested()
+        ProQueue.waiting = True
+        try:
+            return super().lmove(connection, queue_key, timeout)
+        finally:
+            ProQueue.waiting = False
+
+
 class ProWorker(Worker):
     """RQ's forking worker with the changes in the module docstring."""
 
     job_class = ProJob
+    queue_class = ProQueue
 
     def __init__(self, queues: Sequence[str], *, settings: WorkerSettings, connection: Redis, **kwargs: Any) -> None:
         self.settings = settings
@@ -104,6 +144,7 @@ class ProWorker(Worker):
             connection=connection,
             serializer=JSONSerializer,
             job_class=ProJob,
+            queue_class=ProQueue,
             job_monitoring_interval=settings.job_monitoring_interval_seconds,
             maintenance_interval=settings.maintenance_interval_seconds,
             **kwargs,
@@ -119,6 +160,17 @@ class ProWorker(Worker):
         self.pubsub_thread = self.pubsub.run_in_thread(  # type: ignore[assignment]
             sleep_time=PUBSUB_WAKE_SECONDS, daemon=True, exception_handler=self._pubsub_exception_handler
         )
+
+    def _shutdown(self) -> None:
+        """Warm shutdown (``ProQueue``): at once while waiting for a job, else after the job in
+        hand (RQ: at once unless busy, dropping a job popped but not yet started)."""
+        if self.get_state() == WorkerStatus.BUSY or ProQueue.waiting:
+            super()._shutdown()  # type: ignore[no-untyped-call]
+            return
+        ProQueue.stop_requested = True
+        self._stop_requested = True
+        if self.scheduler:
+            self.stop_scheduler()  # type: ignore[no-untyped-call]
 
     # -- abandoned jobs ---------------------------------------------------------------------
 

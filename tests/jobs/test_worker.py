@@ -148,3 +148,27 @@ def test_a_sigkilled_workers_job_is_retried_or_dead_lettered_within_the_bound(tm
             stop(proc)
         r.close()
         server.stop()
+
+
+def test_a_warm_shutdown_between_pop_and_start_runs_the_job_first(shared_redis: redis.Redis) -> None:
+    """RQ raises StopRequested wherever SIGTERM lands when the worker is not busy, dropping a job
+    it popped but had not started (make run's stop lost a call record that way). Ours stops at
+    once only while waiting in the pop; otherwise it defers and refuses the next pop."""
+    from rq.exceptions import StopRequested
+
+    from jobs.worker import ProQueue, build_worker
+
+    worker = build_worker(WorkerSettings(), shared_redis)
+    try:
+        ProQueue.waiting = True  # blocked in BLPOP: nothing taken yet, stop now
+        with pytest.raises(StopRequested):
+            worker._shutdown()
+        ProQueue.waiting = False  # a job in hand (or maintenance): defer
+        worker._shutdown()
+        assert worker._stop_requested and ProQueue.stop_requested
+        Queue("high", connection=shared_redis, serializer=JSONSerializer).enqueue(JOBS + "touch", "/nonexistent/x")
+        with pytest.raises(StopRequested):  # the deferred stop takes nothing more
+            ProQueue.dequeue_any(worker.queues, None, connection=shared_redis)
+        assert shared_redis.llen("rq:queue:high") == 1
+    finally:
+        ProQueue.waiting = ProQueue.stop_requested = False
