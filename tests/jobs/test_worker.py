@@ -172,3 +172,18 @@ def test_a_warm_shutdown_between_pop_and_start_runs_the_job_first(shared_redis: 
         assert shared_redis.llen("rq:queue:high") == 1
     finally:
         ProQueue.waiting = ProQueue.stop_requested = False
+
+
+def test_every_job_kinds_module_is_preloaded_or_reported() -> None:
+    import importlib.util
+
+    from contracts.jobs import JOB_SPECS
+    from jobs.worker import preload_job_modules
+
+    failed = preload_job_modules()
+    modules = {spec.name.rpartition(".")[0] for spec in JOB_SPECS.values()}
+    assert "jobs.calls" in modules and "jobs.calls" not in failed
+    for module in modules - set(failed):
+        assert module in sys.modules
+    for module in failed:  # reported only when it really does not import
+        assert module not in sys.modules or importlib.util.find_spec(module) is None
