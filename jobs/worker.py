@@ -20,6 +20,8 @@ with these changes (docs/ARCHITECTURE.md §5):
 - **Warm shutdown** as RQ's — the first SIGTERM/SIGINT finishes the current job, a second one
   kills it — but a job already popped and not yet started is run first instead of dropped
   (``ProQueue``).
+- **Preloaded jobs.** ``main`` imports every job kind's module before forking (and freezes it for
+  the garbage collector), so a horse does not import SQLAlchemy and the models per job.
 """
 
 from __future__ import annotations
