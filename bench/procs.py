@@ -91,7 +91,8 @@ def start_seeded_api(env: dict[str, str], log_path: Path, *, pin: bool) -> subpr
     if pin and shutil.which("taskset"):
         command = ["taskset", "-c", "0", *command]
         os.sched_setaffinity(0, {1})
-    return subprocess.Popen(command, env=env, cwd=ROOT, stdout=log_path.open("wb"), stderr=subprocess.STDOUT)
+    with log_path.open("wb") as log:  # the child keeps its own descriptor
+        return subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
 
 
 def taskset(cpu: str) -> list[str]:

@@ -2,7 +2,8 @@
 # The run command (README): ProSaaS on one machine with its embedded defaults, plus a demo call.
 #
 # Sets up .venv, starts (or reuses) Redis, migrates and seeds the SQLite database under var/,
-# then runs the API (:5000), the calls service (:5050) and an RQ worker. A demo caller then
+# then runs the API (:5000), the calls service (:5050) and the RQ worker (python -m jobs.worker:
+# queues high,default,low,broadcasts, dead letters in rq:queue:failed). A demo caller then
 # dials the demo business the way Twilio would: a signed voice webhook, the TwiML's stream,
 # a recorded caller talking to the offline receptionist; the call is finalized by the worker
 # and listed by GET /api/calls (RUN_DEMO=0 skips the demo call). Ctrl-C stops everything in
@@ -74,8 +75,7 @@ detach=()
 command -v setsid >/dev/null && detach=(setsid)
 "${detach[@]}" .venv/bin/python -m callengine > var/log/calls.log 2>&1 & calls_pid=$!; pids+=($!)
 "${detach[@]}" .venv/bin/python -m api > var/log/api.log 2>&1 & api_pid=$!; pids+=($!)
-"${detach[@]}" .venv/bin/rq worker --url "$REDIS_URL" --serializer json high default low broadcasts \
-  > var/log/worker.log 2>&1 & worker_pid=$!; pids+=($!)
+"${detach[@]}" .venv/bin/python -m jobs.worker > var/log/worker.log 2>&1 & worker_pid=$!; pids+=($!)
 
 wait_up() {  # url name log
   for _ in $(seq 200); do
@@ -124,6 +124,9 @@ echo; echo "== runbook checks"
 echo "curl http://localhost:$calls_port/health"; curl -sS "http://127.0.0.1:$calls_port/health"; echo
 echo "curl http://localhost:$api_port/readyz"; curl -sS "http://127.0.0.1:$api_port/readyz"; echo
 echo "redis-cli GET calls:active_count -> $(.venv/bin/python -c "import redis,sys; print((redis.Redis.from_url(sys.argv[1]).get('calls:active_count') or b'').decode())" "$REDIS_URL")"
+echo "redis-cli LLEN rq:queue:default -> $(.venv/bin/python -c "import redis,sys; print(redis.Redis.from_url(sys.argv[1]).llen('rq:queue:default'))" "$REDIS_URL")"
+echo "redis-cli LLEN rq:queue:failed -> $(.venv/bin/python -c "import redis,sys; print(redis.Redis.from_url(sys.argv[1]).llen('rq:queue:failed'))" "$REDIS_URL")   (python -m jobs failed list)"
+echo "python -m jobs.health"; .venv/bin/python -m jobs.health || true
 echo
 summary
 echo "Ctrl-C stops."

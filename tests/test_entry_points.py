@@ -33,6 +33,10 @@ ENTRY_POINTS: list[tuple[list[str], bool]] = [
     (["-m", "bench.events_bench"], True),
     (["-m", "bench.overload_bench"], True),
     (["-m", "bench.asr_accuracy"], True),
+    (["-m", "bench.worker_bench"], True),
+    (["-m", "jobs.worker"], True),
+    (["-m", "jobs.health"], True),
+    (["-m", "jobs"], True),
     (["scripts/make_fixtures.py"], True),
     (["scripts/make_receptionist_clips.py"], True),
     (["scripts/make_receptionist_fixtures.py"], True),
@@ -46,10 +50,16 @@ SERVER_VARS = {
     "api.migrate": ("DATABASE_URL",),
     "api.seed": ("DATABASE_URL", "SEED_OWNER_PASSWORD", "SEED_ADMIN_PASSWORD"),
     "jobs.scheduler": ("REDIS_URL", "SCHEDULER_ID", "SCHEDULER_LOCK_TTL_SECONDS"),
+    "jobs.worker": ("RQ_QUEUES", "REDIS_URL", "LOG_LEVEL", "WORKER_MAINTENANCE_INTERVAL_SECONDS"),
+    "jobs.health": ("REDIS_URL",),
+    "jobs": ("REDIS_URL",),
 }
 
 # Entry points with required positionals get them, so that only the unknown option is wrong.
-REQUIRED_POSITIONALS = {"scripts/show_calls.py": ("http://127.0.0.1:9", "owner@example.com", "password")}
+REQUIRED_POSITIONALS = {
+    "scripts/show_calls.py": ("http://127.0.0.1:9", "owner@example.com", "password"),
+    "jobs": ("failed", "list"),
+}
 
 
 def _ids() -> list[str]:

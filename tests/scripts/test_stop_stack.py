@@ -145,3 +145,33 @@ def test_a_worker_that_hangs_on_warm_shutdown_gets_a_second_sigterm() -> None:
         worker.stdout.close()
     assert "stop: the worker still running after 5 s; signalling again" in lines
     assert lines[-1] == "stop: done"
+
+
+def test_the_real_worker_stores_the_queued_record_and_stops_on_the_first_sigterm(tmp_path: Path) -> None:
+    """``python -m jobs.worker`` (what ``make run`` starts): the queued job runs, then one SIGTERM
+    (warm shutdown) is enough — no second signal, no kill."""
+    from rq.serializers import JSONSerializer
+
+    from tests.jobs.workerproc import start_worker, wait_until
+
+    client = redis.Redis.from_url(SHARED_REDIS)
+    client.flushdb()
+    log = tmp_path / "worker.log"
+    worker = start_worker(SHARED_REDIS, log)
+    lines: list[str] = []
+    try:
+        wait_until(lambda: client.scard("rq:workers") == 1, 20, "the worker to start", log)
+        job = Queue("high", connection=client, serializer=JSONSerializer).enqueue(
+            "tests.jobs.worker_jobs.sleep_then_touch", str(tmp_path / "stored"), 1.0)
+        _load().stop_stack(
+            redis_url=SHARED_REDIS, calls_pid=None, health_url="http://127.0.0.1:9/health",
+            worker_pid=worker.pid, others=[], say=lines.append,
+        )  # fmt: skip
+        assert worker.wait(timeout=5) == 0, log.read_text()
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        client.flushdb()
+    assert (tmp_path / "stored").exists() and job.get_status(refresh=False) is not None
+    assert not [line for line in lines if "signalling again" in line or "killing" in line], lines
+    assert "stop: stopping the API and the worker" in lines and lines[-1] == "stop: done"
