@@ -6,8 +6,8 @@ from ``finalize_call`` enqueued to the call listed by ``GET /api/calls``.
 
 Throughput, in the same run and on the same jobs: ``python -m jobs.worker --burst`` against
 ``rq worker --burst --serializer json`` (same queues, same Redis, one process each, pinned to
-CPU 0), on (a) trivial jobs and (b) thumbnail jobs (``bench/worker_jobs.py``; Pillow: a 256 px thumbnail of a generated
-1.6 MP JPEG, written as a JPEG). Each job is enqueued like ``jobs/enqueue.py`` does (JSON
+CPU 0), on (a) trivial jobs and (b) thumbnail jobs (``bench/worker_jobs.py``: the uploads' own image code, ``jobs.thumbnails``, a 320 px thumbnail of a generated
+1.6 MP JPEG, written next to it). Each job is enqueued like ``jobs/enqueue.py`` does (JSON
 serializer, timeout, ``Retry`` with intervals). Jobs/s = jobs / (last job's end − first job's
 start, from RQ's own timestamps), so process start-up and exit are not counted; also the CPU the
 worker and its horses used per job (from ``/proc``), steadier than wall time on a busy machine.

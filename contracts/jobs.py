@@ -119,7 +119,7 @@ RECONCILE_CALL_LEASES = JobSpec(
 )
 # jobs.maintenance.recordings_retention(): delete recordings older than the business's retention.
 RECORDINGS_RETENTION = JobSpec(
-    name="jobs.maintenance.recordings_retention", queue=LOW, timeout_seconds=1800, retry_intervals=(300,)
+    name="jobs.maintenance.recordings_retention", queue=LOW, timeout_seconds=600, retry_intervals=(300,)
 )
 # jobs.maintenance.broadcast_watchdog(): find broadcasts that stopped making progress.
 BROADCAST_WATCHDOG = JobSpec(
@@ -127,7 +127,7 @@ BROADCAST_WATCHDOG = JobSpec(
 )
 # jobs.maintenance.stale_cleanup(): expired sessions, old delivered webhooks, orphaned files.
 STALE_CLEANUP = JobSpec(
-    name="jobs.maintenance.stale_cleanup", queue=LOW, timeout_seconds=1800, retry_intervals=(300,)
+    name="jobs.maintenance.stale_cleanup", queue=LOW, timeout_seconds=600, retry_intervals=(300,)
 )
 
 # jobs.webhooks.requeue_unsent(): re-enqueue pending webhook deliveries no job is working on

@@ -2,13 +2,14 @@
 # The run command (README): ProSaaS on one machine with its embedded defaults, plus a demo call.
 #
 # Sets up .venv, starts (or reuses) Redis, migrates and seeds the SQLite database under var/,
-# then runs the API (:5000), the calls service (:5050) and the RQ worker (python -m jobs.worker:
-# queues high,default,low,broadcasts, dead letters in rq:queue:failed). A demo caller then
+# then runs the API (:5000), the calls service (:5050), the RQ worker (python -m jobs.worker:
+# queues high,default,low,broadcasts, dead letters in rq:queue:failed) and the periodic-job
+# scheduler (python -m jobs.scheduler). A demo caller then
 # dials the demo business the way Twilio would: a signed voice webhook, the TwiML's stream,
 # a recorded caller talking to the offline receptionist; the call is finalized by the worker
 # and listed by GET /api/calls (RUN_DEMO=0 skips the demo call). Ctrl-C stops everything in
 # order (scripts/stop_stack.py): the calls service drains its live calls, the worker stores
-# the records the drain queued, then the API, the worker and a private Redis stop. The
+# the records the drain queued, then the API, the scheduler, the worker and a private Redis stop. The
 # services run in their own sessions, so the terminal's Ctrl-C reaches only this script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,17 +54,17 @@ echo "run: development secrets in $PWD/var/dev-secrets, logs in $PWD/var/log/"
 echo "run: migrating the database, then seeding the demo business"
 .venv/bin/python -m api.migrate
 .venv/bin/python -m api.seed
-echo "run: starting the calls service (:$calls_port), the API (:$api_port) and an RQ worker"
+echo "run: starting the calls service (:$calls_port), the API (:$api_port), an RQ worker and the scheduler"
 
 pids=()
-calls_pid="" api_pid="" worker_pid="" stopped=""
+calls_pid="" api_pid="" worker_pid="" scheduler_pid="" stopped=""
 stop() {
   [ -n "$stopped" ] && return 0
   stopped=1
   trap 'true' INT  # a second Ctrl-C reaches the stop helper: it ends the live calls at once
   echo
   .venv/bin/python scripts/stop_stack.py --redis-url "$REDIS_URL" \
-    --calls "$calls_pid" --health "http://127.0.0.1:$calls_port/health" --worker "$worker_pid" --api "$api_pid" \
+    --calls "$calls_pid" --health "http://127.0.0.1:$calls_port/health" --worker "$worker_pid" --api "$api_pid" --scheduler "$scheduler_pid" \
     ${private_redis:+--redis-pidfile var/redis/redis.pid} || true
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
@@ -76,6 +77,7 @@ command -v setsid >/dev/null && detach=(setsid)
 "${detach[@]}" .venv/bin/python -m callengine > var/log/calls.log 2>&1 & calls_pid=$!; pids+=($!)
 "${detach[@]}" .venv/bin/python -m api > var/log/api.log 2>&1 & api_pid=$!; pids+=($!)
 "${detach[@]}" .venv/bin/python -m jobs.worker > var/log/worker.log 2>&1 & worker_pid=$!; pids+=($!)
+"${detach[@]}" .venv/bin/python -m jobs.scheduler > var/log/scheduler.log 2>&1 & scheduler_pid=$!; pids+=($!)
 
 wait_up() {  # url name log
   for _ in $(seq 200); do

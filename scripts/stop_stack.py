@@ -126,6 +126,7 @@ def stop_stack(
     health_url: str,
     worker_pid: int | None,
     others: Sequence[int],
+    scheduler_pid: int | None = None,
     redis_pidfile: Path | None = None,
     worker_timeout: float = 60.0,
     say: Callable[[str], None] = print,
@@ -171,10 +172,10 @@ def stop_stack(
                 say(f"stop: {left} job(s) left on queue {FINALIZE_QUEUE}; the worker runs them at the next start")
             else:
                 say("stop: the worker stored every call record")
-    named = [("the API", pid) for pid in others] + [("the worker", worker_pid)]
+    named = [("the API", pid) for pid in others] + [("the scheduler", scheduler_pid), ("the worker", worker_pid)]
     targets = [(name, pid) for name, pid in named if pid is not None and alive(pid)]
     if targets:
-        say("stop: stopping the API and the worker")
+        say(f"stop: stopping {_listed(list(dict.fromkeys(name for name, _ in targets)))}")
         for _, pid in targets:
             _signal(pid)
 
@@ -207,6 +208,11 @@ def stop_stack(
     return left
 
 
+def _listed(names: list[str]) -> str:
+    """"a", "a and b", "a, b and c"."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def _pid(text: str) -> int | None:
     return int(text) if text.strip() else None
 
@@ -219,6 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--health", default="http://127.0.0.1:5050/health", help="the calls service's /health")
     p.add_argument("--worker", type=_pid, default=None, metavar="PID", help="the RQ worker")
     p.add_argument("--api", type=_pid, action="append", default=[], metavar="PID", help="the API (repeatable)")
+    p.add_argument("--scheduler", type=_pid, default=None, metavar="PID", help="the periodic-job scheduler")
     p.add_argument("--redis-pidfile", type=Path, help="stop this private Redis last")
     p.add_argument("--worker-timeout", type=float, default=60.0, help="seconds to wait for the records")
     args = p.parse_args(argv)
@@ -232,6 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         health_url=args.health,
         worker_pid=args.worker,
         others=[pid for pid in args.api if pid is not None],
+        scheduler_pid=args.scheduler,
         redis_pidfile=args.redis_pidfile,
         worker_timeout=args.worker_timeout,
         say=say,

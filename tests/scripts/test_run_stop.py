@@ -133,5 +133,5 @@ def test_readme_load_test_then_ctrl_c_stores_every_record(tmp_path: Path) -> Non
     assert f"log in:   owner@demo.prosaas.local, password: SEED_OWNER_PASSWORD in {root}/var/dev-secrets" in text
     stop = text[text.index("stop: the calls service drains") :]
     assert "10 live call(s) go on" in stop
-    assert stop.index("stop: the calls service stopped") < stop.index("stop: stopping the API and the worker")
+    assert stop.index("stop: the calls service stopped") < stop.index("stop: stopping the API, the scheduler and the worker")
     assert "stop: done" in stop
