@@ -228,3 +228,23 @@ def test_the_sweep_enqueues_deliveries_whose_enqueue_was_lost(session: Session, 
     assert len(receiver.received) == 2
     assert row(session, old).status == row(session, lost).status == "delivered"
     assert row(session, fresh).status == "pending"
+
+
+def test_a_410_through_the_real_worker_is_dead_lettered_with_its_retries_unspent(
+    session: Session, shared_redis: Any, job_db: str
+) -> None:
+    from tests.conftest import SHARED_REDIS
+    from tests.jobs.workerproc import run_burst as run_worker_burst
+
+    with ScriptedServer(default=Reply(410, b"gone")) as receiver:
+        delivery_id = new_delivery(session, receiver.url)
+        job_id = enqueue(shared_redis, DELIVER_WEBHOOK, {"version": 1, "delivery_id": delivery_id},
+                         job_id="d410", description="test")
+        done = run_worker_burst(SHARED_REDIS, DATABASE_URL=job_db)
+        assert done.returncode == 0, done.stderr[-2000:]
+    assert len(receiver.received) == 1
+    assert shared_redis.lrange("rq:queue:failed", 0, -1) == [job_id.encode()]
+    job = Queue(HIGH, connection=shared_redis, serializer=JSONSerializer).fetch_job(job_id)
+    assert job is not None and job.get_status(refresh=True) == "failed"
+    assert b"HTTP 410" in shared_redis.hget(f"rq:dead:{job_id}", "reason"), "the reason is kept"
+    assert (row(session, delivery_id).status, row(session, delivery_id).last_status_code) == ("failed", 410)
