@@ -14,6 +14,7 @@ __all__ = [
     "ALL_QUEUES",
     "BROADCASTS",
     "CAPACITY",
+    "DEAD_LETTER",
     "DEFAULT",
     "EVENTS",
     "EVENTS_MAXLEN",
@@ -44,6 +45,8 @@ DEFAULT = "default"
 LOW = "low"
 BROADCASTS = "broadcasts"
 ALL_QUEUES = (HIGH, DEFAULT, LOW, BROADCASTS)
+# Dead letters: the list rq:queue:failed that no worker consumes (jobs/deadletter.py).
+DEAD_LETTER = "failed"
 
 
 def instance(instance_id: str) -> str:

@@ -15,7 +15,7 @@ from typing import final
 
 from contracts.envvars import LOG_LEVELS, EnvReader, choice, int_range, redis_url
 from contracts.jobs import JOB_SPECS
-from contracts.keys import ALL_QUEUES
+from contracts.keys import ALL_QUEUES, DEAD_LETTER
 
 __all__ = [
     "DEAD_LETTER_QUEUE",
@@ -27,7 +27,7 @@ __all__ = [
     "stop_grace_seconds",
 ]
 
-DEAD_LETTER_QUEUE = "failed"  # the Redis list rq:queue:failed (jobs/deadletter.py)
+DEAD_LETTER_QUEUE = DEAD_LETTER  # the Redis list rq:queue:failed (jobs/deadletter.py)
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 # RQ's heartbeat slack over the monitoring interval is a hard-coded 60 s; ours is configurable so

@@ -23,7 +23,7 @@ from api.responses import Health, Readiness, VersionInfo, WhatsAppHealth
 from api.runtime import current_runtime
 from api.version import build_info
 from contracts import keys as call_keys
-from contracts.keys import ALL_QUEUES
+from contracts.keys import ALL_QUEUES, DEAD_LETTER
 
 if TYPE_CHECKING:
     import redis
@@ -34,7 +34,6 @@ __all__ = ["bp"]
 bp = Blueprint("health", __name__)
 tag_blueprint(bp, ["runbook"])
 READY_CHECK_TIMEOUT_SECONDS = 3.0  # each check; a hung dependency reads as "not ready"
-DEAD_LETTER = "failed"  # docs/ARCHITECTURE.md §5: jobs that exhausted their retries
 
 
 @bp.get("/api/health")
