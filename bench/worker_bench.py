@@ -4,9 +4,10 @@ from ``finalize_call`` enqueued to the call listed by ``GET /api/calls``.
     python -m bench.worker_bench [--trivial 400] [--thumbnails 60] [--rounds 3]
                                  [--calls-per-minute 50] [--calls-seconds 60] [--quick] [--json PATH]
 
-Throughput, in the same run and on the same jobs: ``python -m jobs.worker --burst`` against
-``rq worker --burst --serializer json`` (same queues, same Redis, one process each, pinned to
-CPU 0), on (a) trivial jobs and (b) thumbnail jobs (``bench/worker_jobs.py``: the uploads' own image code, ``jobs.thumbnails``, a 320 px thumbnail of a generated
+Throughput, in the same run and on the same jobs: ``python -m jobs.worker --burst`` (as
+deployed, and with ``WORKER_PRELOAD=0``: the dead-letter and retry layer alone, without the
+preloaded job modules that every fork copies) against ``rq worker --burst --serializer json``
+(same queues, same Redis, one process each, pinned to CPU 0), on (a) trivial jobs and (b) thumbnail jobs (``bench/worker_jobs.py``: the uploads' own image code, ``jobs.thumbnails``, a 320 px thumbnail of a generated
 1.6 MP JPEG, written next to it). Each job is enqueued like ``jobs/enqueue.py`` does (JSON
 serializer, timeout, ``Retry`` with intervals). Jobs/s = jobs / (last job's end − first job's
 start, from RQ's own timestamps), so process start-up and exit are not counted; also the CPU the
@@ -86,7 +87,8 @@ def _enqueue(client: redis.Redis, kind: str, count: int, work: Path, image: Path
 
 def _command(which: str, redis_url: str) -> tuple[list[str], dict[str, str]]:
     env = {**os.environ, "REDIS_URL": redis_url, "LOG_LEVEL": "WARNING", "RQ_QUEUES": ",".join(QUEUES)}
-    if which == "ours":
+    if which in ("ours", "bare"):  # bare: ours without the preload (WORKER_PRELOAD=0)
+        env["WORKER_PRELOAD"] = "0" if which == "bare" else "1"
         return [*taskset(ENGINE_CPU), sys.executable, "-m", "jobs.worker", "--burst"], env
     rq = str(Path(sys.executable).with_name("rq"))
     return [*taskset(ENGINE_CPU), rq, "worker", "--burst", "--serializer", "json", "--url", redis_url,
@@ -154,7 +156,7 @@ def throughput(redis_url: str, work: Path, image: Path, counts: dict[str, int], 
     runs = []
     for r in range(rounds):
         for kind, count in counts.items():
-            order = ("ours", "plain") if r % 2 == 0 else ("plain", "ours")
+            order = ("ours", "bare", "plain") if r % 2 == 0 else ("plain", "bare", "ours")
             for which in order:
                 run = run_once(which, kind, count, redis_url, work, image)
                 runs.append(run)
@@ -166,10 +168,15 @@ def throughput(redis_url: str, work: Path, image: Path, counts: dict[str, int], 
             return round(statistics.median(x[key] for x in runs if x["kind"] == kind and x["worker"] == which), 2)
 
         ours, plain = median("ours", "jobs_per_s"), median("plain", "jobs_per_s")
+        bare = median("bare", "jobs_per_s")
         ours_cpu, plain_cpu = median("ours", "cpu_ms_per_job"), median("plain", "cpu_ms_per_job")
+        bare_cpu = median("bare", "cpu_ms_per_job")
         summary[kind] = {"ours_jobs_per_s": ours, "plain_jobs_per_s": plain, "ours_over_plain": round(ours / plain, 3),
+                         "bare_jobs_per_s": bare, "bare_over_plain": round(bare / plain, 3),
                          "ours_cpu_ms_per_job": ours_cpu, "plain_cpu_ms_per_job": plain_cpu,
-                         "cpu_ours_over_plain": round(ours_cpu / plain_cpu, 3) if plain_cpu else None}
+                         "bare_cpu_ms_per_job": bare_cpu,
+                         "cpu_ours_over_plain": round(ours_cpu / plain_cpu, 3) if plain_cpu else None,
+                         "cpu_bare_over_plain": round(bare_cpu / plain_cpu, 3) if plain_cpu else None}
     return {"runs": runs, "median": summary}
 
 
@@ -319,11 +326,14 @@ def main(argv: list[str] | None = None) -> int:
               f"{args.calls_seconds:g} s", flush=True)
         result["latency"] = latency(redis_url, work, args.calls_per_minute, args.calls_seconds)
     print()
-    print("| jobs | python -m jobs.worker jobs/s | rq worker jobs/s | ours / plain | CPU ms/job ours | plain | ratio |")
-    print("|---|---|---|---|---|---|---|")
+    print("| jobs | worker | jobs/s | / plain | CPU ms/job | / plain |")
+    print("|---|---|---|---|---|---|")
     for kind, row in result["throughput"]["median"].items():
-        print(f"| {kind} | {row['ours_jobs_per_s']} | {row['plain_jobs_per_s']} | {row['ours_over_plain']} | "
-              f"{row['ours_cpu_ms_per_job']} | {row['plain_cpu_ms_per_job']} | {row['cpu_ours_over_plain']} |")
+        print(f"| {kind} | `rq worker` | {row['plain_jobs_per_s']} | 1 | {row['plain_cpu_ms_per_job']} | 1 |")
+        print(f"| {kind} | `python -m jobs.worker` | {row['ours_jobs_per_s']} | {row['ours_over_plain']} | "
+              f"{row['ours_cpu_ms_per_job']} | {row['cpu_ours_over_plain']} |")
+        print(f"| {kind} | same, `WORKER_PRELOAD=0` | {row['bare_jobs_per_s']} | {row['bare_over_plain']} | "
+              f"{row['bare_cpu_ms_per_job']} | {row['cpu_bare_over_plain']} |")
     lat = result["latency"]
     print(f"\nfinalize_call → GET /api/calls at {lat['per_minute']:g} calls/min ({lat['visible']}/{lat['calls']} "
           f"calls): p50 {lat['p50_ms']} ms, p99 {lat['p99_ms']} ms, max {lat['max_ms']} ms "

@@ -298,6 +298,7 @@ Environment variables (read once at start; a bad value exits 2 listing every pro
   WORKER_JOB_MONITORING_INTERVAL_SECONDS  heartbeat of a running job (default 10)
   WORKER_ABANDONED_GRACE_SECONDS          slack before a job counts as abandoned (default 30)
   WORKER_MAINTENANCE_INTERVAL_SECONDS     abandoned-job check and dead-letter reconcile (default 60)
+  WORKER_PRELOAD   import every job module before forking (default true)
   DATABASE_URL     read by the jobs themselves (api/settings.py)
 With the defaults a job whose worker was killed is retried or dead-lettered within
 {abandoned_bound_seconds(WorkerSettings())} s while another worker of its queue runs."""
@@ -320,7 +321,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"jobs.worker: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    preload_job_modules()
+    if settings.preload:
+        preload_job_modules()
     gc.freeze()  # what the worker has loaded is never collected: forked horses do not touch it
     connection = Redis.from_url(settings.redis_url)
     try:

@@ -26,7 +26,8 @@ def test_a_quick_run_prints_throughput_side_by_side_and_latency(
     for kind in ("trivial", "thumbnail"):
         row = result["throughput"]["median"][kind]
         assert row["ours_jobs_per_s"] > 0 and row["plain_jobs_per_s"] > 0 and row["ours_over_plain"] > 0
-    assert {run["worker"] for run in result["throughput"]["runs"]} == {"ours", "plain"}
+        assert row["bare_jobs_per_s"] > 0 and row["bare_over_plain"] > 0
+    assert {run["worker"] for run in result["throughput"]["runs"]} == {"ours", "bare", "plain"}
     latency = result["latency"]
     assert latency["visible"] == latency["calls"] == 5 and 0 < latency["p50_ms"] <= latency["p99_ms"]
     printed = capsys.readouterr().out
