@@ -74,3 +74,10 @@ def test_the_stop_grace_period_exceeds_the_longest_job_timeout() -> None:
     for doc in ("docs/ARCHITECTURE.md", "README.md"):
         text = " ".join((ROOT / doc).read_text().split())
         assert f"stop_grace_period: {stop_grace_seconds()}s" in text, doc
+
+
+def test_preload_is_on_unless_turned_off_and_a_bad_value_is_named() -> None:
+    assert WorkerSettings.from_env({}).preload is True
+    assert WorkerSettings.from_env({"WORKER_PRELOAD": "0"}).preload is False
+    with pytest.raises(SettingsError, match="WORKER_PRELOAD"):
+        WorkerSettings.from_env({"WORKER_PRELOAD": "maybe"})
