@@ -126,11 +126,12 @@ export class SessionManager {
   }
 
   async #onInbound(s, data) {
+    const queued = this.#emit(s, 'message.inbound', data); // enqueued now: arrival order is event order
     if (data.from_phone) {
       const meta = await this.metaStore.load(s.businessId);
       if (!meta.contacts.has(data.from_phone)) { meta.contacts.add(data.from_phone); await this.metaStore.save(s.businessId); }
     }
-    await this.#emit(s, 'message.inbound', data);
+    await queued;
   }
 
   async #openCircuit(s, until) {
