@@ -25,6 +25,13 @@ export function buildApp({ settings, manager, events, driver, logger = false, st
     bodyLimit: 256 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
+  // An empty body with Content-Type: application/json (POST .../start from some clients) is no body.
+  app.removeContentTypeParser('application/json');
+  const jsonParser = app.getDefaultJsonParser('error', 'error'); // refuses __proto__/constructor keys
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') return done(null, undefined);
+    return jsonParser(request, body, done);
+  });
   const schemas = loadSchemas();
   for (const s of Object.values(schemas)) app.addSchema(s);
   const err = ref(schemas, 'error');

@@ -153,3 +153,13 @@ test('the fake control routes do not exist with the baileys driver', async () =>
   assert.equal(r.statusCode, 404);
   await app.close();
 });
+
+test('bad JSON and prototype-poisoning bodies are 400 bad_request; an empty JSON body on start is fine', () => withGw(async (gw) => {
+  for (const payload of ['{"version":', '{"__proto__":{"x":1},"version":1}']) {
+    const r = await gw.app.inject({ method: 'POST', url: '/sessions/42/messages', headers: { ...H, 'content-type': 'application/json' }, payload });
+    assert.equal(r.statusCode, 400, payload);
+    assert.equal(JSON.parse(r.body).error, 'bad_request');
+  }
+  const r = await gw.app.inject({ method: 'POST', url: '/sessions/42/start', headers: { ...H, 'content-type': 'application/json' }, payload: '' });
+  assert.equal(r.statusCode, 200);
+}));
