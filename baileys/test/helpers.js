@@ -19,7 +19,7 @@ export async function tmpDir(prefix = 'gw-') { return fs.mkdtemp(path.join(os.tm
 
 export function settingsFor(dataDir, extra = {}) {
   return readSettings({ NODE_ENV: 'test', WA_DRIVER: 'fake', INTERNAL_SECRET: SECRET, BAILEYS_DATA_DIR: dataDir,
-    BAILEYS_PORT: '0', API_URL: 'http://127.0.0.1:9', LOG_LEVEL: 'silent', WA_RESTORE_STAGGER_MS: '0', WA_DRAIN_SECONDS: '2', ...extra });
+    BAILEYS_PORT: '0', API_URL: 'http://127.0.0.1:9', LOG_LEVEL: 'silent', WA_RESTORE_STAGGER_MS: '0', WA_DRAIN_SECONDS: '0', ...extra });
 }
 
 export async function gateway(dataDir, { env = {}, ...opts } = {}) {
