@@ -66,14 +66,24 @@ export class SessionManager {
   /** Start (or keep) the session; idempotent for sessions already starting/qr/connected. */
   async start(businessId) {
     const s = this.#entry(businessId);
-    if (['starting', 'qr', 'connected'].includes(s.state)) return this.view(businessId);
+    if (s.opening || ['starting', 'qr', 'connected'].includes(s.state)) {
+      if (s.opening) await s.opening;
+      return this.view(businessId);
+    }
     s.attempts = 0;
     await this.#open(s);
     return this.view(businessId);
   }
 
-  async #open(s) {
-    if (this.closing) return;
+  /** Open a new connection generation; concurrent callers share one attempt (s.opening). */
+  #open(s) {
+    if (this.closing) return Promise.resolve();
+    if (s.opening) return s.opening;
+    s.opening = this.#openOnce(s).finally(() => { s.opening = null; });
+    return s.opening;
+  }
+
+  async #openOnce(s) {
     clearTimeout(s.timer); s.timer = null;
     const meta = await this.metaStore.load(s.businessId);
     meta.epoch += 1;

@@ -163,3 +163,11 @@ test('bad JSON and prototype-poisoning bodies are 400 bad_request; an empty JSON
   const r = await gw.app.inject({ method: 'POST', url: '/sessions/42/start', headers: { ...H, 'content-type': 'application/json' }, payload: '' });
   assert.equal(r.statusCode, 200);
 }));
+
+test('concurrent starts open one connection', () => withGw(async (gw) => {
+  const answers = await Promise.all(Array.from({ length: 5 }, () => inject(gw.app, 'POST', '/sessions/42/start')));
+  assert.ok(answers.every((r) => r.status === 200));
+  await waitFor(() => gw.manager.view('42').state === 'qr');
+  assert.equal(gw.driver.opens.get('42'), 1);
+  assert.equal(gw.manager.current('42').epoch, 1);
+}));

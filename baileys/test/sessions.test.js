@@ -48,9 +48,11 @@ test('401 -> logged_out and auth wiped; no reconnect', () => withGw(async (gw) =
   gw.driver.disconnect('42', 401);
   await waitFor(() => gw.manager.view('42').state === 'logged_out');
   assert.equal(gw.manager.view('42').reason, 'logged_out');
+  const opened = gw.driver.opens.get('42');
   await waitFor(async () => { try { await fs.access(gw.authStore.dir('42')); return false; } catch { return true; } }, { what: 'wipe' });
   await new Promise((r) => setTimeout(r, 150));
   assert.equal(gw.manager.view('42').state, 'logged_out');
+  assert.equal(gw.driver.opens.get('42'), opened, 'no reconnect');
 }));
 
 test('403 -> logged_out forbidden; 440 -> failed connection_replaced without a reconnect loop', () => withGw(async (gw) => {
@@ -59,13 +61,12 @@ test('403 -> logged_out forbidden; 440 -> failed connection_replaced without a r
   await waitFor(() => gw.manager.view('42').state === 'logged_out');
   assert.equal(gw.manager.view('42').reason, 'forbidden');
   await connect(gw, '43');
-  const opened = gw.driver.live.size;
+  const opened = gw.driver.opens.get('43');
   gw.driver.disconnect('43', 440);
   await new Promise((r) => setTimeout(r, 200));
   assert.equal(gw.manager.view('43').state, 'failed');
   assert.equal(gw.manager.view('43').reason, 'connection_replaced');
-  assert.equal(gw.driver.live.get('43').ended, true, 'no new connection was opened');
-  assert.equal(gw.driver.live.size, opened);
+  assert.equal(gw.driver.opens.get('43'), opened, 'no new connection was opened');
 }));
 
 test('408 while showing a QR -> failed qr_timeout (QR loop stops)', () => withGw(async (gw) => {

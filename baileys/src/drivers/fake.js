@@ -14,10 +14,12 @@ export class FakeDriver {
     this.sent = new Map(); // business_id -> [{ to, text, media, messageId }]
     this.reads = new Map();
     this.script = new Map(); // business_id -> { failNext: null|{kind, until} }
+    this.opens = new Map(); // business_id -> connections opened (tests count reconnects)
   }
 
   async createSession({ businessId, authStore, callbacks }) {
     const creds = await authStore.readCreds(businessId); // throws AuthStateCorrupt
+    this.opens.set(businessId, (this.opens.get(businessId) || 0) + 1);
     const conn = { callbacks, authStore, qrCount: 0, ended: false };
     this.live.set(businessId, conn);
     setImmediate(() => {
