@@ -45,7 +45,7 @@ export async function createGateway(settings, { log = pino({ level: settings.log
       if (stopped) return stopped;
       stopped = (async () => {
         app.gateway.draining = true;
-        manager.closing = true;
+        manager.draining = true; // no new connections; live ones keep feeding the queue until closeAll
         const flushed = await events.flush(settings.drainMs);
         if (!flushed) log.warn({ events_pending: events.pending }, 'shutdown with undelivered events (kept on the volume)');
         await manager.closeAll();

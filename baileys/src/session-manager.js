@@ -22,6 +22,7 @@ export class SessionManager {
     this.sessions = new Map();
     this.inflight = new Map();
     this.closing = false;
+    this.draining = false;
   }
 
   #entry(businessId) {
@@ -77,7 +78,7 @@ export class SessionManager {
 
   /** Open a new connection generation; concurrent callers share one attempt (s.opening). */
   #open(s) {
-    if (this.closing) return Promise.resolve();
+    if (this.closing || this.draining) return Promise.resolve();
     if (s.opening) return s.opening;
     s.opening = this.#openOnce(s).finally(() => { s.opening = null; });
     return s.opening;
@@ -91,7 +92,9 @@ export class SessionManager {
     await this.metaStore.save(s.businessId);
     const epoch = s.epoch;
     this.#setState(s, 'starting', s.state === 'starting' ? s.reason : null);
-    const live = (fn) => (...args) => { if (s.epoch === epoch && !this.closing) fn(...args); };
+    // Callbacks of an older connection generation are ignored. Inbound traffic keeps flowing
+    // into the durable queue while the shard drains (closeAll ends the sockets afterwards).
+    const live = (fn) => (...args) => { if (s.epoch === epoch) fn(...args); };
     const callbacks = {
       qr: live((qr) => this.#setState(s, 'qr', null, { qr, qrExpiresAt: new Date(Date.now() + QR_LIFETIME_MS) })),
       open: live((me) => { s.attempts = 0; this.#setState(s, 'connected', null, { me: me || null }); }),
@@ -101,7 +104,9 @@ export class SessionManager {
       limited: live((until) => this.#openCircuit(s, until)),
     };
     try {
-      s.handle = await this.driver.createSession({ businessId: s.businessId, authStore: this.authStore, log: this.log, callbacks });
+      const handle = await this.driver.createSession({ businessId: s.businessId, authStore: this.authStore, log: this.log, callbacks });
+      if (this.closing) { await handle.end().catch(() => {}); return; } // shutdown began meanwhile
+      s.handle = handle;
     } catch (err) {
       s.handle = null;
       const reason = err.code === 'auth_state_corrupt' ? 'auth_state_corrupt' : 'start_failed';
@@ -238,7 +243,7 @@ export class SessionManager {
   async restore(staggerMs) {
     const ids = await this.authStore.listBusinesses();
     for (const [i, businessId] of ids.entries()) {
-      if (this.closing) break;
+      if (this.closing || this.draining) break;
       if (i > 0 && staggerMs) await new Promise((r) => setTimeout(r, staggerMs));
       await this.start(businessId).catch((err) => this.log.error({ business_id: businessId, err: err.message }, 'restore failed'));
     }

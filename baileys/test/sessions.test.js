@@ -156,3 +156,17 @@ test('a corrupt auth state fails only that session (auth_state_corrupt)', () => 
   assert.equal(s.status, 200);
   assert.ok((await fs.readFile(path.join(gw.authStore.dir('43'), 'creds.json'), 'utf8')).length > 0, 'the file is kept for inspection');
 }));
+
+test('inbound messages arriving while the shard drains are queued on the volume, not dropped', async () => {
+  const dir = await tmpDir();
+  const gw = await gateway(dir, { env: { WA_DRAIN_SECONDS: '1' } }); // API unreachable: the flush times out
+  await connect(gw, '42');
+  const stopping = gw.stop();
+  await waitFor(() => gw.app.gateway.draining);
+  gw.driver.inbound('42', { from_phone: '+15557654321', text: 'during drain' });
+  await stopping;
+  const files = await fs.readdir(path.join(dir, 'events'));
+  const texts = await Promise.all(files.map(async (f) => JSON.parse(await fs.readFile(path.join(dir, 'events', f), 'utf8'))));
+  assert.ok(texts.some((e) => e.type === 'message.inbound' && e.data.text === 'during drain'));
+  assert.equal(gw.driver.live.get('42').ended, true, 'sockets closed at the end');
+});
