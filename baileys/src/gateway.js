@@ -9,18 +9,18 @@ import { EventQueue } from './event-queue.js';
 import { SessionManager } from './session-manager.js';
 import { buildApp } from './app.js';
 
-export async function makeDriver(name) {
+export async function makeDriver(name, settings = {}) {
   if (name === 'fake') {
     const { FakeDriver } = await import('./drivers/fake.js');
     return new FakeDriver();
   }
   const { BaileysDriver } = await import('./drivers/baileys.js');
-  return new BaileysDriver();
+  return new BaileysDriver({ version: settings.waWebVersion || null });
 }
 
 export async function createGateway(settings, { log = pino({ level: settings.logLevel }), driver = null, eventOptions = {}, backoff = {} } = {}) {
   await fs.mkdir(settings.dataDir, { recursive: true, mode: 0o700 });
-  const drv = driver || await makeDriver(settings.driver);
+  const drv = driver || await makeDriver(settings.driver, settings);
   const authStore = new AuthStore(settings.dataDir);
   const metaStore = new MetaStore(settings.dataDir);
   const idempotency = new IdempotencyStore(settings.dataDir);

@@ -52,10 +52,15 @@ export function readSettings(env = process.env) {
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL=${JSON.stringify(env.LOG_LEVEL)}: expected one of ${LOG_LEVELS.join(', ')}`);
   const staggerMs = integer(env, 'WA_RESTORE_STAGGER_MS', 200, 0, 60000, problems);
   const drainMs = integer(env, 'WA_DRAIN_SECONDS', 10, 0, 600, problems) * 1000;
+  let waWebVersion = null;
+  if (env.WA_WEB_VERSION) {
+    if (/^[0-9]+\.[0-9]+\.[0-9]+$/.test(env.WA_WEB_VERSION)) waWebVersion = env.WA_WEB_VERSION.split('.').map(Number);
+    else problems.push(`WA_WEB_VERSION=${JSON.stringify(env.WA_WEB_VERSION)}: expected three numbers like 2.3000.1035194821`);
+  }
   if (problems.length) throw new SettingsError(problems);
   const dataDir = path.resolve(env.BAILEYS_DATA_DIR || `./var/baileys/shard-${shardId}`);
   return Object.freeze({
     nodeEnv, port, shardId, numShards, secret: secret || 'dev-internal-secret', driver, apiUrl: apiUrl.replace(/\/+$/, ''),
-    dataDir, logLevel, staggerMs, drainMs,
+    dataDir, logLevel, staggerMs, drainMs, waWebVersion,
   });
 }

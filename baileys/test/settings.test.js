@@ -41,3 +41,13 @@ test('the server exits 2 with the list on bad settings', () => {
   assert.match(r.stderr, /INTERNAL_SECRET/);
   assert.match(r.stderr, /WA_DRIVER/);
 });
+
+test('WA_WEB_VERSION is an optional version triple', async () => {
+  assert.equal(readSettings({ NODE_ENV: 'test' }).waWebVersion, null);
+  assert.deepEqual(readSettings({ NODE_ENV: 'test', WA_WEB_VERSION: '2.3000.1035194821' }).waWebVersion, [2, 3000, 1035194821]);
+  assert.throws(() => readSettings({ NODE_ENV: 'test', WA_WEB_VERSION: 'latest' }), /WA_WEB_VERSION/);
+  const { makeDriver } = await import('../src/gateway.js');
+  const driver = await makeDriver('baileys', { waWebVersion: [2, 3000, 1] });
+  assert.equal(driver.name, 'baileys');
+  assert.deepEqual(driver.version, [2, 3000, 1]);
+});

@@ -44,7 +44,8 @@ export async function loadAuthState(authStore, businessId) {
 }
 
 export class BaileysDriver {
-  constructor() { this.name = 'baileys'; }
+  /** version: the WA Web version triple to announce (WA_WEB_VERSION); null = Baileys' built-in. */
+  constructor({ version = null } = {}) { this.name = 'baileys'; this.version = version; }
 
   async createSession({ businessId, authStore, log, callbacks }) {
     const { state, saveCreds } = await loadAuthState(authStore, businessId);
@@ -54,6 +55,7 @@ export class BaileysDriver {
     const sock = makeWASocket({
       auth: { creds: state.creds, keys: makeCacheableSignalKeyStore(state.keys, logger) },
       logger,
+      ...(this.version ? { version: this.version } : {}),
       browser: Browsers.macOS('Chrome'),
       markOnlineOnConnect: false,
       syncFullHistory: false,
