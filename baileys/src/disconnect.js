@@ -19,7 +19,7 @@ export function classifyDisconnect(code, message = '', stateBefore = 'connected'
     case 402:
     case 406: return { action: 'fail', reason: 'forbidden', wipe: false };
     case 408:
-      if (/QR refs attempts ended/i.test(message) || stateBefore === 'qr') {
+      if (/QR refs attempts ended/i.test(message) || (stateBefore === 'qr' && !message)) {
         return { action: 'fail', reason: 'qr_timeout', wipe: false };
       }
       return { action: 'backoff', reason: 'connection_lost', wipe: false };

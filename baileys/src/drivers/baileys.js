@@ -44,22 +44,26 @@ export async function loadAuthState(authStore, businessId) {
 }
 
 export class BaileysDriver {
-  /** version: the WA Web version triple to announce (WA_WEB_VERSION); null = Baileys' built-in. */
-  constructor({ version = null } = {}) { this.name = 'baileys'; this.version = version; }
+  /**
+   * version: the WA Web version triple to announce (WA_WEB_VERSION); null = Baileys' built-in.
+   * socketUrl: tests point the socket at a local address (Baileys' only transport seam).
+   */
+  constructor({ version = null, socketUrl = null } = {}) { this.name = 'baileys'; this.version = version; this.socketUrl = socketUrl; }
 
   async createSession({ businessId, authStore, log, callbacks }) {
     const { state, saveCreds } = await loadAuthState(authStore, businessId);
     const logger = log.child({ business_id: businessId, component: 'baileys' });
-    logger.level = logger.level === 'debug' || logger.level === 'trace' ? 'debug' : 'warn';
+    // Baileys logs protocol details below warn: never more verbose than warn, never above the parent.
+    logger.level = ['warn', 'error', 'fatal', 'silent'].includes(log.level) ? log.level : 'warn';
     const sent = new Map(); // message id -> content, for Baileys' retry re-encryption (getMessage)
     const sock = makeWASocket({
       auth: { creds: state.creds, keys: makeCacheableSignalKeyStore(state.keys, logger) },
       logger,
       ...(this.version ? { version: this.version } : {}),
+      ...(this.socketUrl ? { waWebSocketUrl: this.socketUrl } : {}),
       browser: Browsers.macOS('Chrome'),
       markOnlineOnConnect: false,
-      syncFullHistory: false,
-      shouldSyncHistoryMessage: () => false,
+      syncFullHistory: false, // the initial (non-full) sync stays on: it carries the LID mappings
       shouldIgnoreJid: (jid) => typeof jid === 'string' && (jid.endsWith('@broadcast') || jid.endsWith('@newsletter')),
       getMessage: async (key) => sent.get(key.id),
     });
