@@ -8,6 +8,7 @@ import { SendError } from './driver.js';
 export const STATES = ['stopped', 'starting', 'qr', 'connected', 'logged_out', 'failed'];
 const QR_LIFETIME_MS = 60000;
 const DEFAULT_LIMIT_MS = 24 * 3600 * 1000;
+const PAIRING_GRACE_MS = 15000;
 
 export class HttpError extends Error {
   constructor(status, code, message, extra = {}) {
@@ -116,8 +117,15 @@ export class SessionManager {
   }
 
   #onClose(s, { code, message = '' }) {
-    const decision = classifyDisconnect(code, message, s.state);
+    let decision = classifyDisconnect(code, message, s.state);
     s.handle = null;
+    if (decision.action === 'logged_out' && code === 401 && s.restartedAt && Date.now() - s.restartedAt < PAIRING_GRACE_MS) {
+      // A 401 can arrive during the post-scan 515 hand-off; wiping then would delete a healthy
+      // new link. Reconnect once instead; a real logout answers 401 again.
+      s.restartedAt = null;
+      this.log.warn({ business_id: s.businessId }, '401 right after the pairing restart: retrying once before logging out');
+      decision = { action: 'backoff', reason: 'connection_lost', wipe: false };
+    }
     if (decision.action === 'logged_out') {
       this.#setState(s, 'logged_out', decision.reason);
       if (decision.wipe) this.authStore.remove(s.businessId).catch((err) => this.log.error({ err }, 'auth wipe failed'));
@@ -129,6 +137,7 @@ export class SessionManager {
           : 'session stopped');
       this.#setState(s, 'failed', decision.reason);
     } else if (decision.action === 'restart') {
+      s.restartedAt = Date.now();
       this.#setState(s, 'starting', decision.reason);
       this.#open(s);
     } else {

@@ -43,8 +43,19 @@ test('scan emits session.state events in order, with epoch and seq', () => withG
   assert.ok(epochs.at(-1) > epochs[0], 'the 515 restart is a new connection generation');
 }));
 
+test('a 401 during the pairing hand-off is retried once; the next 401 logs out', () => withGw(async (gw) => {
+  await connect(gw, '42'); // scan -> 515 -> connected, just now
+  const opened = gw.driver.opens.get('42');
+  gw.driver.disconnect('42', 401);
+  await waitFor(() => gw.manager.view('42').state === 'connected' && gw.driver.opens.get('42') === opened + 1, { what: 'retry' });
+  await fs.access(path.join(gw.authStore.dir('42'), 'creds.json'));
+  gw.driver.disconnect('42', 401);
+  await waitFor(() => gw.manager.view('42').state === 'logged_out');
+}));
+
 test('401 -> logged_out and auth wiped; no reconnect', () => withGw(async (gw) => {
   await connect(gw, '42');
+  gw.manager.current('42').restartedAt = Date.now() - 60000; // long after the pairing
   gw.driver.disconnect('42', 401);
   await waitFor(() => gw.manager.view('42').state === 'logged_out');
   assert.equal(gw.manager.view('42').reason, 'logged_out');
