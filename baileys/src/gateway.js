@@ -8,6 +8,7 @@ import { IdempotencyStore } from './idempotency.js';
 import { EventQueue } from './event-queue.js';
 import { SessionManager } from './session-manager.js';
 import { buildApp } from './app.js';
+import { ShardLock } from './shard-lock.js';
 
 export async function makeDriver(name, settings = {}) {
   if (name === 'fake') {
@@ -18,8 +19,16 @@ export async function makeDriver(name, settings = {}) {
   return new BaileysDriver({ version: settings.waWebVersion || null });
 }
 
-export async function createGateway(settings, { log = pino({ level: settings.logLevel }), driver = null, eventOptions = {}, backoff = {} } = {}) {
+export async function createGateway(settings, {
+  log = pino({ level: settings.logLevel }), driver = null, eventOptions = {}, backoff = {}, lockTtlMs = 15000,
+  onLockLost = () => process.exit(1),
+} = {}) {
   await fs.mkdir(settings.dataDir, { recursive: true, mode: 0o700 });
+  const lock = new ShardLock(settings.dataDir, { ttlMs: lockTtlMs, onLost: (held) => {
+    log.fatal({ holder: held && { pid: held.pid, host: held.host } }, 'another process took this shard volume: stopping now');
+    onLockLost();
+  } });
+  await lock.acquire(); // throws ShardLockHeld when another live process uses the volume
   const drv = driver || await makeDriver(settings.driver, settings);
   const authStore = new AuthStore(settings.dataDir);
   const metaStore = new MetaStore(settings.dataDir);
@@ -33,7 +42,7 @@ export async function createGateway(settings, { log = pino({ level: settings.log
   let restoring = Promise.resolve([]);
   let stopped = null;
   return {
-    app, manager, driver: drv, events, authStore, settings,
+    app, manager, driver: drv, events, authStore, settings, lock,
     async listen() {
       await app.listen({ port: settings.port, host: '0.0.0.0' });
       restoring = manager.restore(settings.staggerMs);
@@ -51,6 +60,7 @@ export async function createGateway(settings, { log = pino({ level: settings.log
         await manager.closeAll();
         events.close();
         await app.close();
+        await lock.release();
       })();
       return stopped;
     },

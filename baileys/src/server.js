@@ -3,6 +3,7 @@
 import pino from 'pino';
 import { readSettings, SettingsError } from './settings.js';
 import { createGateway } from './gateway.js';
+import { ShardLockHeld } from './shard-lock.js';
 
 async function main() {
   let settings;
@@ -13,7 +14,13 @@ async function main() {
     throw err;
   }
   const log = pino({ level: settings.logLevel, base: { shard_id: settings.shardId } });
-  const gateway = await createGateway(settings, { log });
+  let gateway;
+  try {
+    gateway = await createGateway(settings, { log });
+  } catch (err) {
+    if (err instanceof ShardLockHeld) { log.fatal(err.message); process.exit(1); }
+    throw err;
+  }
   const port = await gateway.listen();
   log.info({ port, driver: settings.driver, data_dir: settings.dataDir }, 'WhatsApp gateway listening');
   const shutdown = (signal) => {
