@@ -33,6 +33,16 @@ export function registerFakeRoutes(app, { driver, manager, schemas, params }) {
   }, run((req) => driver.failNext(req.params.business_id, req.body.kind)));
   app.post('/fake/:business_id/corrupt', { schema: { params, response: { 200: ok } } },
     run((req) => driver.corrupt(manager.authStore, req.params.business_id)));
-  app.get('/fake/:business_id/sent', { schema: { params } },
+  const sentSchema = {
+    type: 'object',
+    properties: {
+      sent: { type: 'array', items: { type: 'object', properties: {
+        to: { type: 'string' }, text: { type: 'string' }, messageId: { type: 'string' },
+        media: { type: ['object', 'null'], properties: { url: { type: ['string', 'null'] }, path: { type: ['string', 'null'] }, mime: { type: 'string' }, caption: { type: 'string' } } },
+      } } },
+      reads: { type: 'array', items: { type: 'object', properties: { chat: { type: 'string' }, message_ids: { type: 'array', items: { type: 'string' } } } } },
+    },
+  };
+  app.get('/fake/:business_id/sent', { schema: { params, response: { 200: sentSchema } } },
     async (req) => ({ sent: driver.sent.get(req.params.business_id) || [], reads: driver.reads.get(req.params.business_id) || [] }));
 }

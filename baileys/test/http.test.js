@@ -171,3 +171,12 @@ test('concurrent starts open one connection', () => withGw(async (gw) => {
   assert.equal(gw.driver.opens.get('42'), 1);
   assert.equal(gw.manager.current('42').epoch, 1);
 }));
+
+test('GET /fake/{id}/sent lists what the fake sent and the read receipts', () => withGw(async (gw) => {
+  await connect(gw, '42');
+  const media = { url: 'https://cdn.example.com/a.jpg', path: null, mime: 'image/jpeg', caption: 'c' };
+  const s = await inject(gw.app, 'POST', '/sessions/42/messages', { body: { version: 1, to: '+15557654321', text: '', media, idempotency_key: 'm' } });
+  assert.equal(s.status, 200);
+  const r = await inject(gw.app, 'GET', '/fake/42/sent');
+  assert.deepEqual(r.body, { sent: [{ to: '+15557654321', text: '', media, messageId: s.body.message_id }], reads: [] });
+}));
