@@ -57,12 +57,17 @@ echo "run: migrating the database, then seeding the demo business"
 echo "run: starting the calls service (:$calls_port), the API (:$api_port), an RQ worker and the scheduler"
 
 pids=()
-calls_pid="" api_pid="" worker_pid="" scheduler_pid="" stopped=""
+calls_pid="" api_pid="" worker_pid="" scheduler_pid="" gw_pid="" stopped=""
 stop() {
   [ -n "$stopped" ] && return 0
   stopped=1
   trap 'true' INT  # a second Ctrl-C reaches the stop helper: it ends the live calls at once
   echo
+  if [ -n "$gw_pid" ]; then  # first: it flushes its events to the API while the API still runs
+    echo "stop: the WhatsApp gateway (drains its events, at most WA_DRAIN_SECONDS)"
+    kill -TERM "$gw_pid" 2>/dev/null || true
+    wait "$gw_pid" 2>/dev/null || true
+  fi
   .venv/bin/python scripts/stop_stack.py --redis-url "$REDIS_URL" \
     --calls "$calls_pid" --health "http://127.0.0.1:$calls_port/health" --worker "$worker_pid" --api "$api_pid" --scheduler "$scheduler_pid" \
     ${private_redis:+--redis-pidfile var/redis/redis.pid} || true
@@ -74,6 +79,17 @@ trap 'stop; exit 0' INT TERM  # Ctrl-C is the normal way out
 # which stops them in order instead of all at once.
 detach=()
 command -v setsid >/dev/null && detach=(setsid)
+# RUN_WHATSAPP=1: one WhatsApp gateway shard (baileys/, Node 20+) on the fake driver, and the
+# API pointed at it (docs/ARCHITECTURE.md §7; script it with the /fake/... routes).
+if [ "${RUN_WHATSAPP:-0}" = 1 ]; then
+  gw_port=${BAILEYS_PORT:-3300}
+  [ -d baileys/node_modules ] || (cd baileys && npm ci --no-audit --no-fund --loglevel=error)
+  export BAILEYS_NUM_SHARDS=1 BAILEYS_SHARD_1_URL="http://127.0.0.1:$gw_port"
+  BAILEYS_PORT=$gw_port BAILEYS_SHARD_ID=1 WA_DRIVER=fake NODE_ENV=development API_URL="http://127.0.0.1:$api_port" \
+    BAILEYS_DATA_DIR="$PWD/var/baileys/shard-1" "${detach[@]}" node baileys/src/server.js > var/log/baileys.log 2>&1 &
+  gw_pid=$!; pids+=($!)
+  echo "run: WhatsApp gateway shard 1 (fake driver) on :$gw_port, data in $PWD/var/baileys/shard-1, log var/log/baileys.log"
+fi
 "${detach[@]}" .venv/bin/python -m callengine > var/log/calls.log 2>&1 & calls_pid=$!; pids+=($!)
 "${detach[@]}" .venv/bin/python -m api > var/log/api.log 2>&1 & api_pid=$!; pids+=($!)
 "${detach[@]}" .venv/bin/python -m jobs.worker > var/log/worker.log 2>&1 & worker_pid=$!; pids+=($!)
@@ -91,6 +107,7 @@ wait_up() {  # url name log
 }
 wait_up "http://127.0.0.1:$calls_port/health" "the calls service" var/log/calls.log
 wait_up "http://127.0.0.1:$api_port/readyz" "the API" var/log/api.log
+[ -n "$gw_pid" ] && wait_up "http://127.0.0.1:$gw_port/health" "the WhatsApp gateway" var/log/baileys.log
 
 # What a person needs to use the stack; printed when it is up, and again after the demo.
 summary() {
@@ -104,6 +121,7 @@ summary() {
   echo "log in:   owner@demo.prosaas.local, password: SEED_OWNER_PASSWORD in $PWD/var/dev-secrets"
   echo "          (POST /api/auth/login; the system admin's password is printed once, when first seeded)"
   echo "logs:     $PWD/var/log/   load test: scripts/loadtest.sh --calls 10 --duration 20"
+  [ -z "$gw_pid" ] || echo "WhatsApp: http://127.0.0.1:$gw_port/health (fake driver; X-Internal-Secret: INTERNAL_SECRET in $PWD/var/dev-secrets)"
 }
 if [ "${RUN_DEMO:-1}" = 0 ]; then
   summary

@@ -14,6 +14,13 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)  # tes
 command -v curl >/dev/null || need+=(curl)
 command -v make >/dev/null || need+=(make)
 "${PYTHON:-python3}" -c "import ensurepip, venv" 2>/dev/null || need+=(python3-venv)
+# The WhatsApp gateway (baileys/) needs Node.js 20+ with npm; Debian's nodejs may be older, so
+# only advise (NodeSource or nvm), never install it here.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null \
+  || ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' 2>/dev/null; then
+  echo "setup: the WhatsApp gateway needs Node.js 20+ and npm (found: $(node --version 2>/dev/null || echo none))" >&2
+  echo "setup: install them with: curl -fsSL https://deb.nodesource.com/setup_20.x | sudo -E bash - && sudo apt-get install -y nodejs" >&2
+fi
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ]; then
   sudo=()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README): set up, make sure a Redis and a PostgreSQL answer (private ones
-# under var/ when the machine has none), run the whole suite.
+# under var/ when the machine has none), run the WhatsApp gateway's Node tests
+# (scripts/test-baileys.sh; BAILEYS_TESTS=0 skips them), then the whole Python suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -16,4 +17,5 @@ cleanup() {
 trap cleanup EXIT
 export TEST_REDIS_URL="${url%/*}/14" TEST_PG_ADMIN_URL="$pg_url"
 echo "test: Redis $TEST_REDIS_URL$([ -n "$private_pid" ] && echo " (private, under var/redis)"), PostgreSQL $(echo "$pg_url" | sed 's#://\([^:@/]*\):[^@]*@#://\1:***@#')" >&2
+[ "${BAILEYS_TESTS:-1}" = 0 ] || scripts/test-baileys.sh
 .venv/bin/python -m pytest "$@"
