@@ -35,6 +35,7 @@ POLICY: dict[tuple[str, str], Role | None] = {
     ("POST", "/twilio/voice"): PUBLIC,  # Twilio's signature
     ("POST", "/twilio/stream-ended"): PUBLIC,
     ("POST", "/twilio/status"): PUBLIC,
+    ("POST", "/internal/whatsapp/events"): PUBLIC,  # the gateway's signature (INTERNAL_SECRET)
     ("POST", "/api/auth/login"): PUBLIC,
     ("POST", "/api/auth/logout"): Role.AGENT,
     ("POST", "/api/auth/logout-everywhere"): Role.AGENT,
