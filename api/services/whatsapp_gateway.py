@@ -136,7 +136,10 @@ def shard_of(session: Session, business_id: int) -> int:
 class Gateway:
     """One client for every shard. ``shard_urls[N-1]`` is ``BAILEYS_SHARD_{N}_URL``.
 
-    Build it with ``Gateway.from_settings(settings)``; it keeps a ``requests.Session`` (pooled
+    Every method takes the database ``session`` it reads the business's shard with, or
+    ``shard=`` already read with ``shard_of`` in this request (the API does that so that no
+    database connection is held while the gateway answers). Build it with
+    ``Gateway.from_settings(settings)``; it keeps a ``requests.Session`` (pooled
     connections), so share one per process (it is thread-safe enough for our use: one request
     at a time per connection from the pool).
     """
@@ -154,26 +157,29 @@ class Gateway:
 
     # --- the routes of the contract ---------------------------------------------------
 
-    def start(self, session: Session, business_id: int) -> SessionInfo:
+    def start(self, session: Session | None, business_id: int, *, shard: int | None = None) -> SessionInfo:
         """Start (or keep) the business's session: ``POST /sessions/{id}/start``."""
-        return _read(read_session, self._call(session, business_id, "POST", "/start", None, what="session"))
+        return _read(read_session, self._call(session, business_id, "POST", "/start", None, what="session", shard=shard))
 
-    def status(self, session: Session, business_id: int) -> SessionInfo:
+    def status(self, session: Session | None, business_id: int, *, shard: int | None = None) -> SessionInfo:
         """The business's session as the gateway sees it now."""
-        return _read(read_session, self._call(session, business_id, "GET", "", None, what="session"))
+        return _read(read_session, self._call(session, business_id, "GET", "", None, what="session", shard=shard))
 
-    def qr(self, session: Session, business_id: int) -> dict[str, str]:
+    def qr(self, session: Session | None, business_id: int, *, shard: int | None = None) -> dict[str, str]:
         """``{"qr": …, "expires_at": …}``; ``NoQr`` when the session shows none."""
-        body = self._call(session, business_id, "GET", "/qr", None, what="qr")
+        body = self._call(session, business_id, "GET", "/qr", None, what="qr", shard=shard)
         if not isinstance(body.get("qr"), str):
             raise GatewayUnavailable("the gateway's QR answer has no qr string", code="bad_gateway_answer")
         return {"qr": body["qr"], "expires_at": str(body.get("expires_at") or "")}
 
-    def logout(self, session: Session, business_id: int) -> SessionInfo:
+    def logout(self, session: Session | None, business_id: int, *, shard: int | None = None) -> SessionInfo:
         """Log out (the phone unlinks the device; the shard deletes the auth state)."""
-        return _read(read_session, self._call(session, business_id, "POST", "/logout", None, what="session"))
+        return _read(read_session, self._call(session, business_id, "POST", "/logout", None, what="session", shard=shard))
 
-    def send_text(self, session: Session, business_id: int, to: str, text: str, idempotency_key: str) -> SendResult:
+    def send_text(
+        self, session: Session | None, business_id: int, to: str, text: str, idempotency_key: str, *,
+        shard: int | None = None,
+    ) -> SendResult:
         """Send ``text`` to ``to`` (E.164). The same ``idempotency_key`` again returns the same
         ``message_id`` with ``duplicate=True`` and sends nothing (the shard keeps keys ≥ 7 days).
 
@@ -181,12 +187,15 @@ class Gateway:
             NotConnected, InvalidNumber, ReachOutLimited, WrongShard, GatewayUnavailable, GatewayError.
         """
         body = SendRequest(to=to, text=text, idempotency_key=idempotency_key).to_dict()
-        return _read(read_send_result, self._call(session, business_id, "POST", "/messages", body, what="send result"))
+        return _read(read_send_result, self._call(session, business_id, "POST", "/messages", body, what="send result", shard=shard))
 
-    def mark_read(self, session: Session, business_id: int, chat: str, message_ids: Sequence[str]) -> None:
+    def mark_read(
+        self, session: Session | None, business_id: int, chat: str, message_ids: Sequence[str], *,
+        shard: int | None = None,
+    ) -> None:
         """Blue ticks on the sender's phone for ``message_ids`` of ``chat`` (E.164)."""
         self._call(session, business_id, "POST", "/read", {"version": 1, "chat": chat, "message_ids": list(message_ids)},
-                   what="read")
+                   what="read", shard=shard)
 
     def url_of(self, shard: int) -> str:
         """The base URL of ``shard``.
@@ -228,9 +237,14 @@ class Gateway:
         raise _error(resp.status_code, data or {}, shard)
 
     def _call(
-        self, session: Session, business_id: int, method: str, suffix: str, body: dict[str, Any] | None, *, what: str
+        self, session: Session | None, business_id: int, method: str, suffix: str, body: dict[str, Any] | None, *,
+        what: str, shard: int | None,
     ) -> dict[str, Any]:
-        return self.call_shard(shard_of(session, business_id), business_id, method, suffix, body, what=what)
+        if shard is None:
+            if session is None:
+                raise ValueError("pass a database session or the shard read from it")
+            shard = shard_of(session, business_id)
+        return self.call_shard(shard, business_id, method, suffix, body, what=what)
 
 
 def _read(reader: Callable[[object], T], data: object) -> T:

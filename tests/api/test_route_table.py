@@ -71,6 +71,14 @@ POLICY: dict[tuple[str, str], Role | None] = {
     ("PATCH", "/api/email-accounts/{account}"): Role.ADMIN,
     ("DELETE", "/api/email-accounts/{account}"): Role.ADMIN,
     ("POST", "/api/email-accounts/{account}/sync"): Role.ADMIN,
+    ("GET", "/api/whatsapp/status"): Role.AGENT,
+    ("POST", "/api/whatsapp/connect"): Role.ADMIN,
+    ("GET", "/api/whatsapp/qr"): Role.ADMIN,
+    ("POST", "/api/whatsapp/logout"): Role.ADMIN,
+    ("POST", "/api/whatsapp/messages"): Role.AGENT,
+    ("GET", "/api/whatsapp/conversations"): Role.AGENT,
+    ("GET", "/api/whatsapp/conversations/{lead}/messages"): Role.AGENT,
+    ("POST", "/api/whatsapp/conversations/{lead}/read"): Role.AGENT,
 }
 
 
