@@ -70,12 +70,15 @@ class GatewayError(Exception):
     status = 502
     default_code = "gateway_error"
 
-    def __init__(self, message: str, *, code: str | None = None, status: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, code: str | None = None, status: int | None = None, http_status: int | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code or self.default_code
         if status is not None:
             self.status = status
+        self.http_status = http_status  # what the gateway answered, when it answered
 
 
 class NotConnected(GatewayError):
@@ -287,4 +290,5 @@ def _error(status: int, data: dict[str, Any], shard: int) -> GatewayError:
                             code="gateway_unauthorized", status=502)
     if status >= 500:
         return GatewayUnavailable(f"WhatsApp shard {shard} failed: {text}", code=code or "gateway_unavailable")
-    return GatewayError(f"WhatsApp shard {shard} refused the request ({status}): {text}", code=code or None, status=502)
+    return GatewayError(f"WhatsApp shard {shard} refused the request ({status}): {text}", code=code or None, status=502,
+                        http_status=status)

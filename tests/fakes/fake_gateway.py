@@ -13,6 +13,7 @@ import json
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 __all__ = ["FakeGateway", "Request"]
@@ -35,6 +36,8 @@ class FakeGateway:
         self.requests: list[Request] = []
         self.scripted: list[tuple[int, dict[str, Any]]] = []
         self.healthy = True
+        self.supports_stop = False
+        self.auth_dir: Path | None = None  # the shard's BAILEYS_DATA_DIR: start restores creds found there  # the contract has no stop route (yet); a gateway may add one
         self._lock = threading.Lock()
         self._counter = 0
         fake = self
@@ -129,12 +132,17 @@ class FakeGateway:
             return 200, session
         if method == "POST" and action == "start":
             if session["state"] in ("stopped", "logged_out", "failed"):
-                session.update(state="qr", qr="2@fake-qr", reason=None)
+                restored = self.auth_dir is not None and (self.auth_dir / "auth" / business / "creds.json").is_file()
+                session.update(state="connected" if restored else "qr", qr=None if restored else "2@fake-qr",
+                               reason=None)
             return 200, session
         if method == "GET" and action == "qr":
             if session["state"] != "qr":
                 return 404, {"error": "no_qr", "message": "not in state qr"}
             return 200, {"qr": session["qr"], "expires_at": "2026-12-06T10:01:00+00:00"}
+        if method == "POST" and action == "stop" and self.supports_stop:
+            session.update(state="stopped", reason=None, qr=None)
+            return 200, session
         if method == "POST" and action == "logout":
             session.update(state="logged_out", reason="logged_out", qr=None, me=None)
             return 200, session
