@@ -54,6 +54,11 @@ MESSAGE_STATUSES: Final = ("server_ack", "delivered", "read", "failed")
 STATUS_RANK: Final = {"pending": 0, "sent": 1, "server_ack": 2, "delivered": 3, "read": 4}
 EVENT_TYPES: Final = ("message.inbound", "message.status", "session.state", "session.limited")
 MAX_IDEMPOTENCY_KEY: Final = 160
+MAX_SAFE_INTEGER: Final = 2**53 - 1  # the gateway is JavaScript: its numbers are exact up to here
+MAX_ID: Final = 2**31 - 1  # business ids and shard numbers are 32-bit integer columns
+MAX_MESSAGE_ID: Final = 255  # message.external_id
+MAX_JID: Final = 128  # a LID or a chat JID
+FREE_TEXT: Final = frozenset({"text", "caption", "push_name", "error", "qr"})  # what people typed: NULs are dropped by the API
 
 
 class ContractError(PermanentJobError, ValueError):
@@ -77,25 +82,34 @@ class _Fields:
         else:
             self.problems.append(f"{where} must be {want}, got {_kind(self.data[name])}")
 
-    def text(self, name: str, *, empty: bool = False) -> str:
+    def text(self, name: str, *, empty: bool = False, max_len: int | None = None) -> str:
         value = self.data.get(name)
         if isinstance(value, str) and (empty or value):
-            return value
+            return self._bounded(name, value, max_len) or ""
         self._bad(name, "a string" if empty else "a non-empty string")
         return ""
 
-    def opt_text(self, name: str) -> str | None:
+    def opt_text(self, name: str, *, max_len: int | None = None) -> str | None:
         value = self.data.get(name)
         if value is None or isinstance(value, str):
-            return value
+            return self._bounded(name, value, max_len)
         self._bad(name, "a string or null")
         return None
 
-    def integer(self, name: str, *, minimum: int = 0) -> int:
+    def _bounded(self, name: str, value: str | None, max_len: int | None) -> str | None:
+        if value is not None and "\x00" in value and name not in FREE_TEXT:
+            self.problems.append(f"{self.prefix}{name} contains a NUL character")
+            return value.replace("\x00", "")
+        if value is not None and max_len is not None and len(value) > max_len:
+            self.problems.append(f"{self.prefix}{name} is longer than {max_len} characters")
+            return value[:max_len]
+        return value
+
+    def integer(self, name: str, *, minimum: int = 0, maximum: int = MAX_SAFE_INTEGER) -> int:
         value = self.data.get(name)
-        if isinstance(value, int) and not isinstance(value, bool) and value >= minimum:
+        if isinstance(value, int) and not isinstance(value, bool) and minimum <= value <= maximum:
             return value
-        self._bad(name, f"a whole number >= {minimum}")
+        self._bad(name, f"a whole number from {minimum} to {maximum}")
         return minimum
 
     def choice(self, name: str, allowed: tuple[str, ...]) -> str:
@@ -116,9 +130,9 @@ class _Fields:
 
     def digits(self, name: str) -> str:
         value = self.data.get(name)
-        if isinstance(value, str) and value.isascii() and value.isdigit():
+        if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10 and 1 <= int(value) <= MAX_ID:
             return value
-        self._bad(name, "a string of digits")
+        self._bad(name, f"a string of digits from 1 to {MAX_ID}")
         return "0"
 
     def obj(self, name: str, *, optional: bool) -> Mapping[str, Any] | None:
@@ -192,11 +206,11 @@ def _session(data: Mapping[str, Any], prefix: str, problems: list[str]) -> Sessi
     raw_me = f.obj("me", optional=True)
     if raw_me is not None:
         mf = _Fields(raw_me, prefix + "me.", problems)
-        me = Me(phone=mf.phone("phone", optional=True), lid=mf.opt_text("lid"))
+        me = Me(phone=mf.phone("phone", optional=True), lid=mf.opt_text("lid", max_len=MAX_JID))
     return SessionInfo(
-        business_id=f.digits("business_id"), shard_id=f.integer("shard_id", minimum=1),
-        state=f.choice("state", SESSION_STATES), reason=f.opt_text("reason"), qr=f.opt_text("qr"),
-        me=me, updated_at=f.text("updated_at"),
+        business_id=f.digits("business_id"), shard_id=f.integer("shard_id", minimum=1, maximum=MAX_ID),
+        state=f.choice("state", SESSION_STATES), reason=f.opt_text("reason", max_len=64), qr=f.opt_text("qr"),
+        me=me, updated_at=f.text("updated_at", max_len=40),
     )
 
 
@@ -288,15 +302,13 @@ def read_event(data: object) -> Event:
     problems: list[str] = []
     version = _version(obj, "event", problems)
     f = _Fields(obj, "", problems)
-    event_id = f.text("event_id")
-    if len(event_id) > 64:
-        problems.append("event_id is longer than 64 characters")
-    shard_id = f.integer("shard_id", minimum=1)
+    event_id = f.text("event_id", max_len=64)
+    shard_id = f.integer("shard_id", minimum=1, maximum=MAX_ID)
     business_id = f.digits("business_id")
     epoch = f.integer("epoch")
     seq = f.integer("seq")
     kind = f.choice("type", EVENT_TYPES)
-    at = f.text("at")
+    at = f.text("at", max_len=40)
     body = f.obj("data", optional=False)
     typed: EventData | None = None
     if body is not None and obj.get("type") in EVENT_TYPES:  # an unknown type is already named
@@ -315,19 +327,21 @@ def _data(kind: str, body: Mapping[str, Any], problems: list[str]) -> EventData:
             mf = _Fields(raw_media, "data.media.", problems)
             media = Media(mime=mf.text("mime"), caption=mf.opt_text("caption") or "")
         inbound = Inbound(
-            message_id=f.text("message_id"), chat=f.text("chat"), from_phone=f.phone("from_phone", optional=True),
-            from_lid=f.opt_text("from_lid"), push_name=f.opt_text("push_name"), text=f.text("text", empty=True),
-            media=media, timestamp=f.text("timestamp"),
+            message_id=f.text("message_id", max_len=MAX_MESSAGE_ID), chat=f.text("chat", max_len=MAX_JID),
+            from_phone=f.phone("from_phone", optional=True), from_lid=f.opt_text("from_lid", max_len=MAX_JID),
+            push_name=f.opt_text("push_name"), text=f.text("text", empty=True), media=media,
+            timestamp=f.text("timestamp", max_len=40),
         )
         if inbound.from_phone is None and not inbound.from_lid and body.get("from_phone") is None:
             problems.append("data.from_phone and data.from_lid are both null: the sender is unknown")
         return inbound
     if kind == "message.status":
         return StatusUpdate(
-            message_id=f.text("message_id"), status=f.choice("status", MESSAGE_STATUSES), error=f.opt_text("error")
+            message_id=f.text("message_id", max_len=MAX_MESSAGE_ID), status=f.choice("status", MESSAGE_STATUSES),
+            error=f.opt_text("error"),
         )
     if kind == "session.limited":
-        return Limited(until=f.text("until"), reason=f.text("reason"))
+        return Limited(until=f.text("until", max_len=40), reason=f.text("reason", max_len=64))
     return _session(body, "data.", problems)  # session.state (the session object, qr left out)
 
 
@@ -363,9 +377,7 @@ def read_send_request(data: object) -> SendRequest:
     f = _Fields(obj, "", problems)
     to = f.phone("to", optional=False) or ""
     text = f.text("text", empty=True)
-    key = f.text("idempotency_key")
-    if len(key) > MAX_IDEMPOTENCY_KEY:
-        problems.append(f"idempotency_key is longer than {MAX_IDEMPOTENCY_KEY} characters")
+    key = f.text("idempotency_key", max_len=MAX_IDEMPOTENCY_KEY)
     media = f.obj("media", optional=True)
     if not text and media is None and "text" in obj:
         problems.append("a message needs text or media")
@@ -389,8 +401,8 @@ def read_send_result(data: object) -> SendResult:
     obj = _object(data, "send result")
     problems: list[str] = []
     f = _Fields(obj, "", problems)
-    message_id = f.text("message_id")
-    status = f.text("status")
+    message_id = f.text("message_id", max_len=MAX_MESSAGE_ID)
+    status = f.text("status", max_len=32)
     duplicate = obj.get("duplicate", False)
     if not isinstance(duplicate, bool):
         problems.append(f"duplicate must be true or false, got {_kind(duplicate)}")

@@ -43,7 +43,7 @@ from api.db.models import (
 from api.services import webhooks, whatsapp_optout
 from contracts.wa_events import STATUS_RANK, Event, Inbound, Limited, SessionInfo, StatusUpdate
 
-__all__ = ["Outcome", "UnknownBusiness", "apply_event", "parse_time", "upsert_lead"]
+__all__ = ["Outcome", "UnknownBusiness", "apply_event", "clean", "parse_time", "upsert_lead"]
 
 UNREAD = "received"
 
@@ -71,6 +71,11 @@ class Outcome:
             body["applied"] = False
             body["note"] = self.note
         return body
+
+
+def clean(text: str | None) -> str:
+    """Text as PostgreSQL can store it: without NUL characters (a phone can send anything)."""
+    return (text or "").replace("\x00", "")
 
 
 def parse_time(value: str) -> datetime | None:
@@ -141,23 +146,25 @@ def _inbound(session: Session, business_id: int, data: Inbound) -> Outcome:
         return Outcome(stored=False, duplicate=True)
     lead, delivery_id = None, None
     if phone:
-        lead, created = upsert_lead(session, business_id, phone, data.push_name or "")
+        lead, created = upsert_lead(session, business_id, phone, clean(data.push_name))
         lead.last_contact_at = utcnow()
+        if not lead.name and data.push_name:
+            lead.name = clean(data.push_name)[:200]  # the name the sender gave WhatsApp
         if created:
             delivery_id = webhooks.record_lead_event(session, business_id, webhooks.LEAD_CREATED, lead.id,
                                                      {"channel": "whatsapp"})
-    media = [] if data.media is None else [{"mime": data.media.mime, "caption": data.media.caption}]
+    media = [] if data.media is None else [{"mime": clean(data.media.mime)[:127], "caption": clean(data.media.caption)}]
     try:
         with session.begin_nested():
             session.add(Message(
                 business_id=business_id, lead_id=lead.id if lead else None, channel=Channel.WHATSAPP,
                 direction=MessageDirection.INBOUND, external_id=data.message_id, peer=phone or data.from_lid or "",
-                body=data.text, media=media, status=UNREAD, created_at=parse_time(data.timestamp) or utcnow(),
+                body=clean(data.text), media=media, status=UNREAD, created_at=parse_time(data.timestamp) or utcnow(),
             ))
     except IntegrityError:  # the same message under another event id, concurrently
         return Outcome(stored=False, duplicate=True)
     note = ""
-    keyword = whatsapp_optout.keyword_of(data.text)
+    keyword = whatsapp_optout.keyword_of(clean(data.text))
     if keyword is not None and phone:
         if keyword[0] == "out":
             whatsapp_optout.opt_out(session, business_id, phone, source="keyword", keyword=keyword[1])
@@ -209,9 +216,9 @@ def _session_event(session: Session, business_id: int, event: Event) -> Outcome:
     row.shard_id, row.epoch, row.seq = event.shard_id, event.epoch, event.seq
     data = event.data
     if isinstance(data, SessionInfo):
-        row.state, row.reason, row.reported_at = data.state, data.reason, data.updated_at[:40]
+        row.state, row.reason, row.reported_at = data.state, clean(data.reason) or None, clean(data.updated_at)
         row.me_phone = data.me.phone if data.me else None
-        row.me_lid = data.me.lid if data.me else None
+        row.me_lid = clean(data.me.lid) or None if data.me else None
         if data.state != "connected":
             row.limited_until = None if data.state in ("logged_out", "stopped") else row.limited_until
     elif isinstance(data, Limited):

@@ -194,3 +194,16 @@ async def test_session_state_from_the_current_shard_in_order(client: Any, db: Se
     db.expire_all()
     row = db.get(WhatsAppSession, business)
     assert row is not None and (row.state, row.reason, row.me_phone) == ("logged_out", "logged_out", None)
+
+
+async def test_free_text_with_nul_is_stored_cleaned_and_ids_out_of_range_are_400(client: Any, db: Session) -> None:
+    business = make_tenant(db, 1).business_id
+    resp = await post_event(client, event(business, "message.inbound", inbound_data(text="a\x00b", push_name="Bo\x00b")))
+    assert resp.status_code == 200, await resp.get_json()
+    stored = db.scalar(select(Message).where(Message.external_id == "3EB0AA"))
+    assert stored is not None and stored.body == "ab"
+    assert db.scalar(select(Lead.name).where(Lead.phone_e164 == PHONE)) == "Bob"
+    body = event(business, "message.status", {"message_id": "x" * 300, "status": "read"}) | {"business_id": "4294967296"}
+    resp = await post_event(client, body)
+    problems = (await resp.get_json())["error"]["details"]["problems"]
+    assert resp.status_code == 400 and len(problems) == 2, problems

@@ -141,3 +141,17 @@ def test_gateway_signed_example_verifies_and_reads() -> None:
     body = example["body"].encode()
     assert verify(example["secret"], body, example["timestamp"], example["signature"], now=float(example["timestamp"]))
     assert read_event(json.loads(body)).type == "message.inbound"
+
+
+def test_bounds_the_database_needs() -> None:
+    """Ids, lengths and NULs that a column could not take are contract problems (400), not 500s."""
+    bad = envelope("message.inbound", inbound_data(message_id="m" * 256, from_lid="x\x00@lid", chat="c" * 129),
+                   business_id="99999999999", seq=2**53, shard_id=2**31)
+    with pytest.raises(ContractError) as info:
+        read_event(bad)
+    text = str(info.value)
+    for part in ("data.message_id is longer than 255", "data.from_lid contains a NUL", "data.chat is longer than 128",
+                 "business_id must be a string of digits from 1", "seq must be a whole number", "shard_id must be"):
+        assert part in text, (part, text)
+    free = read_event(envelope("message.inbound", inbound_data(text="a\x00b", push_name="A\x00")))
+    assert isinstance(free.data, Inbound) and free.data.text == "a\x00b"  # free text: cleaned where stored
