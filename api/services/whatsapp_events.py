@@ -21,10 +21,10 @@ checked in one system and written in another (docs/ARCHITECTURE.md §7).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -43,9 +43,13 @@ from api.db.models import (
 from api.services import webhooks, whatsapp_optout
 from contracts.wa_events import STATUS_RANK, Event, Inbound, Limited, SessionInfo, StatusUpdate
 
-__all__ = ["Outcome", "UnknownBusiness", "apply_event", "clean", "parse_time", "upsert_lead"]
+__all__ = ["EVENT_RETENTION", "Outcome", "UnknownBusiness", "apply_event", "clean", "parse_time", "prune_events", "upsert_lead"]
 
 UNREAD = "received"
+# How long an event id is remembered: far longer than the gateway retries one (its durable queue
+# retries until the API answers, in order per business); a message id is remembered for ever
+# anyway (message.external_id), so only session/status events could be applied twice after this.
+EVENT_RETENTION = timedelta(days=30)
 
 
 class UnknownBusiness(LookupError):
@@ -228,3 +232,11 @@ def _session_event(session: Session, business_id: int, event: Event) -> Outcome:
     row.updated_at = utcnow()
     session.flush()
     return Outcome(stored=True)
+
+
+def prune_events(session: Session, *, now: datetime | None = None, keep: timedelta = EVENT_RETENTION) -> int:
+    """Forget event ids older than ``keep``; returns how many. (Not scheduled yet: a periodic
+    job may call it, e.g. with the daily cleanup.)"""
+    cutoff = (now or utcnow()) - keep
+    result = session.execute(delete(WhatsAppEvent).where(WhatsAppEvent.received_at < cutoff))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -207,3 +207,19 @@ async def test_free_text_with_nul_is_stored_cleaned_and_ids_out_of_range_are_400
     resp = await post_event(client, body)
     problems = (await resp.get_json())["error"]["details"]["problems"]
     assert resp.status_code == 400 and len(problems) == 2, problems
+
+
+async def test_old_event_ids_are_pruned(client: Any, db: Session) -> None:
+    from datetime import timedelta
+
+    from api.db.models import utcnow
+    from api.services.whatsapp_events import EVENT_RETENTION, prune_events
+
+    business = make_tenant(db, 1).business_id
+    body = event(business, "message.status", {"message_id": "x", "status": "read"})
+    await post_event(client, body)
+    assert prune_events(db) == 0
+    assert prune_events(db, now=utcnow() + EVENT_RETENTION + timedelta(minutes=1)) == 1
+    db.commit()
+    assert count(db, WhatsAppEvent) == 0
+    assert (await (await post_event(client, body)).get_json())["stored"] is True  # forgotten: applied again
