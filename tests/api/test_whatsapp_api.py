@@ -245,3 +245,34 @@ async def test_tenancy(wa_app: Any, db: Session, shards: tuple[FakeGateway, Fake
     assert page["total"] == 1 and page["items"][0]["last_message"]["body"] == "secret of 1"
     resp = await client.get("/api/whatsapp/conversations")
     assert resp.status_code == 422  # a system admin names the business
+
+
+async def test_answers_match_their_documented_models(wa_app: Any, db: Session,
+                                                    shards: tuple[FakeGateway, FakeGateway]) -> None:
+    from api.whatsapp_schemas import (
+        ConversationPage,
+        MessagePage,
+        ReadResult,
+        WhatsAppMessage,
+        WhatsAppQr,
+        WhatsAppStatus,
+    )
+
+    one, _ = shards
+    tenant = make_tenant(db, 1)
+    client = wa_app.test_client()
+    admin = await admin_of(client, db, tenant.business_id)
+    WhatsAppStatus.model_validate(await (await client.post("/api/whatsapp/connect", headers=admin)).get_json())
+    WhatsAppQr.model_validate(await (await client.get("/api/whatsapp/qr")).get_json())
+    one.set_state(tenant.business_id, "connected")
+    WhatsAppStatus.model_validate(await (await client.get("/api/whatsapp/status")).get_json())
+    sent = await client.post("/api/whatsapp/messages", json={"phone": PHONE, "text": "hi"}, headers=admin)
+    WhatsAppMessage.model_validate(await sent.get_json())
+    await post_event(client, event(tenant.business_id, "message.inbound", inbound_data(message_id="M1")))
+    page = ConversationPage.model_validate(await (await client.get("/api/whatsapp/conversations")).get_json())
+    lead_id = page.items[0].lead.id
+    MessagePage.model_validate(await (await client.get(f"/api/whatsapp/conversations/{lead_id}/messages")).get_json())
+    ReadResult.model_validate(await (await client.post(f"/api/whatsapp/conversations/{lead_id}/read",
+                                                       headers=admin)).get_json())
+    one.close()
+    WhatsAppStatus.model_validate(await (await client.get("/api/whatsapp/status")).get_json())
