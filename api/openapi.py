@@ -42,6 +42,7 @@ __all__ = [
     "CSRF",
     "OPENAPI_PATH",
     "SESSION",
+    "SIGNED",
     "TOKEN",
     "TWILIO",
     "Provider",
@@ -52,6 +53,7 @@ __all__ = [
 F = TypeVar("F", bound=Callable[..., Any])
 OPENAPI_PATH = "/api/openapi.json"
 SESSION, CSRF, TOKEN, TWILIO = "session", "csrf", "token", "twilio"
+SIGNED = "internal_signature"  # the WhatsApp gateway's events: HMAC with INTERNAL_SECRET
 RESPONSES_ATTRIBUTE = "_prosaas_responses"
 JSON = "application/json"
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
@@ -72,7 +74,9 @@ TAGS = [
     Tag(name="users", description="Users of a business"),
     Tag(name="webhooks", description="Outbound business webhooks: deliveries and redelivery"),
     Tag(name="email accounts", description="IMAP mailboxes synced into messages (owners and admins)"),
+    Tag(name="whatsapp", description="The business's WhatsApp session, conversations and messages"),
     Tag(name="twilio", description="Twilio webhooks (form-encoded, signed with X-Twilio-Signature)"),
+    Tag(name="internal", description="Service-to-service routes (blocked at the proxy; signed with INTERNAL_SECRET)"),
     Tag(name="runbook", description="Liveness, readiness, version, metrics"),
 ]
 
@@ -94,6 +98,10 @@ SECURITY_SCHEMES: dict[str, APIKeySecurityScheme] = {
     TOKEN: ApiKey(in_="query", name="token", description="INTERNAL_SECRET"),
     TWILIO: ApiKey(
         in_="header", name="X-Twilio-Signature", description="Twilio's signature of the URL and form (auth token)",
+    ),
+    SIGNED: ApiKey(
+        in_="header", name="X-ProSaaS-Signature",
+        description='v1=<hex HMAC-SHA256(INTERNAL_SECRET, "<X-ProSaaS-Timestamp>.<raw body>")>, within 300 s',
     ),
 }
 DESCRIPTION = (

@@ -29,6 +29,8 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "contracts", "api.db", "api.settings", "api.crypto",
         "api.services.call_records", "api.services.sessions", "api.services.attachments",
         "api.services.webhooks",
+        # the broadcast jobs send through the gateway client and skip opted-out phones
+        "api.services.whatsapp_gateway", "api.services.whatsapp_optout",
     ),
     "contracts": (),
 }

@@ -25,6 +25,7 @@ ENTRY_POINTS: list[tuple[list[str], bool]] = [
     (["-m", "api"], True),
     (["-m", "api.migrate"], True),
     (["-m", "api.seed"], True),
+    (["-m", "api.whatsapp_move"], True),
     (["-m", "jobs.scheduler"], True),
     (["-m", "callengine.loadtest"], False),
     (["-m", "callengine.brains.openai_realtime.clips"], True),
@@ -49,6 +50,7 @@ SERVER_VARS = {
     "api": ("API_HOST", "API_PORT", "DATABASE_URL", "REDIS_URL", "SECRET_KEY"),
     "api.migrate": ("DATABASE_URL",),
     "api.seed": ("DATABASE_URL", "SEED_OWNER_PASSWORD", "SEED_ADMIN_PASSWORD"),
+    "api.whatsapp_move": ("DATABASE_URL", "BAILEYS_NUM_SHARDS", "INTERNAL_SECRET"),
     "jobs.scheduler": ("REDIS_URL", "SCHEDULER_ID", "SCHEDULER_LOCK_TTL_SECONDS"),
     "jobs.worker": ("RQ_QUEUES", "REDIS_URL", "LOG_LEVEL", "WORKER_MAINTENANCE_INTERVAL_SECONDS"),
     "jobs.health": ("REDIS_URL",),
@@ -59,6 +61,7 @@ SERVER_VARS = {
 REQUIRED_POSITIONALS = {
     "scripts/show_calls.py": ("http://127.0.0.1:9", "owner@example.com", "password"),
     "jobs": ("failed", "list"),
+    "api.whatsapp_move": ("1", "2"),
 }
 
 

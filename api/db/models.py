@@ -55,6 +55,10 @@ __all__ = [
     "User",
     "UserSession",
     "WebhookDelivery",
+    "WhatsAppContact",
+    "WhatsAppEvent",
+    "WhatsAppOptOut",
+    "WhatsAppSession",
     "utcnow",
 ]
 
@@ -447,4 +451,78 @@ class WebhookDelivery(Base):
     __table_args__ = (
         Index("ix_webhook_delivery_business_created", "business_id", "created_at"),
         _one_of("status", DeliveryStatus, "status"),
+    )
+
+
+class WhatsAppEvent(Base):
+    """A gateway event already processed (``POST /internal/whatsapp/events``): the unique
+    ``event_id`` makes a redelivery a no-op. Written in the same transaction as the event's
+    effect, so an event is applied exactly once even if Redis is flushed (docs/ARCHITECTURE.md §7)."""
+
+    __tablename__ = "whatsapp_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("business.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    type: Mapped[str] = mapped_column(String(32))
+    shard_id: Mapped[int] = mapped_column(Integer)
+    epoch: Mapped[int] = mapped_column(BigInteger)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class WhatsAppOptOut(Base):
+    """A phone that asked the business (STOP, UNSUBSCRIBE, …) to send it nothing more; the
+    broadcasts skip it (``api.services.whatsapp_optout``)."""
+
+    __tablename__ = "whatsapp_opt_out"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("business.id", ondelete="CASCADE"))
+    phone_e164: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(16), default="keyword", server_default="keyword")  # keyword/manual
+    keyword: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("business_id", "phone_e164"),)
+
+
+class WhatsAppContact(Base):
+    """What WhatsApp told us about a sender's LID (``…@lid``): the phone it belongs to, learnt
+    from a message that carried both. A later LID-only message links to that phone's lead."""
+
+    __tablename__ = "whatsapp_contact"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("business.id", ondelete="CASCADE"))
+    lid: Mapped[str] = mapped_column(String(128))
+    phone_e164: Mapped[str] = mapped_column(String(20))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (UniqueConstraint("business_id", "lid"),)
+
+
+class WhatsAppSession(Base):
+    """The last session state a gateway reported for the business (``session.state`` and
+    ``session.limited`` events): what ``GET /api/whatsapp/status`` shows while the gateway is
+    down. ``epoch``/``seq`` of the last applied event: an older one is not applied over it."""
+
+    __tablename__ = "whatsapp_session"
+
+    business_id: Mapped[int] = mapped_column(ForeignKey("business.id", ondelete="CASCADE"), primary_key=True)
+    shard_id: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), default="stopped", server_default="stopped")
+    reason: Mapped[str | None] = mapped_column(String(64))
+    me_phone: Mapped[str | None] = mapped_column(String(20))
+    me_lid: Mapped[str | None] = mapped_column(String(128))
+    limited_until: Mapped[datetime | None] = mapped_column()
+    epoch: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    reported_at: Mapped[str] = mapped_column(String(40), default="", server_default="")  # the gateway's updated_at
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        CheckConstraint(
+            "state IN ('stopped', 'starting', 'qr', 'connected', 'logged_out', 'failed')", name="state"
+        ),
     )

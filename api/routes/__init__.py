@@ -14,9 +14,12 @@ from api.routes import (
     leads,
     twilio,
     webhooks,
+    whatsapp,
+    whatsapp_events,
 )
 
 __all__ = ["BLUEPRINTS"]
 
 BLUEPRINTS = [health.bp, twilio.bp, auth.bp, leads.bp, calls.bp, directory.businesses, directory.users, events.bp,
-              attachments.bp, email_accounts.bp, docs.bp, webhooks.bp]
+              attachments.bp, email_accounts.bp, docs.bp, webhooks.bp, whatsapp.bp,
+              whatsapp_events.bp]

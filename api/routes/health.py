@@ -168,14 +168,22 @@ async def metrics_json() -> Response:
     return jsonify(body)
 
 
-def _probe(url: str, timeout: float) -> dict[str, Any]:
+def _probe(url: str, timeout: float, shard: int | None = None) -> dict[str, Any]:
+    """One shard's ``GET /health``: ``ok`` only for a 200 whose body says ``"status": "ok"``
+    and, when ``shard`` is given, ``"shard_id"`` equal to it (a swapped BAILEYS_SHARD_N_URL
+    would send a business's traffic to a shard that answers 421)."""
     started = time.perf_counter()
     try:
         with urllib.request.urlopen(url + "/health", timeout=timeout) as resp:  # noqa: S310 (configured http URL)
             raw = resp.read(64 * 1024)
             status = resp.status
-    except urllib.error.HTTPError as exc:
-        return {"url": url, "state": "unhealthy", "status": exc.code, "detail": exc.reason}
+    except urllib.error.HTTPError as exc:  # e.g. 503 while the shard drains
+        health: Any = None
+        try:
+            health = json.loads(exc.read(64 * 1024))
+        except (OSError, ValueError):
+            pass
+        return {"url": url, "state": "unhealthy", "status": exc.code, "detail": str(exc.reason), "health": health}
     except (OSError, ValueError) as exc:
         return {"url": url, "state": "unreachable", "detail": str(getattr(exc, "reason", exc))}
     body: Any
@@ -183,13 +191,21 @@ def _probe(url: str, timeout: float) -> dict[str, Any]:
         body = json.loads(raw)
     except ValueError:
         body = None
-    return {
+    result: dict[str, Any] = {
         "url": url,
-        "state": "ok" if status == 200 else "unhealthy",
+        "state": "ok",
         "status": status,
         "latency_ms": round((time.perf_counter() - started) * 1000, 1),
         "health": body,
     }
+    reported = body.get("status") if isinstance(body, dict) else None
+    if status != 200 or reported != "ok":
+        result["state"] = "unhealthy"
+        result["detail"] = f"HTTP {status}, status {reported!r}" if isinstance(body, dict) else f"HTTP {status}, not JSON"
+    elif shard is not None and body.get("shard_id") != shard:
+        result["state"] = "wrong_shard"
+        result["detail"] = f"answers as shard {body.get('shard_id')!r}: check BAILEYS_SHARD_{shard}_URL"
+    return result
 
 
 async def _probe_shards(urls: tuple[str, ...], timeout: float) -> dict[str, Any]:
@@ -198,7 +214,7 @@ async def _probe_shards(urls: tuple[str, ...], timeout: float) -> dict[str, Any]
     async def one(n: int, url: str) -> None:
         result: dict[str, Any] = {"url": url, "state": "unreachable", "detail": f"no answer within {timeout:g}s"}
         with trio.move_on_after(timeout + 0.5):
-            result = await trio.to_thread.run_sync(_probe, url, timeout, abandon_on_cancel=True)
+            result = await trio.to_thread.run_sync(_probe, url, timeout, n, abandon_on_cancel=True)
         results[str(n)] = result
 
     async with trio.open_nursery() as nursery:

@@ -28,9 +28,13 @@ ADMIN_PASSWORD = "admin password for fuzzing"
 # Excluded: logout/login and ending sessions (would end the fuzzer's own session, leaving it
 # nothing but 401s, or trip the login rate limit; tests/api/test_sessions.py covers them), the
 # endless event stream, the gateway probe (503 by design without a gateway), and outbound
-# calls (a 502/503 from Twilio being unconfigured is by design; tested against a fake).
+# calls (a 502/503 from Twilio being unconfigured is by design; tested against a fake), and the
+# WhatsApp routes that must ask the gateway (503 by design with none; the gateway URL is a closed
+# port here, so /api/whatsapp/status and the conversation routes are fuzzed; tests against a fake
+# gateway: tests/api/test_whatsapp_api.py).
 EXCLUDED = ("/api/auth/logout", "/api/auth/logout-everywhere", "/api/users/{user_id}/sessions", "/api/auth/login",
-            "/api/events", "/health/whatsapp", "/api/calls/outbound")
+            "/api/events", "/health/whatsapp", "/api/calls/outbound", "/api/whatsapp/connect", "/api/whatsapp/qr",
+            "/api/whatsapp/logout", "/api/whatsapp/messages")
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -71,6 +75,7 @@ def live_api(tmp_path: Path, redis_client: object, fuzz_db: str) -> Iterator[str
         "RECORDINGS_DIR": str(tmp_path / "recordings"),
         "MEDIA_DIR": str(tmp_path / "media"),  # the fuzzer uploads files
         "LOG_LEVEL": "WARNING",
+        "BAILEYS_SHARD_1_URL": f"http://127.0.0.1:{free_port()}",  # nothing listens: refused at once
     }
     for module in ("api.migrate", "api.seed"):
         subprocess.run([sys.executable, "-m", module], env=env, cwd=ROOT, check=True, capture_output=True, timeout=60)

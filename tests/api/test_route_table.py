@@ -35,6 +35,7 @@ POLICY: dict[tuple[str, str], Role | None] = {
     ("POST", "/twilio/voice"): PUBLIC,  # Twilio's signature
     ("POST", "/twilio/stream-ended"): PUBLIC,
     ("POST", "/twilio/status"): PUBLIC,
+    ("POST", "/internal/whatsapp/events"): PUBLIC,  # the gateway's signature (INTERNAL_SECRET)
     ("POST", "/api/auth/login"): PUBLIC,
     ("POST", "/api/auth/logout"): Role.AGENT,
     ("POST", "/api/auth/logout-everywhere"): Role.AGENT,
@@ -70,6 +71,14 @@ POLICY: dict[tuple[str, str], Role | None] = {
     ("PATCH", "/api/email-accounts/{account}"): Role.ADMIN,
     ("DELETE", "/api/email-accounts/{account}"): Role.ADMIN,
     ("POST", "/api/email-accounts/{account}/sync"): Role.ADMIN,
+    ("GET", "/api/whatsapp/status"): Role.AGENT,
+    ("POST", "/api/whatsapp/connect"): Role.ADMIN,
+    ("GET", "/api/whatsapp/qr"): Role.ADMIN,
+    ("POST", "/api/whatsapp/logout"): Role.ADMIN,
+    ("POST", "/api/whatsapp/messages"): Role.AGENT,
+    ("GET", "/api/whatsapp/conversations"): Role.AGENT,
+    ("GET", "/api/whatsapp/conversations/{lead}/messages"): Role.AGENT,
+    ("POST", "/api/whatsapp/conversations/{lead}/read"): Role.AGENT,
 }
 
 

@@ -1,4 +1,4 @@
-"""A real HTTP server on 127.0.0.1 in a thread, answering POSTs from a script.
+"""A real HTTP server on 127.0.0.1 in a thread, answering POSTs (and GETs) from a script.
 
 Stands in for a business's webhook receiver and for OpenAI's Chat Completions endpoint: each
 request is recorded (path, headers, raw body) and answered by the next scripted reply (status,
@@ -64,6 +64,8 @@ class ScriptedServer:
                     self.wfile.write(raw)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (its timeout): that was the point
+
+            do_GET = do_POST  # noqa: N815 (a GET is answered from the same script: health probes)
 
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 """Quiet."""
