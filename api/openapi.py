@@ -72,6 +72,7 @@ TAGS = [
     Tag(name="users", description="Users of a business"),
     Tag(name="webhooks", description="Outbound business webhooks: deliveries and redelivery"),
     Tag(name="email accounts", description="IMAP mailboxes synced into messages (owners and admins)"),
+    Tag(name="broadcasts", description="WhatsApp broadcasts: paced, resumable, each recipient sent once"),
     Tag(name="twilio", description="Twilio webhooks (form-encoded, signed with X-Twilio-Signature)"),
     Tag(name="runbook", description="Liveness, readiness, version, metrics"),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from api.routes import (
     attachments,
     auth,
+    broadcasts,
     calls,
     directory,
     docs,
@@ -19,4 +20,4 @@ from api.routes import (
 __all__ = ["BLUEPRINTS"]
 
 BLUEPRINTS = [health.bp, twilio.bp, auth.bp, leads.bp, calls.bp, directory.businesses, directory.users, events.bp,
-              attachments.bp, email_accounts.bp, docs.bp, webhooks.bp]
+              attachments.bp, email_accounts.bp, docs.bp, webhooks.bp, broadcasts.bp]

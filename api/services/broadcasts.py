@@ -21,7 +21,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -49,6 +49,7 @@ __all__ = [
     "get_broadcast",
     "list_broadcasts",
     "recipient_key",
+    "record_job",
     "transition",
 ]
 
@@ -184,7 +185,7 @@ def create_broadcast(
             raise
         return broadcast_json(winner, _progress(session, [winner.id])[winner.id]), False
     now = utcnow()
-    session.execute(BroadcastRecipient.__table__.insert(), [
+    session.execute(insert(BroadcastRecipient), [
         {"broadcast_id": broadcast.id, "lead_id": lead_id, "address": phone,
          "status": "skipped" if phone in opted_out else "pending",
          "last_error": "opted_out" if phone in opted_out else "",
@@ -219,3 +220,9 @@ def transition(session: Session, business_id: int, broadcast_id: int, action: st
         )
     session.flush()
     return broadcast_json(row, _progress(session, [row.id])[row.id])
+
+
+def record_job(session: Session, business_id: int, broadcast_id: int, job_id: str) -> None:
+    """Remember the job the route queued (the watchdog checks it is alive before queuing another)."""
+    session.execute(update(Broadcast).where(Broadcast.id == broadcast_id, Broadcast.business_id == business_id)
+                    .values(job_id=job_id))

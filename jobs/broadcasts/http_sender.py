@@ -53,7 +53,7 @@ class HttpSender:
             raise WrongShard(f"business {business_id} is on shard {shard}, but only "
                              f"{len(self.shard_urls)} shard(s) are configured (BAILEYS_NUM_SHARDS)")
         url = f"{self.shard_urls[shard - 1].rstrip('/')}/sessions/{business_id}/messages"
-        body = {"version": 1, "to": to, "text": text, "media": media, "idempotency_key": idempotency_key}
+        body: dict[str, Any] = {"version": 1, "to": to, "text": text, "media": media, "idempotency_key": idempotency_key}
         try:
             answer = self.http.post(url, json=body, timeout=TIMEOUT_SECONDS, headers={
                 "X-Internal-Secret": self.secret, "X-WhatsApp-Shard": str(shard)})

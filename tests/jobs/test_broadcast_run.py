@@ -99,7 +99,7 @@ def test_the_pacer_spaces_sends_and_hands_long_waits_back(db: Session) -> None:
     chunk = run_chunk(fast, sender, env={}, clock=clock, sleep=clock.sleep)
     assert (chunk.outcome, chunk.sent) == ("completed", 3)
     sent_at = [r.sent_at for r in rows(db, fast)]
-    assert [(b - a).total_seconds() for a, b in zip(sent_at, sent_at[1:])] == [2.0, 2.0]  # type: ignore[operator]
+    assert [(b - a).total_seconds() for a, b in zip(sent_at, sent_at[1:], strict=False)] == [2.0, 2.0]  # type: ignore[operator]
 
 
 def test_the_daily_cap_waits_for_tomorrow(db: Session) -> None:
