@@ -225,4 +225,4 @@ def transition(session: Session, business_id: int, broadcast_id: int, action: st
 def record_job(session: Session, business_id: int, broadcast_id: int, job_id: str) -> None:
     """Remember the job the route queued (the watchdog checks it is alive before queuing another)."""
     session.execute(update(Broadcast).where(Broadcast.id == broadcast_id, Broadcast.business_id == business_id)
-                    .values(job_id=job_id))
+                    .values(job_id=job_id, updated_at=Broadcast.updated_at))  # not progress

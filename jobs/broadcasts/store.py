@@ -91,7 +91,9 @@ def status_of(broadcast_id: int) -> str | None:
 def record_job(broadcast_id: int, job_id: str) -> None:
     """Remember the run_broadcast job queued next (the watchdog checks it is alive)."""
     with job_session() as session:
-        session.execute(update(Broadcast).where(Broadcast.id == broadcast_id).values(job_id=job_id))
+        # updated_at kept: queuing a job is not progress (the watchdog reads it)
+        session.execute(update(Broadcast).where(Broadcast.id == broadcast_id)
+                        .values(job_id=job_id, updated_at=Broadcast.updated_at))
 
 
 def next_recipient(broadcast_id: int, now: datetime) -> Recipient | None:
