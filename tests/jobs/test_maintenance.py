@@ -31,8 +31,8 @@ from api.db.models import (
 from api.settings import Settings
 from contracts.jobs import RUN_BROADCAST
 from jobs.enqueue import enqueue_broadcast
-from tests.api.conftest import REDIS_URL, redis_client  # noqa: F401 (fixture)
 from jobs.maintenance import broadcast_watchdog, recording_target, recordings_retention, stale_cleanup
+from tests.api.conftest import REDIS_URL, redis_client  # noqa: F401 (fixture)
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 
@@ -162,7 +162,7 @@ def statuses(db: Session, broadcast_id: int) -> list[tuple[str, int]]:
 
 
 def test_watchdog_requeues_stuck_recipients_and_completes_finished_broadcasts(
-    db: Session, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, redis_client: Any
+    db: Session, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, redis_client: Any  # noqa: F811
 ) -> None:
     caplog.set_level("INFO")
     monkeypatch.setenv("REDIS_URL", REDIS_URL)
@@ -202,7 +202,7 @@ def test_watchdog_requeues_stuck_recipients_and_completes_finished_broadcasts(
 
 
 def test_watchdog_resumes_a_running_broadcast_only_when_its_job_is_gone(
-    db: Session, monkeypatch: pytest.MonkeyPatch, redis_client: Any
+    db: Session, monkeypatch: pytest.MonkeyPatch, redis_client: Any  # noqa: F811
 ) -> None:
     monkeypatch.setenv("REDIS_URL", REDIS_URL)
     conn = Redis.from_url(REDIS_URL)
