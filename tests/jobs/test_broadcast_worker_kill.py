@@ -55,6 +55,12 @@ def counts(db: Session, broadcast_id: int) -> dict[str, int]:
     return {status: int(n) for status, n in rows}
 
 
+def status_of(db: Session, broadcast_id: int) -> str:
+    db.expire_all()
+    row = db.get(Broadcast, broadcast_id)
+    return row.status if row is not None else ""
+
+
 def test_a_worker_killed_mid_broadcast_loses_and_doubles_nothing(db: Session, job_db: str, tmp_path: Path) -> None:
     biz = Business(name="Shop", phone_e164="+15550009999")
     db.add(biz)
@@ -84,7 +90,7 @@ def test_a_worker_killed_mid_broadcast_loses_and_doubles_nothing(db: Session, jo
             assert at_kill < RECIPIENTS, "killed too late to prove anything"
             procs.append(start_worker(server.url, log, **env))
             wait_until(lambda: counts(db, bid).get("sent", 0) == RECIPIENTS, 120, "every recipient sent", log)
-            wait_until(lambda: db.get(Broadcast, bid).status == "completed", 30, "the broadcast completed", log)  # type: ignore[union-attr]
+            wait_until(lambda: status_of(db, bid) == "completed", 30, "the broadcast completed", log)
         finally:
             for proc in procs:
                 if proc.poll() is None:
@@ -131,3 +137,37 @@ def test_the_http_sender_maps_the_gateway_answers(
         sender.send(7, "+15550001111", "hi", None, "key-4")  # the gateway is gone
     with pytest.raises(WrongShard, match="only 1 shard"):
         HttpSender(("http://127.0.0.1:9",), SECRET, shard_of=lambda business_id: 3).send(7, "+1", "hi", None, "k")
+
+
+def test_a_paced_broadcast_waits_through_the_workers_scheduler(db: Session, job_db: str, tmp_path: Path) -> None:
+    """7.5 s between sends (8 a minute, no jitter): longer than a chunk waits in-line, so each
+    send after the first is a scheduled chunk that the worker's RQ scheduler fires."""
+    biz = Business(name="Paced", phone_e164="+15550008888",
+                   brain_settings={"broadcasts": {"per_minute": 8, "jitter": 0}})
+    db.add(biz)
+    db.flush()
+    db.add_all([Lead(business_id=biz.id, phone_e164=f"+1778{i:07d}") for i in range(3)])
+    db.flush()
+    made, _ = broadcasts.create_broadcast(db, biz.id, text="Paced", idempotency_key="paced")
+    broadcasts.transition(db, biz.id, made["id"], "start")
+    db.commit()
+    server = PrivateRedis(tmp_path)
+    server.start()
+    conn = redis.Redis.from_url(server.url)
+    log = tmp_path / "worker.log"
+    with FakeGateway(SECRET) as gateway:
+        proc = start_worker(server.url, log, DATABASE_URL=job_db, RQ_QUEUES="broadcasts", INTERNAL_SECRET=SECRET,
+                            BAILEYS_NUM_SHARDS="1", BAILEYS_SHARD_1_URL=gateway.url)
+        try:
+            enqueue_broadcast(conn, made["id"], key="start")
+            wait_until(lambda: status_of(db, made["id"]) == "completed", 60, "the paced broadcast to complete", log)
+        finally:
+            kill_tree(proc)
+            conn.close()
+            server.stop()
+        db.expire_all()
+        sent_at = sorted(r.sent_at for r in db.scalars(  # type: ignore[type-var]
+            select(BroadcastRecipient).where(BroadcastRecipient.broadcast_id == made["id"])))
+        gaps = [(b - a).total_seconds() for a, b in zip(sent_at, sent_at[1:], strict=False)]  # type: ignore[operator]
+        assert len(gateway.deliveries) == 3 and all(7.4 <= g <= 12 for g in gaps), gaps
+        assert "(paced)" in log.read_text()  # the later chunks were scheduled jobs (enqueue_broadcast at=)
