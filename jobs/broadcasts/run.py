@@ -115,35 +115,45 @@ def run_chunk(
         log.warning("broadcast %d: %d recipient(s) left in sending by a dead chunk went back to pending",
                     broadcast_id, orphans)
     sent = 0
+    pacing = settings.per_minute > 0 or settings.daily_cap > 0 or linked_at is not None
+    # The business's last send and today's count: read once, then kept here (under the business
+    # lock this chunk is the only sender); read again when the local day changes.
+    counted: tuple[datetime, datetime | None, int] | None = None
     while True:
-        if store.status_of(broadcast_id) != "running":
-            return Chunk("stopped", sent)
         now = clock()
         if sent >= chunk_size or (now - start).total_seconds() >= chunk_seconds or not refresh():
-            return Chunk("more", sent, now)
-        recipient = store.next_recipient(broadcast_id, now)
-        if recipient is None:
+            return Chunk("more", sent, now) if store.status_of(broadcast_id) == "running" else Chunk("stopped", sent)
+        if pacing:
+            today_start = day_start(now, tz)
+            if counted is None or counted[0] != today_start:
+                counted = (today_start, *store.pacer_state_inputs(row.business_id, today_start))
+            decision = decide(settings, PacerState(counted[1], counted[2], linked_at), now, tz, rng)
+            if decision.wait_until is not None:
+                wait = (decision.wait_until - now).total_seconds()
+                if wait <= MAX_INLINE_WAIT_SECONDS and (now - start).total_seconds() + wait < chunk_seconds:
+                    sleep(wait)
+                    continue
+                if store.status_of(broadcast_id) != "running":
+                    return Chunk("stopped", sent)
+                return Chunk("more", sent, decision.wait_until)
+        # One transaction: the status (a pause or cancel stops here), the next due recipient,
+        # the opt-out check, and the claim pending → sending (only one chunk ever gets it).
+        step, recipient = store.take(broadcast_id, row.business_id, now)
+        if step == "stopped":
+            return Chunk("stopped", sent)
+        if step == "none":
             earliest, left = store.next_due(broadcast_id)
             if left == 0:
                 store.finish_broadcast_if_done(broadcast_id, now)
                 return Chunk("completed", sent)
             return Chunk("more", sent, earliest or now + timedelta(seconds=30))
-        if store.is_opted_out(row.business_id, recipient.address):
-            store.mark(recipient.id, "skipped", now, error="opted_out", from_status="pending")
-            continue
-        last, today = store.pacer_state_inputs(row.business_id, day_start(now, tz))
-        decision = decide(settings, PacerState(last, today, linked_at), now, tz, rng)
-        if decision.wait_until is not None:
-            wait = (decision.wait_until - now).total_seconds()
-            if wait <= MAX_INLINE_WAIT_SECONDS and (now - start).total_seconds() + wait < chunk_seconds:
-                sleep(wait)
-                continue
-            return Chunk("more", sent, decision.wait_until)
-        if not store.claim(recipient.id, broadcast_id, now):
-            continue  # taken by another chunk, or the broadcast was paused/cancelled meanwhile
+        if step != "claimed" or recipient is None:
+            continue  # skipped (opted out), or claimed by another chunk
         outcome = _send_one(sender, row, recipient, clock)
         if outcome == "sent":
             sent += 1
+            if counted is not None:
+                counted = (counted[0], clock(), counted[2] + 1)
         elif outcome == "stop":
             return Chunk("more", sent, clock() + store.backoff(recipient.attempts + 1))
 

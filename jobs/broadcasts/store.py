@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
 
 from api.db.models import (
     Attachment,
@@ -33,6 +34,7 @@ __all__ = [
     "mark",
     "next_due",
     "next_recipient",
+    "take",
     "pacer_state_inputs",
     "record_job",
     "refresh_counts",
@@ -96,18 +98,53 @@ def record_job(broadcast_id: int, job_id: str) -> None:
                         .values(job_id=job_id, updated_at=Broadcast.updated_at))
 
 
+def take(broadcast_id: int, business_id: int, now: datetime) -> tuple[str, Recipient | None]:
+    """In one transaction, the next thing to do: ``("stopped", None)`` (not running),
+    ``("none", None)`` (no recipient due), ``("skipped", r)`` (opted out: marked ``skipped``),
+    ``("claimed", r)`` (``pending → sending``: send it) or ``("lost", r)`` (another chunk
+    claimed it first)."""
+    with job_session() as session:
+        status = session.scalar(select(Broadcast.status).where(Broadcast.id == broadcast_id))
+        if status != BroadcastStatus.RUNNING:
+            return "stopped", None
+        recipient = _next_recipient(session, broadcast_id, now)
+        if recipient is None:
+            return "none", None
+        opted_out = session.scalar(
+            select(WhatsAppOptOut.id).where(WhatsAppOptOut.business_id == business_id,
+                                            WhatsAppOptOut.phone_e164 == recipient.address)
+        ) is not None
+        changed = session.execute(
+            update(BroadcastRecipient)
+            .where(BroadcastRecipient.id == recipient.id, BroadcastRecipient.status == "pending",
+                   # still running at the write, not only at the read above (a pause between them)
+                   BroadcastRecipient.broadcast_id.in_(select(Broadcast.id).where(
+                       Broadcast.id == broadcast_id, Broadcast.status == BroadcastStatus.RUNNING)))
+            .values(status="skipped" if opted_out else "sending", updated_at=now,
+                    last_error="opted_out" if opted_out else BroadcastRecipient.last_error)
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]
+        if changed != 1:
+            return "lost", recipient
+        return ("skipped" if opted_out else "claimed"), recipient
+
+
 def next_recipient(broadcast_id: int, now: datetime) -> Recipient | None:
     """The lowest-id pending recipient that is due (no backoff running)."""
     with job_session() as session:
-        row = session.execute(
-            select(BroadcastRecipient.id, BroadcastRecipient.address, BroadcastRecipient.idempotency_key,
-                   BroadcastRecipient.attempts)
-            .where(BroadcastRecipient.broadcast_id == broadcast_id, BroadcastRecipient.status == "pending",
-                   or_(BroadcastRecipient.next_attempt_at.is_(None), BroadcastRecipient.next_attempt_at <= now))
-            .order_by(BroadcastRecipient.id)
-            .limit(1)
-        ).first()
-        return None if row is None else Recipient(row[0], row[1], row[2], row[3])
+        return _next_recipient(session, broadcast_id, now)
+
+
+def _next_recipient(session: Session, broadcast_id: int, now: datetime) -> Recipient | None:
+    row = session.execute(
+        select(BroadcastRecipient.id, BroadcastRecipient.address, BroadcastRecipient.idempotency_key,
+               BroadcastRecipient.attempts)
+        .where(BroadcastRecipient.broadcast_id == broadcast_id, BroadcastRecipient.status == "pending",
+               or_(BroadcastRecipient.next_attempt_at.is_(None), BroadcastRecipient.next_attempt_at <= now))
+        .order_by(BroadcastRecipient.id)
+        .limit(1)
+    ).first()
+    return None if row is None else Recipient(row[0], row[1], row[2], row[3])
 
 
 def next_due(broadcast_id: int) -> tuple[datetime | None, int]:

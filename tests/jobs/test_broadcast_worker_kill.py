@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from api.db.models import Broadcast, BroadcastRecipient, Business, Lead
 from api.services import broadcasts
+from bench.fake_wa_gateway import FakeGateway
 from contracts.wa_send import (
     GatewayUnavailable,
     InvalidNumber,
@@ -30,7 +31,6 @@ from contracts.wa_send import (
 from jobs.broadcasts.http_sender import HttpSender
 from jobs.enqueue import enqueue_broadcast
 from tests.conftest import PrivateRedis
-from tests.fakes.wa_gateway import FakeGateway
 from tests.jobs.workerproc import kill_tree, start_worker, wait_until
 
 SECRET = "internal-secret-for-tests"

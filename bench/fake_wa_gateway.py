@@ -1,11 +1,13 @@
 """A fake WhatsApp gateway shard over real HTTP (``POST /sessions/{business_id}/messages`` of
 docs/ARCHITECTURE.md §7): it checks the internal secret and the shard header, dedupes by
 idempotency key as the real one does, and counts deliveries per key, so a test can prove that
-every recipient was delivered exactly once across crashes and retries."""
+every recipient was delivered exactly once across crashes and retries. The broadcast benchmark
+and the tests use it."""
 
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections import Counter
@@ -23,12 +25,22 @@ class FakeGateway:
         self.deliveries: Counter[str] = Counter()
         self.requests = 0
         self.duplicates = 0
+        self.connections: list[socket.socket] = []  # keep-alive ones: closed on exit, as a stop does
         self.refuse: dict[str, tuple[int, dict[str, Any]]] = {}  # phone -> the error answer to give
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as the real gateway
             def log_message(self, *args: Any) -> None:
                 pass
+
+            def setup(self) -> None:
+                super().setup()
+                # headers and body go out as two writes: without this, Nagle's algorithm and the
+                # client's delayed ACK add ~40 ms to every keep-alive answer
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                with gateway.lock:
+                    gateway.connections.append(self.connection)
 
             def _answer(self, status: int, body: dict[str, Any]) -> None:
                 data = json.dumps(body).encode()
@@ -75,6 +87,13 @@ class FakeGateway:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+        with self.lock:
+            for conn in self.connections:
+                try:
+                    conn.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass  # already closed by the client
+                conn.close()
 
     @property
     def delivered(self) -> int:
