@@ -27,13 +27,10 @@ from jobs.db import job_session
 __all__ = [
     "BroadcastRow",
     "Recipient",
-    "claim",
     "finish_broadcast_if_done",
-    "is_opted_out",
     "load",
     "mark",
     "next_due",
-    "next_recipient",
     "take",
     "pacer_state_inputs",
     "record_job",
@@ -129,12 +126,6 @@ def take(broadcast_id: int, business_id: int, now: datetime) -> tuple[str, Recip
         return ("skipped" if opted_out else "claimed"), recipient
 
 
-def next_recipient(broadcast_id: int, now: datetime) -> Recipient | None:
-    """The lowest-id pending recipient that is due (no backoff running)."""
-    with job_session() as session:
-        return _next_recipient(session, broadcast_id, now)
-
-
 def _next_recipient(session: Session, broadcast_id: int, now: datetime) -> Recipient | None:
     row = session.execute(
         select(BroadcastRecipient.id, BroadcastRecipient.address, BroadcastRecipient.idempotency_key,
@@ -156,30 +147,6 @@ def next_due(broadcast_id: int) -> tuple[datetime | None, int]:
                    BroadcastRecipient.status.in_(("pending", "sending")))
         ).one()
         return earliest, int(count)
-
-
-def is_opted_out(business_id: int, phone: str) -> bool:
-    with job_session() as session:
-        return session.scalar(
-            select(WhatsAppOptOut.id).where(WhatsAppOptOut.business_id == business_id,
-                                            WhatsAppOptOut.phone_e164 == phone)
-        ) is not None
-
-
-def claim(recipient_id: int, broadcast_id: int, now: datetime) -> bool:
-    """``pending → sending`` if the recipient is still pending *and* its broadcast still running;
-    True when this job got it."""
-    with job_session() as session:
-        running = select(Broadcast.id).where(Broadcast.id == broadcast_id,
-                                             Broadcast.status == BroadcastStatus.RUNNING)
-        changed = session.execute(
-            update(BroadcastRecipient)
-            .where(BroadcastRecipient.id == recipient_id, BroadcastRecipient.status == "pending",
-                   BroadcastRecipient.broadcast_id.in_(running))
-            .values(status="sending", updated_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount  # type: ignore[attr-defined]
-        return bool(changed == 1)
 
 
 def mark(recipient_id: int, status: str, now: datetime, *, error: str = "", message_id: str | None = None,

@@ -197,10 +197,11 @@ def test_a_dead_chunks_sending_recipient_is_sent_again_with_the_same_key(db: Ses
     assert all(r.status == "sent" for r in rows(db, bid))
 
 
-def test_a_claim_is_taken_once(db: Session) -> None:
+def test_a_recipient_is_taken_once(db: Session) -> None:
     _, bid = setup(db, 1)
-    rid = rows(db, bid)[0].id
-    assert store.claim(rid, bid, NOW) is True
-    assert store.claim(rid, bid, NOW) is False
+    biz = db.get(Broadcast, bid).business_id  # type: ignore[union-attr]
+    first = store.take(bid, biz, NOW)
+    assert first[0] == "claimed" and first[1] is not None
+    assert store.take(bid, biz, NOW) == ("none", None)  # sending: nobody else gets it
     _, paused = setup(db, 1, start=False)
-    assert store.claim(rows(db, paused)[0].id, paused, NOW) is False  # not running: never claimed
+    assert store.take(paused, biz, NOW) == ("stopped", None)  # not running: never claimed
