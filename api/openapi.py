@@ -75,6 +75,7 @@ TAGS = [
     Tag(name="webhooks", description="Outbound business webhooks: deliveries and redelivery"),
     Tag(name="email accounts", description="IMAP mailboxes synced into messages (owners and admins)"),
     Tag(name="whatsapp", description="The business's WhatsApp session, conversations and messages"),
+    Tag(name="broadcasts", description="WhatsApp broadcasts: paced, resumable, each recipient sent once"),
     Tag(name="twilio", description="Twilio webhooks (form-encoded, signed with X-Twilio-Signature)"),
     Tag(name="internal", description="Service-to-service routes (blocked at the proxy; signed with INTERNAL_SECRET)"),
     Tag(name="runbook", description="Liveness, readiness, version, metrics"),

@@ -8,6 +8,7 @@ is dead-lettered at once, never retried) naming every problem. JSON objects::
     {"version": 1, "delivery_id": 17}                 # DELIVER_WEBHOOK
     {"version": 1, "account_id": 3}                   # SYNC_EMAIL_ACCOUNT
     {"version": 1, "attachment_id": 9}                # MAKE_THUMBNAIL
+    {"version": 1, "broadcast_id": 4}                 # RUN_BROADCAST
 
 Compatibility rules as for the call record (``contracts.call_record``): unknown keys are
 ignored, a newer version is refused rather than guessed at.
@@ -25,11 +26,13 @@ __all__ = [
     "PAYLOAD_VERSION",
     "AccountRef",
     "AttachmentRef",
+    "BroadcastRef",
     "CallRef",
     "DeliveryRef",
     "PayloadError",
     "read_account_ref",
     "read_attachment_ref",
+    "read_broadcast_ref",
     "read_call_ref",
     "read_delivery_ref",
 ]
@@ -77,6 +80,15 @@ class AttachmentRef:
         return {"version": self.version, "attachment_id": self.attachment_id}
 
 
+@dataclass(frozen=True, slots=True)
+class BroadcastRef:
+    broadcast_id: int
+    version: int = PAYLOAD_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"version": self.version, "broadcast_id": self.broadcast_id}
+
+
 def _checked(data: object, kind: str) -> Mapping[str, Any]:
     if not isinstance(data, Mapping):
         raise PayloadError(f"{kind} payload: expected a JSON object, got {type(data).__name__}")
@@ -117,3 +129,7 @@ def read_attachment_ref(data: object) -> AttachmentRef:
     return AttachmentRef(
         attachment_id=_positive_id(_checked(data, "make_thumbnail"), "make_thumbnail", "attachment_id")
     )
+
+
+def read_broadcast_ref(data: object) -> BroadcastRef:
+    return BroadcastRef(broadcast_id=_positive_id(_checked(data, "run_broadcast"), "run_broadcast", "broadcast_id"))

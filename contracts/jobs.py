@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from contracts.keys import DEFAULT, HIGH, LOW
+from contracts.keys import BROADCASTS, DEFAULT, HIGH, LOW
 
 __all__ = [
     "BROADCAST_WATCHDOG",
+    "RUN_BROADCAST",
     "FINALIZE_CALL",
     "RECONCILE_CALL_LEASES",
     "RECORDINGS_RETENTION",
@@ -108,6 +109,17 @@ MAKE_THUMBNAIL = JobSpec(
     retry_intervals=(30,),
 )
 
+# jobs.broadcasts.run.run_broadcast(payload): one chunk of a WhatsApp broadcast (at most 50 sends
+# or ~50 s), then it queues itself for the pacer's next slot. Retried when its worker dies (the
+# recipients' idempotency keys make a rerun safe); the watchdog resumes a broadcast whose chain broke.
+RUN_BROADCAST = JobSpec(
+    name="jobs.broadcasts.run.run_broadcast",
+    queue=BROADCASTS,
+    timeout_seconds=180,
+    retry_intervals=(10, 30, 120, 600),
+    result_ttl_seconds=3600,
+)
+
 # Periodic jobs (python -m jobs.scheduler enqueues them once per slot; they take no arguments).
 # jobs.email.sync_due_accounts(): enqueue SYNC_EMAIL_ACCOUNT for every account that is due.
 SYNC_DUE_EMAIL = JobSpec(
@@ -141,7 +153,7 @@ REQUEUE_UNSENT_WEBHOOKS = JobSpec(
 JOB_SPECS: dict[str, JobSpec] = {
     spec.name: spec
     for spec in (
-        FINALIZE_CALL, PROCESS_CALL, DELIVER_WEBHOOK, SYNC_EMAIL_ACCOUNT, MAKE_THUMBNAIL,
+        FINALIZE_CALL, PROCESS_CALL, DELIVER_WEBHOOK, SYNC_EMAIL_ACCOUNT, MAKE_THUMBNAIL, RUN_BROADCAST,
         SYNC_DUE_EMAIL, RECONCILE_CALL_LEASES, RECORDINGS_RETENTION, BROADCAST_WATCHDOG, STALE_CLEANUP,
         REQUEUE_UNSENT_WEBHOOKS,
     )

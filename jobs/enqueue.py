@@ -8,18 +8,20 @@ same spec without importing this package (``callengine.reporting.enqueue``).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
 from rq.serializers import JSONSerializer
 
-from contracts.job_payloads import AccountRef, AttachmentRef, CallRef, DeliveryRef
+from contracts.job_payloads import AccountRef, AttachmentRef, BroadcastRef, CallRef, DeliveryRef
 from contracts.jobs import (
     DELIVER_WEBHOOK,
     FINALIZE_CALL,
     MAKE_THUMBNAIL,
     PROCESS_CALL,
+    RUN_BROADCAST,
     SYNC_EMAIL_ACCOUNT,
     JobSpec,
     finalize_job_id,
@@ -29,6 +31,8 @@ if TYPE_CHECKING:
     from redis import Redis
 
 __all__ = [
+    "broadcast_job_id",
+    "enqueue_broadcast",
     "email_sync_job_id",
     "enqueue_email_sync",
     "delivery_job_id",
@@ -185,3 +189,35 @@ def enqueue_email_sync(connection: Redis, account_id: int, *, key: str) -> str:
         connection, SYNC_EMAIL_ACCOUNT, AccountRef(account_id).to_dict(),
         job_id=email_sync_job_id(account_id, key), description=f"sync email account {account_id}",
     )
+
+
+def broadcast_job_id(broadcast_id: int, key: str) -> str:
+    """One run_broadcast job per broadcast and ``key`` (``start-…``, ``next-<due ms>``,
+    ``watchdog-<slot>``): the same step queued twice runs once."""
+    return f"broadcast-{broadcast_id}-{key}"
+
+
+def enqueue_broadcast(connection: Redis, broadcast_id: int, *, key: str, at: datetime | None = None) -> str:
+    """Queue ``jobs.broadcasts.run.run_broadcast({"version": 1, "broadcast_id": …})`` now, or at
+    ``at`` (RQ's scheduler, which every ``python -m jobs.worker`` runs); returns the job id.
+    A job id already queued, scheduled or kept as a result is not queued again.
+
+    Raises:
+        redis.exceptions.RedisError: when Redis is unreachable.
+    """
+    job_id = broadcast_job_id(broadcast_id, key)
+    payload = BroadcastRef(broadcast_id).to_dict()
+    if at is None:
+        return enqueue(connection, RUN_BROADCAST, payload, job_id=job_id, description=f"broadcast {broadcast_id}")
+    queue = Queue(RUN_BROADCAST.queue, connection=connection, serializer=JSONSerializer)
+    spec = RUN_BROADCAST
+    job = queue.create_job(
+        spec.name, args=(payload,), job_id=job_id, timeout=spec.timeout_seconds,
+        retry=Retry(max=spec.max_retries, interval=list(spec.retry_intervals)),
+        result_ttl=spec.result_ttl_seconds, description=f"broadcast {broadcast_id} (paced)",
+    )
+    try:
+        queue.schedule_job(job, at, unique=True)
+    except DuplicateJobError:
+        pass  # this step is already scheduled or done
+    return job_id

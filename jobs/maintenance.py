@@ -18,6 +18,9 @@ from typing import TYPE_CHECKING
 
 import redis
 from rq import get_current_job
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from rq.serializers import JSONSerializer
 from sqlalchemy import and_, delete, exists, or_, select, update
 
 from api.db.models import (
@@ -31,13 +34,16 @@ from api.db.models import (
 )
 from api.services.sessions import Lifetimes, purge_expired
 from api.settings import Settings
+from jobs.broadcasts import store as broadcast_store
 from jobs.db import job_session
+from jobs.enqueue import enqueue_broadcast
 from jobs.leases import LeaseReport, reconcile_leases
 
 if TYPE_CHECKING:
     from redis import Redis
 
 __all__ = [
+    "BROADCAST_RESUME_SECONDS",
     "BROADCAST_STUCK_SECONDS",
     "WEBHOOK_DELIVERED_KEEP_DAYS",
     "broadcast_watchdog",
@@ -54,6 +60,10 @@ RETENTION_BATCH = 200  # calls per transaction: a short lock, a bounded loss if 
 # the broadcast job's timeout is well below this); a `running` broadcast with nothing left to
 # send and no change for as long is over.
 BROADCAST_STUCK_SECONDS = 15 * 60
+# A `running` broadcast with recipients left, no change for this long and no live run_broadcast
+# job (queued, scheduled or started) lost its chain of jobs (Redis lost them, the enqueue after
+# a chunk failed): the watchdog queues a new one.
+BROADCAST_RESUME_SECONDS = 5 * 60
 WEBHOOK_DELIVERED_KEEP_DAYS = 30  # delivered events: the receiver has them; failures are kept
 
 
@@ -171,11 +181,16 @@ def _delete_recording(root: Path, stored: str) -> str:
 # --- broadcast watchdog -------------------------------------------------------------------------
 
 
-def broadcast_watchdog(*, now: datetime | None = None, stuck_after_seconds: int = BROADCAST_STUCK_SECONDS) -> dict[str, int]:
+def broadcast_watchdog(*, now: datetime | None = None, stuck_after_seconds: int = BROADCAST_STUCK_SECONDS,
+                       resume_after_seconds: int = BROADCAST_RESUME_SECONDS) -> dict[str, int]:
     """Unstick broadcasts: recipients in ``sending`` for longer than ``stuck_after_seconds``
     (by their ``updated_at``; a row from before that column, by its broadcast's) go back to
-    ``pending`` with their attempts kept, and a ``running`` broadcast with no recipient left
-    to send and no change for as long is marked ``completed``."""
+    ``pending`` with their attempts kept; a ``running`` broadcast with no recipient left
+    to send and no change for as long is marked ``completed``; and a ``running`` broadcast with
+    recipients left, no change for ``resume_after_seconds`` and no live job gets a new
+    ``run_broadcast`` job (id ``broadcast-{id}-watchdog-{minute}``: two watchdogs in one minute
+    queue one)."""
+    resumed = _resume_broadcasts(_now(now), resume_after_seconds)  # before the requeue below stamps rows
     cutoff = _now(now) - timedelta(seconds=stuck_after_seconds)
     with job_session() as session:
         stuck = session.execute(
@@ -210,7 +225,37 @@ def broadcast_watchdog(*, now: datetime | None = None, stuck_after_seconds: int 
                 .values(status=BroadcastStatus.COMPLETED)
             )
             log.info("broadcasts %s had nothing left to send: marked completed", ", ".join(map(str, done)))
-    return {"recipients_requeued": len(stuck), "broadcasts_completed": len(done)}
+    return {"recipients_requeued": len(stuck), "broadcasts_completed": len(done), "broadcasts_resumed": resumed}
+
+
+_LIVE = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFERRED}
+
+
+def _job_alive(client: Redis, job_id: str) -> bool:
+    if not job_id:
+        return False
+    try:
+        job = Job.fetch(job_id, connection=client, serializer=JSONSerializer)
+    except NoSuchJobError:
+        return False
+    return job.get_status(refresh=False) in _LIVE
+
+
+def _resume_broadcasts(moment: datetime, resume_after_seconds: int) -> int:
+    stale = broadcast_store.stale_running(moment - timedelta(seconds=resume_after_seconds))
+    if not stale:
+        return 0
+    resumed = 0
+    with _redis() as client:
+        for broadcast_id, job_id in stale:
+            if _job_alive(client, job_id):
+                continue
+            new_id = enqueue_broadcast(client, broadcast_id, key=f"watchdog-{int(moment.timestamp()) // 60}")
+            broadcast_store.record_job(broadcast_id, new_id)
+            resumed += 1
+            log.warning("broadcast %d: running without progress or a live job (last %r): queued %s",
+                        broadcast_id, job_id, new_id)
+    return resumed
 
 
 # --- stale data ---------------------------------------------------------------------------------

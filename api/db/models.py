@@ -350,12 +350,21 @@ class Broadcast(Base):
     sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     failed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Media sent with the text (an uploaded attachment of the same business), or none.
+    attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachment.id", ondelete="SET NULL"))
+    skipped: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The id of the last run_broadcast job queued for it: the watchdog asks RQ whether that job
+    # is still queued, scheduled or running before it queues another (jobs.maintenance).
+    job_id: Mapped[str] = mapped_column(String(96), default="", server_default="")
+    started_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     __table_args__ = (
         _one_of("status", BroadcastStatus, "status"),
         _one_of("channel", Channel, "channel"),
+        Index("ix_broadcast_business_created", "business_id", "created_at"),
     )
 
 
@@ -371,6 +380,9 @@ class BroadcastRecipient(Base):
     last_error: Mapped[str] = mapped_column(Text, default="", server_default="")
     idempotency_key: Mapped[str] = mapped_column(String(160), unique=True)
     sent_at: Mapped[datetime | None] = mapped_column()
+    # A temporary failure puts the recipient back to `pending` not before this time (backoff).
+    next_attempt_at: Mapped[datetime | None] = mapped_column()
+    message_id: Mapped[str | None] = mapped_column(String(128))  # the gateway's WhatsApp message id
     # Every status change stamps it, so the broadcast watchdog can tell a recipient stuck in
     # `sending` (its sender died) from one being sent now. Null only for rows older than it.
     updated_at: Mapped[datetime | None] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -379,6 +391,7 @@ class BroadcastRecipient(Base):
         CheckConstraint(
             "status IN ('pending', 'sending', 'sent', 'failed', 'skipped')", name="status"
         ),
+        Index("ix_broadcast_recipient_broadcast_status", "broadcast_id", "status"),
     )
 
 

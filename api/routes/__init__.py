@@ -5,6 +5,7 @@ from __future__ import annotations
 from api.routes import (
     attachments,
     auth,
+    broadcasts,
     calls,
     directory,
     docs,
@@ -22,4 +23,4 @@ __all__ = ["BLUEPRINTS"]
 
 BLUEPRINTS = [health.bp, twilio.bp, auth.bp, leads.bp, calls.bp, directory.businesses, directory.users, events.bp,
               attachments.bp, email_accounts.bp, docs.bp, webhooks.bp, whatsapp.bp,
-              whatsapp_events.bp]
+              whatsapp_events.bp, broadcasts.bp]

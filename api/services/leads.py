@@ -15,7 +15,7 @@ from api.db.models import Call, Lead
 from api.errors import Conflict, NotFound
 from api.services.common import Page, iso, paginate
 
-__all__ = ["create_lead", "export_csv", "get_lead", "lead_json", "list_leads", "update_lead"]
+__all__ = ["create_lead", "export_csv", "get_lead", "lead_json", "lead_query", "list_leads", "update_lead"]
 
 CSV_COLUMNS = ("id", "phone_e164", "name", "email", "status", "source", "notes", "created_at", "last_contact_at")
 SORTS = {
@@ -43,7 +43,8 @@ def lead_json(lead: Lead) -> dict[str, Any]:
     }
 
 
-def _filtered(business_id: int, status: str | None, source: str | None, q: str | None) -> Any:
+def lead_query(business_id: int, status: str | None, source: str | None, q: str | None) -> Any:
+    """The business's leads matching the GET /api/leads filters (broadcast audiences use it too)."""
     query = select(Lead).where(Lead.business_id == business_id)
     if status:
         query = query.where(Lead.status == status)
@@ -61,7 +62,7 @@ def list_leads(
     session: Session, business_id: int, *, status: str | None, source: str | None, q: str | None,
     sort: str, page: int, per_page: int,
 ) -> Page:
-    query = _filtered(business_id, status, source, q).order_by(SORTS[sort], Lead.id.desc())
+    query = lead_query(business_id, status, source, q).order_by(SORTS[sort], Lead.id.desc())
     return paginate(session, query, page, per_page, lead_json)
 
 
@@ -113,7 +114,7 @@ def update_lead(session: Session, business_id: int, lead_id: int, fields: dict[s
 def export_csv(session: Session, business_id: int, *, status: str | None, source: str | None, q: str | None) -> Iterator[str]:
     """The filtered leads as CSV text chunks (header first). Cells starting with = + - @ are
     prefixed with ' so spreadsheets do not run them as formulas."""
-    query = _filtered(business_id, status, source, q).order_by(Lead.id)
+    query = lead_query(business_id, status, source, q).order_by(Lead.id)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)

@@ -79,6 +79,13 @@ POLICY: dict[tuple[str, str], Role | None] = {
     ("GET", "/api/whatsapp/conversations"): Role.AGENT,
     ("GET", "/api/whatsapp/conversations/{lead}/messages"): Role.AGENT,
     ("POST", "/api/whatsapp/conversations/{lead}/read"): Role.AGENT,
+    ("GET", "/api/broadcasts"): Role.AGENT,
+    ("POST", "/api/broadcasts"): Role.AGENT,
+    ("GET", "/api/broadcasts/{broadcast}"): Role.AGENT,
+    ("POST", "/api/broadcasts/{broadcast}/start"): Role.AGENT,
+    ("POST", "/api/broadcasts/{broadcast}/pause"): Role.AGENT,
+    ("POST", "/api/broadcasts/{broadcast}/resume"): Role.AGENT,
+    ("POST", "/api/broadcasts/{broadcast}/cancel"): Role.AGENT,
 }
 
 
@@ -115,7 +122,7 @@ async def test_csrf_is_required_on_every_state_changing_api_route(app: Any, clie
     make_admin(db)
     lead_id = db.scalar(select(Lead.id).where(Lead.business_id == tenant.business_id))
     user_id = db.scalar(select(User.id).where(User.email == tenant.agent_email))
-    ids = {"lead": lead_id, "call": 1, "business": tenant.business_id, "user": user_id, "delivery": 1, "account": 1}
+    ids = {"lead": lead_id, "call": 1, "business": tenant.business_id, "user": user_id, "delivery": 1, "account": 1, "broadcast": 1}
     checked = csrf_routes(app)
     assert {"POST", "PATCH"} <= {method for method, _ in checked} and len(checked) >= 7, checked
     good = await login(client, "root@example.test")
@@ -153,7 +160,7 @@ async def test_every_role_against_every_route_that_needs_more_than_an_agent(app:
     table = set(routes(app))
     for role, email in emails.items():
         headers = await login(client, email)
-        ids = {"lead": lead_id, "call": 1, "business": tenant.business_id, "user": other[role], "delivery": 1, "account": 1}
+        ids = {"lead": lead_id, "call": 1, "business": tenant.business_id, "user": other[role], "delivery": 1, "account": 1, "broadcast": 1}
         for method, path, need in guarded:
             assert (method, path) in table, (method, path)
             url = fill(path, ids)

@@ -7,8 +7,13 @@ import hashlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from redis import Redis
+from rq import Queue
+from rq.job import Job
+from rq.serializers import JSONSerializer
 from sqlalchemy import create_engine, select, update
 from sqlalchemy.orm import Session
 
@@ -24,7 +29,10 @@ from api.db.models import (
     WebhookDelivery,
 )
 from api.settings import Settings
+from contracts.jobs import RUN_BROADCAST
+from jobs.enqueue import enqueue_broadcast
 from jobs.maintenance import broadcast_watchdog, recording_target, recordings_retention, stale_cleanup
+from tests.api.conftest import REDIS_URL, redis_client  # noqa: F401 (fixture)
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 
@@ -153,8 +161,11 @@ def statuses(db: Session, broadcast_id: int) -> list[tuple[str, int]]:
     return [(r.status, r.attempts) for r in rows]
 
 
-def test_watchdog_requeues_stuck_recipients_and_completes_finished_broadcasts(db: Session, caplog: pytest.LogCaptureFixture) -> None:
+def test_watchdog_requeues_stuck_recipients_and_completes_finished_broadcasts(
+    db: Session, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, redis_client: Any  # noqa: F811
+) -> None:
     caplog.set_level("INFO")
+    monkeypatch.setenv("REDIS_URL", REDIS_URL)
     b = business(db, 1, 90)
     stuck = broadcast(db, b, "stuck", "running", 60, [("sending", 2, 60), ("sent", 1, 59), ("pending", 0, 60)])
     finished = broadcast(db, b, "finished", "running", 60, [("sent", 1, 70), ("failed", 3, 70), ("skipped", 0, 70)])
@@ -167,7 +178,13 @@ def test_watchdog_requeues_stuck_recipients_and_completes_finished_broadcasts(db
     paused = broadcast(db, b, "paused", "paused", 60, [("sent", 1, 60)])
     db.commit()
 
-    assert broadcast_watchdog(now=NOW) == {"recipients_requeued": 3, "broadcasts_completed": 1}
+    assert broadcast_watchdog(now=NOW) == {"recipients_requeued": 3, "broadcasts_completed": 1,
+                                           "broadcasts_resumed": 3}
+    # running, recipients left, quiet for an hour, no job: stuck, only-stuck and legacy get a job
+    slot = int(NOW.timestamp()) // 60
+    queued = set(Queue(RUN_BROADCAST.queue, connection=Redis.from_url(REDIS_URL),
+                       serializer=JSONSerializer).get_job_ids())
+    assert queued == {f"broadcast-{i}-watchdog-{slot}" for i in (stuck, only_stuck, legacy)}
     assert statuses(db, stuck) == [("pending", 2), ("sent", 1), ("pending", 0)], "attempts are kept"
     assert statuses(db, sending_now) == [("sending", 1), ("sent", 1)]
     assert statuses(db, only_stuck) == [("pending", 4)]
@@ -180,7 +197,39 @@ def test_watchdog_requeues_stuck_recipients_and_completes_finished_broadcasts(db
     assert requeued.updated_at is not None and requeued.updated_at > NOW - timedelta(minutes=1)
     assert f"broadcast {stuck}: 1 recipients stuck in sending went back to pending" in caplog.text
     assert f"broadcasts {finished} had nothing left to send" in caplog.text
-    assert broadcast_watchdog(now=NOW) == {"recipients_requeued": 0, "broadcasts_completed": 0}
+    assert broadcast_watchdog(now=NOW) == {"recipients_requeued": 0, "broadcasts_completed": 0,
+                                           "broadcasts_resumed": 0}
+
+
+def test_watchdog_resumes_a_running_broadcast_only_when_its_job_is_gone(
+    db: Session, monkeypatch: pytest.MonkeyPatch, redis_client: Any  # noqa: F811
+) -> None:
+    monkeypatch.setenv("REDIS_URL", REDIS_URL)
+    conn = Redis.from_url(REDIS_URL)
+    b = business(db, 1, 90)
+    lost = broadcast(db, b, "lost", "running", 30, [("sent", 1, 30), ("pending", 0, 30)])
+    waiting = broadcast(db, b, "waiting", "running", 30, [("pending", 0, 30)])  # a scheduled job (daily cap)
+    paused = broadcast(db, b, "paused", "paused", 30, [("pending", 0, 30)])
+    db.commit()
+    scheduled = enqueue_broadcast(conn, waiting, key="next-1", at=NOW + timedelta(hours=10))
+    db.execute(update(Broadcast).where(Broadcast.id == waiting).values(job_id=scheduled,
+                                                                        updated_at=NOW - timedelta(minutes=30)))
+    db.commit()
+    assert broadcast_watchdog(now=NOW)["broadcasts_resumed"] == 1
+    db.expire_all()
+    first = db.get(Broadcast, lost).job_id  # type: ignore[union-attr]
+    assert first == f"broadcast-{lost}-watchdog-{int(NOW.timestamp()) // 60}"
+    assert db.get(Broadcast, paused).job_id == ""  # type: ignore[union-attr]
+    # its job is queued: not again, even long after
+    db.execute(update(Broadcast).values(updated_at=NOW - timedelta(minutes=30)))
+    db.commit()
+    assert broadcast_watchdog(now=NOW + timedelta(minutes=10))["broadcasts_resumed"] == 0
+    # the job ran and ended (or was lost) without progress: a fresh one, with a new id
+    Job.fetch(first, connection=conn, serializer=JSONSerializer).delete()
+    assert broadcast_watchdog(now=NOW + timedelta(minutes=10))["broadcasts_resumed"] == 1
+    db.expire_all()
+    assert db.get(Broadcast, lost).job_id != first  # type: ignore[union-attr]
+    conn.close()
 
 
 # --- stale cleanup --------------------------------------------------------------------------------
