@@ -174,4 +174,4 @@ def test_the_real_worker_stores_the_queued_record_and_stops_on_the_first_sigterm
         client.flushdb()
     assert (tmp_path / "stored").exists() and job.get_status(refresh=False) is not None
     assert not [line for line in lines if "signalling again" in line or "killing" in line], lines
-    assert "stop: stopping the API and the worker" in lines and lines[-1] == "stop: done"
+    assert "stop: stopping the worker" in lines and lines[-1] == "stop: done"
