@@ -33,6 +33,7 @@ from api.db.models import (
     WebhookDelivery,
 )
 from api.services.sessions import Lifetimes, purge_expired
+from api.services.whatsapp_events import prune_events
 from api.settings import Settings
 from jobs.broadcasts import store as broadcast_store
 from jobs.db import job_session
@@ -263,8 +264,10 @@ def _resume_broadcasts(moment: datetime, resume_after_seconds: int) -> int:
 
 def stale_cleanup(*, now: datetime | None = None, settings: Settings | None = None) -> dict[str, int]:
     """Delete data nobody can use any more: expired sessions (the API's own expiry rules,
-    ``api.services.sessions``) and webhook deliveries delivered over 30 days ago (failed ones
-    stay: they are the dead letters the API shows)."""
+    ``api.services.sessions``), webhook deliveries delivered over 30 days ago (failed ones
+    stay: they are the dead letters the API shows) and the ids of WhatsApp gateway events
+    received over 30 days ago (``api.services.whatsapp_events.prune_events``: the gateway never
+    redelivers an event that old)."""
     config = settings if settings is not None else Settings.from_env()
     moment = _now(now)
     with job_session() as session:
@@ -277,8 +280,9 @@ def stale_cleanup(*, now: datetime | None = None, settings: Settings | None = No
                      WebhookDelivery.delivered_at < moment - timedelta(days=WEBHOOK_DELIVERED_KEEP_DAYS))
             )
         ).rowcount  # type: ignore[attr-defined]
-    counts = {"sessions": int(sessions), "webhook_deliveries": int(deliveries)}
+        events = prune_events(session, now=moment)
+    counts = {"sessions": int(sessions), "webhook_deliveries": int(deliveries), "whatsapp_events": events}
     if any(counts.values()):
-        log.info("stale cleanup: %d expired sessions, %d old delivered webhooks", counts["sessions"],
-                 counts["webhook_deliveries"])
+        log.info("stale cleanup: %d expired sessions, %d old delivered webhooks, %d old WhatsApp event ids",
+                 counts["sessions"], counts["webhook_deliveries"], counts["whatsapp_events"])
     return counts

@@ -30,7 +30,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "api.services.call_records", "api.services.sessions", "api.services.attachments",
         "api.services.webhooks",
         # the broadcast jobs send through the gateway client and skip opted-out phones
-        "api.services.whatsapp_gateway", "api.services.whatsapp_optout",
+        "api.services.whatsapp_gateway", "api.services.whatsapp_optout", "api.services.whatsapp_events",
     ),
     "contracts": (),
 }

@@ -235,8 +235,8 @@ def _session_event(session: Session, business_id: int, event: Event) -> Outcome:
 
 
 def prune_events(session: Session, *, now: datetime | None = None, keep: timedelta = EVENT_RETENTION) -> int:
-    """Forget event ids older than ``keep``; returns how many. (Not scheduled yet: a periodic
-    job may call it, e.g. with the daily cleanup.)"""
+    """Forget event ids older than ``keep``; returns how many (the scheduler's daily
+    ``jobs.maintenance.stale_cleanup`` calls it)."""
     cutoff = (now or utcnow()) - keep
     result = session.execute(delete(WhatsAppEvent).where(WhatsAppEvent.received_at < cutoff))
     return int(getattr(result, "rowcount", 0) or 0)

@@ -27,6 +27,7 @@ from api.db.models import (
     User,
     UserSession,
     WebhookDelivery,
+    WhatsAppEvent,
 )
 from api.settings import Settings
 from contracts.jobs import RUN_BROADCAST
@@ -261,8 +262,14 @@ def test_cleanup_deletes_expired_sessions_and_old_delivered_webhooks(db: Session
     delivery("old-pending", DeliveryStatus.PENDING, 40, None)
     db.commit()
 
-    assert stale_cleanup(now=NOW, settings=settings) == {"sessions": 2, "webhook_deliveries": 1}
+    for name, age_days in (("old-event", 31), ("new-event", 29)):
+        db.add(WhatsAppEvent(business_id=b, event_id=name, type="message.inbound", shard_id=1, epoch=1, seq=1,
+                             received_at=NOW - timedelta(days=age_days)))
+    db.commit()
+
+    assert stale_cleanup(now=NOW, settings=settings) == {"sessions": 2, "webhook_deliveries": 1, "whatsapp_events": 1}
     db.expire_all()
     assert [s.id for s in db.scalars(select(UserSession))] == [hashlib.sha256(b"fresh").hexdigest()]
     assert sorted(d.event_id for d in db.scalars(select(WebhookDelivery))) == ["new-delivered", "old-failed", "old-pending"]
-    assert stale_cleanup(now=NOW, settings=settings) == {"sessions": 0, "webhook_deliveries": 0}
+    assert [e.event_id for e in db.scalars(select(WhatsAppEvent))] == ["new-event"]
+    assert stale_cleanup(now=NOW, settings=settings) == {"sessions": 0, "webhook_deliveries": 0, "whatsapp_events": 0}
