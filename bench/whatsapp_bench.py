@@ -422,8 +422,8 @@ def main(argv: list[str] | None = None) -> int:
     print(report(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
-    ok = all(result[k]["visible"] == result[k]["messages"] for k in ("latency",) if k in result)
-    return 0 if ok and result.get("broadcast", {}).get("each_delivered_once", True) else 1
+    # latency() raises unless every lead became visible; a broadcast must reach each recipient once.
+    return 0 if result.get("broadcast", {}).get("each_delivered_once", True) else 1
 
 
 if __name__ == "__main__":
