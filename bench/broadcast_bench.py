@@ -26,42 +26,59 @@ from api.db.models import Business, Lead
 from api.migrate import upgrade
 from api.services import broadcasts
 from bench.fake_wa_gateway import FakeGateway
+from contracts.wa_send import Sender
 from jobs import db as jobs_db
 from jobs.broadcasts.http_sender import HttpSender
 from jobs.broadcasts.run import run_chunk
 
-__all__ = ["main", "run"]
+__all__ = ["drive", "main", "prepare", "run"]
 
 SECRET = "bench-secret"
 PACING_OFF = {"BROADCAST_PER_MINUTE": "0", "BROADCAST_DAILY_CAP": "0"}
 
 
-def run(url: str, recipients: int, gateway_ms: float) -> dict[str, Any]:
+def prepare(url: str, recipients: int) -> tuple[int, int, list[str]]:
+    """Migrate ``url``, create a business with ``recipients`` leads and a started broadcast to
+    all of them; returns (business id, broadcast id, the leads' phones)."""
     engine = make_engine(url)
     upgrade(engine)
     with Session(engine, expire_on_commit=False) as session:
         biz = Business(name="Bench", phone_e164=f"+1555{int(time.time() * 1000) % 10_000_000:07d}")
         session.add(biz)
         session.flush()
-        session.add_all([Lead(business_id=biz.id, phone_e164=f"+1999{biz.id % 1000:03d}{i:05d}")
-                         for i in range(recipients)])
+        phones = [f"+1999{biz.id % 1000:03d}{i:05d}" for i in range(recipients)]
+        session.add_all([Lead(business_id=biz.id, phone_e164=phone) for phone in phones])
         session.flush()
         made, _ = broadcasts.create_broadcast(session, biz.id, text="Bench", idempotency_key=f"bench-{biz.id}")
         broadcasts.transition(session, biz.id, made["id"], "start")
         session.commit()
+        business_id = biz.id
     engine.dispose()
+    return business_id, made["id"], phones
+
+
+def drive(url: str, broadcast_id: int, sender: Sender) -> tuple[int, float]:
+    """Run the broadcast's chunks in this process, pacing off, until it completes; returns
+    (chunks, seconds)."""
     jobs_db.configure(url)
     chunks = 0
-    with FakeGateway(SECRET, delay_seconds=gateway_ms / 1000) as gateway:
-        sender = HttpSender((gateway.url,), SECRET, shard_of=lambda business_id: 1)
+    try:
         start = time.perf_counter()
         while True:
             chunks += 1
-            if run_chunk(made["id"], sender, env=PACING_OFF).outcome == "completed":
+            if run_chunk(broadcast_id, sender, env=PACING_OFF).outcome == "completed":
                 break
-        elapsed = time.perf_counter() - start
+        return chunks, time.perf_counter() - start
+    finally:
+        jobs_db.reset()
+
+
+def run(url: str, recipients: int, gateway_ms: float) -> dict[str, Any]:
+    _, broadcast_id, _ = prepare(url, recipients)
+    with FakeGateway(SECRET, delay_seconds=gateway_ms / 1000) as gateway:
+        sender = HttpSender((gateway.url,), SECRET, shard_of=lambda business_id: 1)
+        chunks, elapsed = drive(url, broadcast_id, sender)
         once = len(gateway.deliveries) == recipients and set(gateway.deliveries.values()) == {1}
-    jobs_db.reset()
     return {"recipients": recipients, "gateway_ms": gateway_ms, "chunks": chunks, "seconds": round(elapsed, 3),
             "sends_per_s": round(recipients / elapsed, 1), "each_delivered_once": once,
             "database": url.split(":", 1)[0]}
