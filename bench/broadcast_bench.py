@@ -25,9 +25,9 @@ from api.db.engine import make_engine
 from api.db.models import Business, Lead
 from api.migrate import upgrade
 from api.services import broadcasts
+from api.services.whatsapp_gateway import Gateway, GatewaySender
 from bench.fake_wa_gateway import FakeGateway
 from jobs import db as jobs_db
-from jobs.broadcasts.http_sender import HttpSender
 from jobs.broadcasts.run import run_chunk
 
 __all__ = ["main", "run"]
@@ -53,7 +53,7 @@ def run(url: str, recipients: int, gateway_ms: float) -> dict[str, Any]:
     jobs_db.configure(url)
     chunks = 0
     with FakeGateway(SECRET, delay_seconds=gateway_ms / 1000) as gateway:
-        sender = HttpSender((gateway.url,), SECRET, shard_of=lambda business_id: 1)
+        sender = GatewaySender(Gateway((gateway.url,), SECRET), shard_of=lambda business_id: 1)
         start = time.perf_counter()
         while True:
             chunks += 1
