@@ -25,10 +25,10 @@ from api.db.engine import make_engine
 from api.db.models import Business, Lead
 from api.migrate import upgrade
 from api.services import broadcasts
+from api.services.whatsapp_gateway import Gateway, GatewaySender
 from bench.fake_wa_gateway import FakeGateway
 from contracts.wa_send import Sender
 from jobs import db as jobs_db
-from jobs.broadcasts.http_sender import HttpSender
 from jobs.broadcasts.run import run_chunk
 
 __all__ = ["drive", "main", "prepare", "run"]
@@ -76,7 +76,7 @@ def drive(url: str, broadcast_id: int, sender: Sender) -> tuple[int, float]:
 def run(url: str, recipients: int, gateway_ms: float) -> dict[str, Any]:
     _, broadcast_id, _ = prepare(url, recipients)
     with FakeGateway(SECRET, delay_seconds=gateway_ms / 1000) as gateway:
-        sender = HttpSender((gateway.url,), SECRET, shard_of=lambda business_id: 1)
+        sender = GatewaySender(Gateway((gateway.url,), SECRET), shard_of=lambda business_id: 1)
         chunks, elapsed = drive(url, broadcast_id, sender)
         once = len(gateway.deliveries) == recipients and set(gateway.deliveries.values()) == {1}
     return {"recipients": recipients, "gateway_ms": gateway_ms, "chunks": chunks, "seconds": round(elapsed, 3),

@@ -325,12 +325,12 @@ def memory(work: Path, levels: list[int], batch: int, settle: float) -> dict[str
 def broadcast(work: Path, recipients: int) -> dict[str, Any]:
     url = f"sqlite:///{work / 'broadcast-node.db'}"
     business_id, broadcast_id, phones = broadcast_bench.prepare(url, recipients)
-    from jobs.broadcasts.http_sender import HttpSender
+    from api.services.whatsapp_gateway import Gateway, GatewaySender
 
     with event_sink() as sink, node_gateway(work / "broadcast", sink) as gateway:
         gateway.connect(str(business_id))
         _wait(lambda: gateway.call("GET", f"/sessions/{business_id}")[1]["state"] == "connected", "connected", 30)
-        sender = HttpSender((gateway.url,), SECRET, shard_of=lambda _: 1)
+        sender = GatewaySender(Gateway((gateway.url,), SECRET), shard_of=lambda _: 1)
         chunks, seconds = broadcast_bench.drive(url, broadcast_id, sender)
         counts = Counter(m["to"] for m in gateway.call("GET", f"/fake/{business_id}/sent")[1]["sent"])
     once = set(counts) == set(phones) and set(counts.values()) == {1}

@@ -71,7 +71,7 @@ def gateway_error(exc: wa.GatewayError) -> ApiError:
     if isinstance(exc, wa.InvalidNumber):
         return Unprocessable(exc.message, code="invalid_number")
     if isinstance(exc, wa.ReachOutLimited):
-        return Locked(exc.message, details={"until": exc.until})
+        return Locked(exc.message, details={"until": exc.until_text})
     if isinstance(exc, wa.WrongShard):
         return Conflict(f"WhatsApp shard {exc.requested} answered as shard {exc.shard_id}: {exc.message}",
                         code="wrong_shard", details={"shard": exc.requested, "answered_as": exc.shard_id})

@@ -16,14 +16,19 @@ is not its own). Gateway errors become the typed exceptions below (docs/ARCHITEC
     ├── ShardNotConfigured            business.whatsapp_shard > BAILEYS_NUM_SHARDS
     └── GatewayUnavailable    5xx     unreachable, timed out, 503 send_failed, bad answer: retry
 
-The jobs import this module (tests/test_boundaries.py allow-list): keep it free of Quart.
+The send errors (NotConnected, InvalidNumber, ReachOutLimited, WrongShard, GatewayUnavailable;
+ShardNotConfigured counts as a WrongShard) are also the ``contracts.wa_send`` classes, so the
+broadcast job tells temporary from permanent by class alone; ``GatewaySender`` is the
+``contracts.wa_send.Sender`` the job sends with. The jobs import this module
+(tests/test_boundaries.py allow-list): keep it free of Quart.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 import requests
@@ -31,6 +36,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.db.models import Business
+from contracts import wa_send
 from contracts.wa_events import (
     ContractError,
     SendRequest,
@@ -46,6 +52,7 @@ __all__ = [
     "BusinessNotFound",
     "Gateway",
     "GatewayError",
+    "GatewaySender",
     "GatewayUnavailable",
     "InvalidNumber",
     "NoQr",
@@ -81,23 +88,27 @@ class GatewayError(Exception):
         self.http_status = http_status  # what the gateway answered, when it answered
 
 
-class NotConnected(GatewayError):
+class NotConnected(GatewayError, wa_send.NotConnected):
     status, default_code = 409, "not_connected"
 
 
-class InvalidNumber(GatewayError):
+class InvalidNumber(GatewayError, wa_send.InvalidNumber):
     status, default_code = 422, "invalid_number"
 
 
-class ReachOutLimited(GatewayError):
+class ReachOutLimited(GatewayError, wa_send.ReachOutLimited):
+    """``until`` is the time (``None`` when the gateway sent none or no ISO time);
+    ``until_text`` is the gateway's own string, shown to the API's callers as is."""
+
     status, default_code = 423, "reach_out_limited"
 
     def __init__(self, message: str, *, until: str | None) -> None:
         super().__init__(message)
-        self.until = until
+        self.until = _iso_time(until)
+        self.until_text = until
 
 
-class WrongShard(GatewayError):
+class WrongShard(GatewayError, wa_send.WrongShard):
     status, default_code = 421, "wrong_shard"
 
     def __init__(self, message: str, *, shard_id: int | None, requested: int) -> None:
@@ -109,11 +120,11 @@ class NoQr(GatewayError):
     status, default_code = 404, "no_qr"
 
 
-class ShardNotConfigured(GatewayError):
+class ShardNotConfigured(GatewayError, wa_send.WrongShard):
     status, default_code = 503, "shard_not_configured"
 
 
-class GatewayUnavailable(GatewayError):
+class GatewayUnavailable(GatewayError, wa_send.GatewayUnavailable):
     """Temporary: the shard is down, slow, draining, or answered nonsense. Retry later."""
 
     status, default_code = 503, "gateway_unavailable"
@@ -181,15 +192,16 @@ class Gateway:
 
     def send_text(
         self, session: Session | None, business_id: int, to: str, text: str, idempotency_key: str, *,
-        shard: int | None = None,
+        shard: int | None = None, media: Mapping[str, Any] | None = None,
     ) -> SendResult:
-        """Send ``text`` to ``to`` (E.164). The same ``idempotency_key`` again returns the same
-        ``message_id`` with ``duplicate=True`` and sends nothing (the shard keeps keys ≥ 7 days).
+        """Send ``text`` (with ``media``, the contract's media object, when given) to ``to``
+        (E.164). The same ``idempotency_key`` again returns the same ``message_id`` with
+        ``duplicate=True`` and sends nothing (the shard keeps keys ≥ 7 days).
 
         Raises:
             NotConnected, InvalidNumber, ReachOutLimited, WrongShard, GatewayUnavailable, GatewayError.
         """
-        body = SendRequest(to=to, text=text, idempotency_key=idempotency_key).to_dict()
+        body = SendRequest(to=to, text=text, idempotency_key=idempotency_key, media=media).to_dict()
         return _read(read_send_result, self._call(session, business_id, "POST", "/messages", body, what="send result", shard=shard))
 
     def mark_read(
@@ -248,6 +260,43 @@ class Gateway:
                 raise ValueError("pass a database session or the shard read from it")
             shard = shard_of(session, business_id)
         return self.call_shard(shard, business_id, method, suffix, body, what=what)
+
+
+@dataclass
+class GatewaySender:
+    """``contracts.wa_send.Sender`` over ``Gateway``: what the broadcast job sends with.
+
+    ``shard_of(business_id)`` reads the business's shard (the job passes a lookup in its own
+    database session, read per send so a moved business is followed without a restart). Every
+    refusal raises a ``contracts.wa_send.SendError``: the send errors above already are ones, and
+    any other refusal (e.g. the gateway refusing INTERNAL_SECRET) becomes a temporary
+    ``GatewayUnavailable`` so that a fixed configuration lets the broadcast go on.
+    """
+
+    gateway: Gateway
+    shard_of: Callable[[int], int]
+
+    def send(
+        self, business_id: int, to: str, text: str, media: dict[str, object] | None, idempotency_key: str
+    ) -> wa_send.SendResult:
+        shard = self.shard_of(business_id)
+        try:
+            result = self.gateway.send_text(None, business_id, to, text, idempotency_key, shard=shard, media=media)
+        except GatewayError as exc:
+            if isinstance(exc, wa_send.SendError):
+                raise
+            raise GatewayUnavailable(exc.message, code=exc.code) from exc
+        return wa_send.SendResult(result.message_id, result.duplicate)
+
+
+def _iso_time(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else None
 
 
 def _read(reader: Callable[[object], T], data: object) -> T:

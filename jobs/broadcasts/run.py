@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import redis
 from rq import get_current_job
 
+from api.services import whatsapp_gateway
 from api.settings import Settings
 from contracts.job_payloads import read_broadcast_ref
 from contracts.wa_send import (
@@ -47,6 +48,7 @@ from contracts.wa_send import (
 )
 from jobs.broadcasts import store
 from jobs.broadcasts.pacer import PacerState, day_start, decide, settings_from, zone
+from jobs.db import job_session
 from jobs.enqueue import enqueue_broadcast
 
 if TYPE_CHECKING:
@@ -204,10 +206,15 @@ def _lock_seconds(env: Mapping[str, str]) -> int:
     return max(2, int(raw)) if raw.isdigit() else LOCK_SECONDS
 
 
-def _default_sender() -> Sender:
-    from jobs.broadcasts.http_sender import from_env
+def _shard_of(business_id: int) -> int:
+    with job_session() as session:
+        return whatsapp_gateway.shard_of(session, business_id)
 
-    return from_env()
+
+def _default_sender() -> Sender:
+    """The API's gateway client (the one way to a shard), reading the shard per send."""
+    gateway = whatsapp_gateway.Gateway.from_settings(Settings.from_env())
+    return whatsapp_gateway.GatewaySender(gateway, _shard_of)
 
 
 def run_broadcast(payload: Any, *, sender: Sender | None = None) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from api.db.engine import make_engine
 from api.services import whatsapp_gateway as wa
 from api.settings import Settings
+from contracts import wa_send
 from tests.api.conftest import INTERNAL, make_tenant
 from tests.fakes.fake_gateway import FakeGateway
 from tests.fakes.http_server import Reply, ScriptedServer
@@ -73,7 +75,7 @@ def test_send_and_idempotency(db: Session, shards: tuple[FakeGateway, FakeGatewa
     (409, {"error": "not_connected", "message": "state qr"}, wa.NotConnected, None),
     (422, {"error": "invalid_number", "message": "no"}, wa.InvalidNumber, None),
     (423, {"error": "reach_out_limited", "until": "2026-12-07T00:00:00Z"}, wa.ReachOutLimited,
-     lambda e: e.until == "2026-12-07T00:00:00Z"),
+     lambda e: e.until_text == "2026-12-07T00:00:00Z" and e.until == datetime(2026, 12, 7, tzinfo=UTC)),
     (503, {"error": "send_failed", "message": "try again"}, wa.GatewayUnavailable, lambda e: e.code == "send_failed"),
     (400, {"error": "bad_request", "message": "schema"}, wa.GatewayError, lambda e: e.code == "bad_request"),
 ])
@@ -85,6 +87,17 @@ def test_errors_map_to_types(db: Session, shards: tuple[FakeGateway, FakeGateway
     with pytest.raises(kind) as info:
         wa.Gateway((one.url,), INTERNAL).send_text(db, business, "+15557654321", "hi", "k")
     assert check is None or check(info.value), vars(info.value)
+
+
+def test_the_send_errors_are_the_contracts_ones() -> None:
+    """The broadcast job tells temporary from permanent by ``contracts.wa_send`` class alone."""
+    assert issubclass(wa.NotConnected, wa_send.NotConnected) and issubclass(wa.InvalidNumber, wa_send.InvalidNumber)
+    assert issubclass(wa.ReachOutLimited, wa_send.ReachOutLimited) and issubclass(wa.WrongShard, wa_send.WrongShard)
+    assert issubclass(wa.GatewayUnavailable, wa_send.GatewayUnavailable)
+    assert issubclass(wa.ShardNotConfigured, wa_send.TemporarySendError)
+    assert not issubclass(wa.NoQr, wa_send.SendError) and not issubclass(wa.GatewayError, wa_send.SendError)
+    limited = wa.ReachOutLimited("x", until="not a time")
+    assert (limited.until, limited.until_text, limited.code) == (None, "not a time", "reach_out_limited")
 
 
 def test_wrong_shard_wrong_secret_and_unconfigured_shard(db: Session, shards: tuple[FakeGateway, FakeGateway]) -> None:

@@ -1,7 +1,7 @@
 """A 300-recipient broadcast through the real ``python -m jobs.worker`` and a fake gateway over
 HTTP (pacing off): the worker is SIGKILLed mid-broadcast and a new one started; every recipient
 is delivered exactly once (the gateway counts deliveries per idempotency key), on SQLite and
-Postgres. Also the HTTP sender's mapping of the gateway's error answers."""
+Postgres. Also the gateway client's mapping of the gateway's error answers to the send errors."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from api.db.models import Broadcast, BroadcastRecipient, Business, Lead
 from api.services import broadcasts
+from api.services.whatsapp_gateway import Gateway, GatewaySender
 from bench.fake_wa_gateway import FakeGateway
 from contracts.wa_send import (
     GatewayUnavailable,
@@ -28,7 +29,6 @@ from contracts.wa_send import (
     SendResult,
     WrongShard,
 )
-from jobs.broadcasts.http_sender import HttpSender
 from jobs.enqueue import enqueue_broadcast
 from tests.conftest import PrivateRedis
 from tests.jobs.workerproc import kill_tree, start_worker, wait_until
@@ -111,16 +111,16 @@ def test_a_worker_killed_mid_broadcast_loses_and_doubles_nothing(db: Session, jo
     [
         (409, {"error": "not_connected", "message": "state qr"}, NotConnected, "state qr"),
         (422, {"error": "invalid_number", "message": "not on WhatsApp"}, InvalidNumber, "not on WhatsApp"),
-        (423, {"error": "reach_out_limited", "until": "2026-12-07T10:00:00Z"}, ReachOutLimited, "reach_out_limited"),
+        (423, {"error": "reach_out_limited", "until": "2026-12-07T10:00:00Z"}, ReachOutLimited, "limits new contacts"),
         (503, {"error": "send_failed", "message": "socket closed"}, GatewayUnavailable, "socket closed"),
         (500, {}, GatewayUnavailable, "HTTP 500"),
     ],
 )
-def test_the_http_sender_maps_the_gateway_answers(
+def test_the_gateway_sender_maps_the_gateway_answers(
     status: int, body: dict[str, Any], error: type[SendError], check: str
 ) -> None:
     with FakeGateway(SECRET) as gateway:
-        sender = HttpSender((gateway.url,), SECRET, shard_of=lambda business_id: 1)
+        sender = GatewaySender(Gateway((gateway.url,), SECRET), shard_of=lambda business_id: 1)
         first = sender.send(7, "+15550001111", "hi", None, "key-1")
         assert isinstance(first, SendResult) and not first.duplicate
         again = sender.send(7, "+15550001111", "hi", None, "key-1")
@@ -131,12 +131,15 @@ def test_the_http_sender_maps_the_gateway_answers(
         if isinstance(caught.value, ReachOutLimited):
             assert caught.value.until == datetime(2026, 12, 7, 10, tzinfo=UTC)
         with pytest.raises(WrongShard):  # the shard header disagrees with the shard's id
-            HttpSender((gateway.url, gateway.url), SECRET, shard_of=lambda business_id: 2).send(
+            GatewaySender(Gateway((gateway.url, gateway.url), SECRET), shard_of=lambda business_id: 2).send(
                 7, "+15550001111", "hi", None, "key-3")
     with pytest.raises(GatewayUnavailable, match="unreachable"):
         sender.send(7, "+15550001111", "hi", None, "key-4")  # the gateway is gone
     with pytest.raises(WrongShard, match="only 1 shard"):
-        HttpSender(("http://127.0.0.1:9",), SECRET, shard_of=lambda business_id: 3).send(7, "+1", "hi", None, "k")
+        GatewaySender(Gateway(("http://127.0.0.1:9",), SECRET), shard_of=lambda business_id: 3).send(
+            7, "+1", "hi", None, "k")
+    with FakeGateway("another-secret") as gateway, pytest.raises(GatewayUnavailable, match="INTERNAL_SECRET"):
+        GatewaySender(Gateway((gateway.url,), SECRET), shard_of=lambda business_id: 1).send(7, "+1", "hi", None, "k")
 
 
 def test_a_paced_broadcast_waits_through_the_workers_scheduler(db: Session, job_db: str, tmp_path: Path) -> None:
