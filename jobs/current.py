@@ -9,16 +9,17 @@ no attempt counts as the last, so the caller sees every error.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
+from redis import Redis
 from redis.exceptions import RedisError
 from rq import get_current_job
 
-if TYPE_CHECKING:
-    from redis import Redis
+from api.settings import Settings
 
-__all__ = ["enqueue_follow_up", "is_last_attempt"]
+__all__ = ["enqueue_follow_up", "is_last_attempt", "job_redis"]
 
 log = logging.getLogger(__name__)
 
@@ -46,3 +47,18 @@ def enqueue_follow_up(what: str, enqueue: Callable[[Redis], Any]) -> bool:
         log.warning("%s not enqueued: %s: %s", what, type(exc).__name__, exc)
         return False
     return True
+
+
+@contextmanager
+def job_redis() -> Iterator[Redis]:
+    """The worker's own Redis connection inside a job; outside one (a test, a shell), a client
+    from REDIS_URL, closed on the way out."""
+    job = get_current_job()
+    if job is not None:
+        yield job.connection
+        return
+    client = Redis.from_url(Settings.from_env().redis_url)
+    try:
+        yield client
+    finally:
+        client.close()

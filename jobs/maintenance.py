@@ -10,14 +10,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import redis
-from rq import get_current_job
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
@@ -36,6 +32,7 @@ from api.services.sessions import Lifetimes, purge_expired
 from api.services.whatsapp_events import prune_events
 from api.settings import Settings
 from jobs.broadcasts import store as broadcast_store
+from jobs.current import job_redis
 from jobs.db import job_session
 from jobs.enqueue import enqueue_broadcast
 from jobs.leases import LeaseReport, reconcile_leases
@@ -75,24 +72,10 @@ def _now(now: datetime | None) -> datetime:
 # --- call leases --------------------------------------------------------------------------------
 
 
-@contextmanager
-def _redis() -> Iterator[Redis]:
-    """The worker's own connection inside a job; a client from REDIS_URL outside one."""
-    job = get_current_job()
-    if job is not None:
-        yield job.connection
-        return
-    client = redis.Redis.from_url(Settings.from_env().redis_url)
-    try:
-        yield client
-    finally:
-        client.close()
-
-
 def reconcile_call_leases() -> LeaseReport:
     """Drop expired call leases (and their business-set members), prune dead calls instances,
     rewrite ``calls:active_count`` and ``calls:capacity`` (``jobs.leases``)."""
-    with _redis() as client:
+    with job_redis() as client:
         return reconcile_leases(client, int(time.time() * 1000))
 
 
@@ -247,7 +230,7 @@ def _resume_broadcasts(moment: datetime, resume_after_seconds: int) -> int:
     if not stale:
         return 0
     resumed = 0
-    with _redis() as client:
+    with job_redis() as client:
         for broadcast_id, job_id in stale:
             if _job_alive(client, job_id):
                 continue

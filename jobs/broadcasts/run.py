@@ -25,14 +25,10 @@ import os
 import random
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
-
-import redis
-from rq import get_current_job
 
 from api.services import whatsapp_gateway
 from api.settings import Settings
@@ -48,11 +44,12 @@ from contracts.wa_send import (
 )
 from jobs.broadcasts import store
 from jobs.broadcasts.pacer import PacerState, day_start, decide, settings_from, zone
+from jobs.current import job_redis
 from jobs.db import job_session
 from jobs.enqueue import enqueue_broadcast
 
 if TYPE_CHECKING:
-    from redis import Redis
+    pass
 
 __all__ = ["CHUNK_SECONDS", "CHUNK_SIZE", "MAX_ATTEMPTS", "Chunk", "business_lock_key", "run_broadcast", "run_chunk"]
 
@@ -188,19 +185,6 @@ def _send_one(sender: Sender, row: store.BroadcastRow, recipient: store.Recipien
 # --- the RQ job ----------------------------------------------------------------------------------
 
 
-@contextmanager
-def _connection() -> Iterator[Redis]:
-    job = get_current_job()
-    if job is not None:
-        yield job.connection
-        return
-    client = redis.Redis.from_url(Settings.from_env().redis_url)
-    try:
-        yield client
-    finally:
-        client.close()
-
-
 def _lock_seconds(env: Mapping[str, str]) -> int:
     raw = env.get("BROADCAST_LOCK_SECONDS", "").strip()
     return max(2, int(raw)) if raw.isdigit() else LOCK_SECONDS
@@ -231,7 +215,7 @@ def run_broadcast(payload: Any, *, sender: Sender | None = None) -> dict[str, An
     lock_seconds = _lock_seconds(os.environ)
     token = uuid.uuid4().hex
     key = business_lock_key(row.business_id)
-    with _connection() as conn:
+    with job_redis() as conn:
         if not conn.set(key, token, nx=True, ex=lock_seconds):
             chunk = Chunk("busy", 0, _now() + timedelta(seconds=min(BUSY_RETRY_SECONDS, lock_seconds)))
         else:

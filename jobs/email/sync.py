@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ from api.db.models import utcnow
 from api.settings import Settings
 from contracts.job_payloads import read_account_ref
 from contracts.jobs import SYNC_EMAIL_ACCOUNT, PermanentJobError
+from jobs.current import job_redis
 from jobs.db import job_session
 from jobs.email import store
 from jobs.email.imap import ImapError, make_ssl_context, open_mailbox
@@ -118,26 +120,15 @@ def sync_due_accounts(*, connection: Redis | None = None, now: datetime | None =
     now = now or utcnow()
     with job_session() as session:
         due = store.due_accounts(session, now)
-    conn = connection if connection is not None else _connection()
-    job_ids = [
-        enqueue_email_sync(
-            conn, account_id,
-            key=due_job_key(due_at.timestamp(), now.timestamp(), STALE_AFTER_SECONDS),
-        )
-        for account_id, due_at in due
-    ]
+    with job_redis() if connection is None else nullcontext(connection) as conn:
+        job_ids = [
+            enqueue_email_sync(
+                conn, account_id,
+                key=due_job_key(due_at.timestamp(), now.timestamp(), STALE_AFTER_SECONDS),
+            )
+            for account_id, due_at in due
+        ]
     if job_ids:
         log.info("email sync: %d account(s) due", len(job_ids))
     return {"due": len(job_ids), "job_ids": job_ids}
 
-
-def _connection() -> Redis:
-    """The worker's own Redis connection (the job runs inside RQ), else REDIS_URL's."""
-    from rq import get_current_job
-
-    job = get_current_job()
-    if job is not None:
-        return job.connection
-    from redis import Redis
-
-    return Redis.from_url(Settings.from_env().redis_url)
