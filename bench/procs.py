@@ -6,6 +6,7 @@ load generator must not compete with the server under test).
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import shutil
@@ -16,7 +17,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -221,3 +222,60 @@ def run_harness(url: str, out: Path, *, server_pid: int, calls: int, duration: f
     ]
     subprocess.run(cmd, cwd=ROOT, check=False, stdout=subprocess.DEVNULL)
     return json.loads(out.read_text())
+
+
+class FirstSeen:
+    """When each expected item was handed in (``expect``) and when it first showed up in an API
+    list (filled by ``watch_list``'s poller); ``latencies_ms`` pairs them."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.sent: dict[str, float] = {}
+        self.seen: dict[str, float] = {}
+
+    def expect(self, key: str) -> None:
+        with self.lock:
+            self.sent[key] = time.perf_counter()
+
+    def count_seen(self) -> int:
+        with self.lock:
+            return len(self.seen)
+
+    def latencies_ms(self) -> list[float]:
+        with self.lock:
+            return sorted((self.seen[k] - self.sent[k]) * 1000 for k in self.seen)
+
+
+@contextmanager
+def watch_list(port: int, path: str, cookie: str, key_of: Callable[[dict], str], *,
+               poll_seconds: float) -> Iterator[FirstSeen]:
+    """Poll ``GET path`` (a JSON ``{"items": [...]}``) on one keep-alive connection in a thread,
+    every ``poll_seconds``, noting the first time each expected item's key is listed."""
+    watch = FirstSeen()
+    done = threading.Event()
+
+    def poll() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            while not done.is_set():
+                conn.request("GET", path, headers={"Cookie": cookie})
+                resp = conn.getresponse()
+                body = resp.read()
+                at = time.perf_counter()
+                if resp.status == 200:
+                    with watch.lock:
+                        for item in json.loads(body)["items"]:
+                            key = key_of(item)
+                            if key in watch.sent and key not in watch.seen:
+                                watch.seen[key] = at
+                time.sleep(poll_seconds)
+        finally:
+            conn.close()
+
+    poller = threading.Thread(target=poll, name=f"poll {path}", daemon=True)
+    poller.start()
+    try:
+        yield watch
+    finally:
+        done.set()
+        poller.join(timeout=15)

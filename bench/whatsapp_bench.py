@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import broadcast_bench
-from bench.procs import ROOT, free_port, private_redis, start_seeded_api, wait_http
+from bench.procs import ROOT, free_port, private_redis, start_seeded_api, wait_http, watch_list
 
 __all__ = ["main"]
 
@@ -206,63 +206,36 @@ def latency(work: Path, redis_url: str, messages: int, rate: float) -> dict[str,
            "API_HOST": "127.0.0.1", "API_PORT": str(port), "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
            "INTERNAL_SECRET": SECRET, "SEED_OWNER_PASSWORD": OWNER_PASSWORD, "LOG_LEVEL": "WARNING"}
     api = start_seeded_api(env, work / "api.log", pin=False)
-    sent: dict[str, float] = {}
-    seen: dict[str, float] = {}
-    lock = threading.Lock()
-    done = threading.Event()
     try:
         wait_http(f"http://127.0.0.1:{port}/api/health", timeout=60)
         cookie, business_id = _login(port)
-        with node_gateway(work / "latency", f"http://127.0.0.1:{port}") as gateway:
+        with (node_gateway(work / "latency", f"http://127.0.0.1:{port}") as gateway,
+              watch_list(port, "/api/leads?source=whatsapp&per_page=50", cookie, lambda item: item["phone_e164"],
+                         poll_seconds=POLL_SECONDS) as watch):
             gateway.connect(business_id)
             _wait(lambda: gateway.call("GET", f"/sessions/{business_id}")[1]["state"] == "connected",
                   "the session to connect", 30)
-
-            def poll() -> None:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-                try:
-                    while not done.is_set():
-                        conn.request("GET", "/api/leads?source=whatsapp&per_page=50", headers={"Cookie": cookie})
-                        resp = conn.getresponse()
-                        body = resp.read()
-                        at = time.perf_counter()
-                        if resp.status == 200:
-                            with lock:
-                                for item in json.loads(body)["items"]:
-                                    phone = item["phone_e164"]
-                                    if phone in sent and phone not in seen:
-                                        seen[phone] = at
-                        time.sleep(POLL_SECONDS)
-                finally:
-                    conn.close()
-
-            poller = threading.Thread(target=poll, name="poll-leads", daemon=True)
-            poller.start()
             start = time.perf_counter() + 0.5
             for i in range(messages):
                 delay = start + i / rate - time.perf_counter()
                 if delay > 0:
                     time.sleep(delay)
                 phone = f"+1444{os.getpid() % 1000:03d}{i:05d}"
-                with lock:
-                    sent[phone] = time.perf_counter()
+                watch.expect(phone)
                 status, answer = gateway.call("POST", f"/fake/{business_id}/inbound",
                                               {"from_phone": phone, "text": f"hello {i}", "push_name": "Bench"})
                 if status != 200:
                     raise RuntimeError(f"inbound {i}: HTTP {status} {answer}")
-            _wait(lambda: len(seen) >= messages, "every lead", 60)
-            done.set()
-            poller.join(timeout=15)
+            _wait(lambda: watch.count_seen() >= messages, "every lead", 60)
     finally:
-        done.set()
         api.send_signal(signal.SIGTERM)
         try:
             api.wait(timeout=30)
         except subprocess.TimeoutExpired:
             api.kill()
             api.wait()
-    ms = [(seen[p] - sent[p]) * 1000 for p in seen]
-    return {"messages": len(sent), "visible": len(ms), "rate_per_s": rate, "p50_ms": pct(ms, 0.50),
+    ms = watch.latencies_ms()
+    return {"messages": len(watch.sent), "visible": len(ms), "rate_per_s": rate, "p50_ms": pct(ms, 0.50),
             "p99_ms": pct(ms, 0.99), "max_ms": round(max(ms), 1), "poll_ms": POLL_SECONDS * 1000}
 
 

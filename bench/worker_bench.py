@@ -34,7 +34,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,7 +43,16 @@ import redis
 from rq import Queue, Retry
 from rq.serializers import JSONSerializer
 
-from bench.procs import ENGINE_CPU, ROOT, free_port, private_redis, start_seeded_api, taskset, wait_http
+from bench.procs import (
+    ENGINE_CPU,
+    ROOT,
+    free_port,
+    private_redis,
+    start_seeded_api,
+    taskset,
+    wait_http,
+    watch_list,
+)
 
 __all__ = ["main", "make_jpeg"]
 
@@ -221,50 +229,24 @@ def latency(redis_url: str, work: Path, per_minute: float, seconds: float) -> di
     with (work / "latency-worker.log").open("ab") as out:
         worker = subprocess.Popen([sys.executable, "-m", "jobs.worker"], cwd=ROOT, env=env, stdout=out,
                                   stderr=subprocess.STDOUT)
-    enqueued: dict[str, float] = {}
-    seen: dict[str, float] = {}
-    lock = threading.Lock()
-    done = threading.Event()
     try:
         wait_http(f"http://127.0.0.1:{port}/api/health", timeout=60)
         cookie = _login(port)
-
-        def poll() -> None:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            try:
-                while not done.is_set():
-                    conn.request("GET", "/api/calls?per_page=20", headers={"Cookie": cookie})
-                    resp = conn.getresponse()
-                    body = resp.read()
-                    at = time.perf_counter()
-                    if resp.status == 200:
-                        with lock:
-                            for item in json.loads(body)["items"]:
-                                if item["call_sid"] in enqueued and item["call_sid"] not in seen:
-                                    seen[item["call_sid"]] = at
-                    time.sleep(POLL_SECONDS)
-            finally:
-                conn.close()
-
-        poller = threading.Thread(target=poll, name="poll-calls", daemon=True)
-        poller.start()
         total = max(1, int(per_minute * seconds / 60))
-        start = time.perf_counter() + 0.5
-        for i in range(total):
-            delay = start + i * 60 / per_minute - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            call_sid = f"CA{os.getpid():08x}{i:024x}"
-            with lock:
-                enqueued[call_sid] = time.perf_counter()
-            enqueue_finalize_call(client, _record(call_sid))
-        deadline = time.perf_counter() + 30
-        while len(seen) < total and time.perf_counter() < deadline:
-            time.sleep(0.05)
-        done.set()
-        poller.join(timeout=15)
+        with watch_list(port, "/api/calls?per_page=20", cookie, lambda item: item["call_sid"],
+                        poll_seconds=POLL_SECONDS) as watch:
+            start = time.perf_counter() + 0.5
+            for i in range(total):
+                delay = start + i * 60 / per_minute - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                call_sid = f"CA{os.getpid():08x}{i:024x}"
+                watch.expect(call_sid)
+                enqueue_finalize_call(client, _record(call_sid))
+            deadline = time.perf_counter() + 30
+            while watch.count_seen() < total and time.perf_counter() < deadline:
+                time.sleep(0.05)
     finally:
-        done.set()
         for proc in (worker, api):
             proc.send_signal(signal.SIGTERM)
             try:
@@ -273,14 +255,14 @@ def latency(redis_url: str, work: Path, per_minute: float, seconds: float) -> di
                 proc.kill()
                 proc.wait()
         client.close()
-    ms = sorted((seen[sid] - enqueued[sid]) * 1000 for sid in seen)
+    ms = watch.latencies_ms()
     if not ms:
         raise RuntimeError(f"no call became visible; see {work}/api.log and latency-worker.log")
 
     def pct(q: float) -> float:
         return round(ms[min(len(ms) - 1, int(q * len(ms)))], 1)
 
-    return {"calls": len(enqueued), "visible": len(ms), "per_minute": per_minute, "p50_ms": pct(0.50),
+    return {"calls": len(watch.sent), "visible": len(ms), "per_minute": per_minute, "p50_ms": pct(0.50),
             "p99_ms": pct(0.99), "max_ms": round(ms[-1], 1), "poll_ms": POLL_SECONDS * 1000}
 
 
