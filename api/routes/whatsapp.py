@@ -149,11 +149,7 @@ async def whatsapp_status(caller: Caller, query_args: ScopeQuery) -> Response:
 @responds(503, "the gateway is unavailable")
 async def whatsapp_connect(caller: Caller, query_args: ScopeQuery) -> Response:
     """Start the WhatsApp session"""
-    business_id = caller.scope(query_args.business_id)
-    rt = current_runtime()
-    info = await _ask(business_id, _gateway(rt).start)
-    stored = await rt.db(whatsapp.stored_session, business_id)
-    return jsonify(_status_json(business_id, info, stored, info.shard_id, None))
+    return await _session_action(caller.scope(query_args.business_id), "start")
 
 
 @bp.get("/qr")
@@ -179,9 +175,14 @@ async def whatsapp_qr(caller: Caller, query_args: ScopeQuery) -> Response:
 @responds(503, "the gateway is unavailable")
 async def whatsapp_logout(caller: Caller, query_args: ScopeQuery) -> Response:
     """Log WhatsApp out"""
-    business_id = caller.scope(query_args.business_id)
+    return await _session_action(caller.scope(query_args.business_id), "logout")
+
+
+async def _session_action(business_id: int, action: str) -> Response:
+    """Ask the business's shard to ``start`` or ``logout`` its session; answer the new status."""
     rt = current_runtime()
-    info = await _ask(business_id, _gateway(rt).logout)
+    gateway = _gateway(rt)
+    info = await _ask(business_id, gateway.start if action == "start" else gateway.logout)
     stored = await rt.db(whatsapp.stored_session, business_id)
     return jsonify(_status_json(business_id, info, stored, info.shard_id, None))
 
