@@ -30,6 +30,8 @@ __all__ = ["DEMO_PHONE", "SeedLogin", "main", "seed"]
 
 DEMO_PHONE = "+15550100000"
 DEMO_BUSINESS = "Demo Business"
+# As many calls as the README's local load test places at once (scripts/loadtest.sh --calls 10).
+DEMO_MAX_CALLS = 10
 OWNER_EMAIL = "owner@demo.prosaas.local"
 ADMIN_EMAIL = "admin@prosaas.local"
 
@@ -72,7 +74,7 @@ def seed(
             greeting="Thanks for calling Demo Business. How can I help you today?",
             brain="receptionist",
             brain_settings={},
-            max_concurrent_calls=5,
+            max_concurrent_calls=DEMO_MAX_CALLS,
         )
         session.add(business)
         session.flush()

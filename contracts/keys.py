@@ -23,7 +23,9 @@ __all__ = [
     "INSTANCE_PREFIX",
     "LOW",
     "ENDED_TTL_SECONDS",
+    "ADMIT_PENDING_MS",
     "business_active",
+    "business_pending",
     "call_ended",
     "call_setup",
     "call_state",
@@ -78,3 +80,15 @@ def call_ended(call_sid: str) -> str:
 def business_active(business_id: str) -> str:
     """The set of a business's live calls (per-business admission)."""
     return f"{PREFIX}business:{business_id}:active"
+
+
+# How long an admitted call that has not started yet holds one of its business's slots: Twilio
+# opens the stream within a second or two of the webhook's answer; a stream that never comes
+# frees the slot after this.
+ADMIT_PENDING_MS = 30_000
+
+
+def business_pending(business_id: str) -> str:
+    """ZSET call_sid -> expiry (ms) of the business's admitted calls whose stream has not yet
+    started (written by the API's admission script, which also prunes it)."""
+    return f"{PREFIX}business:{business_id}:pending"

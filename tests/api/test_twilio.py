@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+import trio
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
@@ -139,6 +140,63 @@ async def test_per_business_limit_counts_only_live_leases(client: Any, db: Any, 
     redis_client.zadd(key, {"CA-live-2": now_ms + 15_000})
     _, body = await post(client, "/twilio/voice", voice_form(tenant.phone, sid="CA" + "b2" * 16))
     assert '<Reject reason="busy" />' in body
+
+
+def sid_of(n: int) -> str:
+    return "CA" + f"{n:032x}"
+
+
+async def test_a_burst_of_webhooks_admits_exactly_the_business_limit(client: Any, db: Any, redis_client: Any) -> None:
+    # No stream has started yet when the whole burst arrives: admitted-but-not-started calls
+    # must hold their slots, or every webhook of the burst passes (10 calls for a limit of 5).
+    tenant = make_tenant(db, 1, max_calls=3)
+    open_capacity(redis_client)
+    bodies: list[str] = []
+
+    async def one(n: int) -> None:
+        bodies.append((await post(client, "/twilio/voice", voice_form(tenant.phone, sid=sid_of(n))))[1])
+
+    async with trio.open_nursery() as nursery:
+        for n in range(7):
+            nursery.start_soon(one, n)
+    assert sum("<Connect" in b for b in bodies) == 3
+    assert sum('<Reject reason="busy" />' in b for b in bodies) == 4
+    reasons = [e["reason"] for _id, e in redis_client.xrange("calls:events") if e["type"] == "rejected"]
+    assert reasons == ["business_limit"] * 4
+
+
+async def test_a_pending_call_counts_once_and_leaves_when_it_starts_or_ends(client: Any, db: Any, redis_client: Any) -> None:
+    tenant = make_tenant(db, 1, max_calls=2)
+    open_capacity(redis_client)
+    active = f"calls:business:{tenant.business_id}:active"
+    for n in (1, 2):
+        assert "<Connect" in (await post(client, "/twilio/voice", voice_form(tenant.phone, sid=sid_of(n))))[1]
+    assert "<Reject" in (await post(client, "/twilio/voice", voice_form(tenant.phone, sid=sid_of(3))))[1]
+    # Call 1 starts (a lease) and call 2 ends: one slot is taken, by call 1, counted once.
+    redis_client.zadd(active, {sid_of(1): int(time.time() * 1000) + 15_000})
+    redis_client.set(f"calls:ended:{sid_of(2)}", "1")
+    assert "<Connect" in (await post(client, "/twilio/voice", voice_form(tenant.phone, sid=sid_of(4))))[1]
+    assert "<Reject" in (await post(client, "/twilio/voice", voice_form(tenant.phone, sid=sid_of(5))))[1]
+    pending = f"calls:business:{tenant.business_id}:pending"
+    assert redis_client.zrange(pending, 0, -1) == [sid_of(4)]
+    assert 0 < redis_client.pttl(pending) <= 30_000
+
+
+async def test_a_stream_that_never_comes_frees_its_slot_after_the_pending_window(client: Any, db: Any, redis_client: Any) -> None:
+    tenant = make_tenant(db, 1, max_calls=1)
+    open_capacity(redis_client)
+    assert "<Connect" in (await post(client, "/twilio/voice", voice_form(tenant.phone, sid=sid_of(1))))[1]
+    assert "<Reject" in (await post(client, "/twilio/voice", voice_form(tenant.phone, sid=sid_of(2))))[1]
+    pending = f"calls:business:{tenant.business_id}:pending"
+    redis_client.zadd(pending, {sid_of(1): int(time.time() * 1000) - 1})  # its window is over
+    assert "<Connect" in (await post(client, "/twilio/voice", voice_form(tenant.phone, sid=sid_of(3))))[1]
+
+
+async def test_a_retried_webhook_does_not_count_against_itself(client: Any, db: Any, redis_client: Any) -> None:
+    tenant = make_tenant(db, 1, max_calls=1)
+    open_capacity(redis_client)
+    for _ in range(2):
+        assert "<Connect" in (await post(client, "/twilio/voice", voice_form(tenant.phone)))[1]
 
 
 async def test_voice_webhook_retry_is_idempotent(client: Any, db: Any, redis_client: Any) -> None:

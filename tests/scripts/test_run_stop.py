@@ -58,6 +58,15 @@ def readme_load_test_command() -> list[str]:
     return command.split()
 
 
+def test_the_readme_load_test_fits_the_demo_business_limit() -> None:
+    # Every call of the README's load test must be answered: the demo business's limit is what
+    # the test places at once, and the admission counts calls whose stream has not started yet.
+    from api.seed import DEMO_MAX_CALLS
+
+    command = readme_load_test_command()
+    assert int(command[command.index("--calls") + 1]) == DEMO_MAX_CALLS
+
+
 def _wait_for(cond: object, timeout: float, what: str, output: list[str], log: Path | None = None) -> None:
     deadline = time.monotonic() + timeout
     while not cond():  # type: ignore[operator]
