@@ -3,7 +3,9 @@
 # `make run` start a private one if no Redis answers), postgresql (the tests run on it too),
 # espeak-ng (the receptionist's voice;
 # shipped clips otherwise), dovecot-imapd (the email-sync tests start a private IMAP server;
-# its system service is never used), python3-venv, curl, make. Runs apt-get as root or through
+# its system service is never used), nginx (the tests start a private one with the production
+# config; its system service is never used), chromium (the SPA's end-to-end tests drive it
+# headless through playwright-core), python3-venv, curl, make. Runs apt-get as root or through
 # passwordless sudo; otherwise prints the one command to run and carries on.
 set -euo pipefail
 need=()
@@ -11,6 +13,8 @@ command -v redis-server >/dev/null || need+=(redis-server)
 command -v espeak-ng >/dev/null || need+=(espeak-ng)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)  # tests: a private cluster if none answers
 [ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd)  # tests: a private IMAP server (tests/jobs/dovecot.py)
+[ -x /usr/sbin/nginx ] || need+=(nginx)  # tests: a private nginx on free ports (tests/nginx/)
+[ -x /usr/bin/chromium ] || need+=(chromium)  # tests: the SPA end to end (frontend/e2e/)
 command -v curl >/dev/null || need+=(curl)
 command -v make >/dev/null || need+=(make)
 "${PYTHON:-python3}" -c "import ensurepip, venv" 2>/dev/null || need+=(python3-venv)
@@ -38,7 +42,10 @@ fi
 echo "setup: installing ${need[*]}" >&2
 "${sudo[@]}" apt-get update -qq
 DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${need[@]}" >&2
-if [[ " ${need[*]} " == *" dovecot-imapd "* ]] && command -v systemctl >/dev/null; then
-  # The package starts a system IMAP server on 143/993; the tests start their own, so stop it.
-  "${sudo[@]}" systemctl disable --now dovecot.service >/dev/null 2>&1 || true
-fi
+for service in dovecot nginx; do
+  # The packages start system servers (IMAP on 143/993, HTTP on 80); the tests start their own.
+  if command -v systemctl >/dev/null; then
+    "${sudo[@]}" systemctl disable --now "$service.service" >/dev/null 2>&1 || true
+  fi
+  if command -v service >/dev/null; then "${sudo[@]}" service "$service" stop >/dev/null 2>&1 || true; fi
+done
