@@ -35,6 +35,7 @@ def build_setup(
     called: str,
     lead: dict[str, Any] | None,
     created_at_ms: int,
+    test: bool = False,
 ) -> CallSetup:
     """Assemble the setup (pure but for a log line on an unusable menu entry).
 
@@ -64,4 +65,5 @@ def build_setup(
         prompts=prompts,
         lead=LeadRef(int(lead["id"]), str(lead["name"] or ""), str(lead["status"] or "")) if lead else None,
         created_at_ms=created_at_ms,
+        test=test,
     )

@@ -17,6 +17,7 @@ from api.db.models import AttachmentStatus, CallDirection, CallStatus, LeadSourc
 
 __all__ = [
     "Attachment",
+    "BrowserCall",
     "Business",
     "BusinessPage",
     "Call",
@@ -131,6 +132,14 @@ class Call(Out):
     has_recording: bool
     summary: str
     created_at: datetime
+    test: bool = Field(description="A browser test call (POST /api/test-calls): no real caller, no lead")
+
+
+class BrowserCall(Out):
+    call_sid: str = Field(description="The test call's fresh CallSid (CA…)")
+    ws_path: str = Field(description="Open wss://<this host><ws_path> before expires_at: /ws/browser?access=<token>")
+    parameters: dict[str, str] = Field(description="start.customParameters to send (business_id, token, direction, from, to, test)")
+    expires_at: datetime = Field(description="When the access token stops opening the stream (the call itself may run longer)")
 
 
 class CallDetail(Call):

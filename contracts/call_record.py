@@ -3,10 +3,10 @@
 The call's actor builds a ``CallRecord`` and hands ``to_dict()`` to the RQ job
 ``jobs.calls.finalize_call`` (``contracts.jobs.FINALIZE_CALL``; spooled to disk while Redis is
 down); the job reads it back with ``read_record`` and stores the call and its lead. JSON
-object, version 1::
+object, version 2::
 
     {
-      "version": 1,
+      "version": 2,
       "call_sid": "CA…", "stream_sid": "MZ…", "account_sid": "AC…" | null,
       "business_id": "42",                    # as in the stream's <Parameter>
       "direction": "inbound",                 # inbound | outbound
@@ -21,8 +21,13 @@ object, version 1::
       "brain_summary": {"lead": {"reason": "billing", …}, …},  # the brain's own summary
       "recording_path": "…" | null, "capture_path": "…" | null,
       "instance": "host-123",
-      "metrics": {"frames_in": 3000, …}
+      "metrics": {"frames_in": 3000, …},
+      "test": false                           # a browser test call (/ws/browser): no lead
     }
+
+Version 2 added ``test``. It is a version bump, not a silent addition, because its meaning
+matters to the reader: a version-1 worker would ignore it and make a lead of the test call's
+number. A version-1 record (no ``test``) is still read, as ``test: false``.
 
 Compatibility rules: readers ignore unknown keys (a writer may add fields freely); writers bump
 ``version`` only for an incompatible change. The reader is strict about the fields a stored call
@@ -46,7 +51,7 @@ from contracts.jobs import PermanentJobError
 
 __all__ = ["RECORD_VERSION", "REQUIRED", "CallRecord", "DtmfPress", "RecordError", "read_record"]
 
-RECORD_VERSION = 1
+RECORD_VERSION = 2
 
 # The fields a stored call needs, and their JSON types.
 REQUIRED: Mapping[str, type | tuple[type, ...]] = {
@@ -100,6 +105,7 @@ class CallRecord:
     capture_path: str | None = None
     instance: str | None = None
     metrics: Mapping[str, Any] = field(default_factory=dict)
+    test: bool = False
     version: int = RECORD_VERSION
 
     def to_dict(self) -> dict[str, Any]:
@@ -126,6 +132,7 @@ class CallRecord:
             "capture_path": self.capture_path,
             "instance": self.instance,
             "metrics": dict(self.metrics),
+            "test": self.test,
         }
 
 
@@ -189,9 +196,18 @@ def read_record(data: object) -> tuple[CallRecord, tuple[str, ...]]:
         capture_path=text["capture_path"],
         instance=text["instance"],
         metrics=read_object(data, "metrics", problems),
+        test=_test_flag(data, problems),
         version=version,
     )
     return record, tuple(problems)
+
+
+def _test_flag(data: Mapping[str, Any], problems: list[str]) -> bool:
+    value = data.get("test", False)
+    if isinstance(value, bool):
+        return value
+    problems.append("test: expected true or false; read as true (never a lead from a doubtful call)")
+    return True
 
 
 def _optional_text(data: Mapping[str, Any], name: str, problems: list[str]) -> str | None:

@@ -20,8 +20,13 @@ it to the call's brain. JSON object, version 1::
       "menu": [{"digit": "1", "label": "new patients", "intent": "sales"}],
       "prompts": {"ask_name": "…", …},    # per-prompt overrides of the brain's wording
       "lead": {"id": 7, "name": "Ann", "status": "new"} | null,  # known caller, if any
-      "created_at_ms": 1764200000000      # when the webhook answered (epoch ms)
+      "created_at_ms": 1764200000000,     # when the webhook answered (epoch ms)
+      "test": false                       # a browser test call (POST /api/test-calls)
     }
+
+``test`` was added within version 1 (readers ignore unknown keys, so an older calls service
+simply does not see it; nothing depends on the calls service reading it: the call's record is
+marked test by ``/ws/browser`` itself, and the worker also trusts the call row the API wrote).
 
 Compatibility rules:
 
@@ -109,6 +114,7 @@ class CallSetup:
     prompts: Mapping[str, str] = field(default_factory=dict)
     lead: LeadRef | None = None
     created_at_ms: int = 0
+    test: bool = False  # a browser test call: no real caller, no lead
     version: int = SETUP_VERSION
 
     def to_dict(self) -> dict[str, Any]:
@@ -188,6 +194,7 @@ def read_setup(raw: bytes | str | Mapping[str, Any] | None) -> SetupReading:
         prompts=_prompts(data.get("prompts"), problems),
         lead=_lead(data.get("lead"), problems),
         created_at_ms=_int(data, "created_at_ms", problems),
+        test=_flag(data, "test", problems),
         version=version,
     )
     return SetupReading(setup, tuple(problems))
@@ -266,6 +273,14 @@ def _int(data: Mapping[str, Any], name: str, problems: list[str]) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
         problems.append(f"{name}: expected a whole number, got {type(value).__name__}")
         return 0
+    return value
+
+
+def _flag(data: Mapping[str, Any], name: str, problems: list[str]) -> bool:
+    value = data.get(name, False)
+    if not isinstance(value, bool):
+        problems.append(f"{name}: expected true or false, got {type(value).__name__}")
+        return False
     return value
 
 

@@ -13,6 +13,7 @@ from api.routes import (
     events,
     health,
     leads,
+    test_calls,
     twilio,
     webhooks,
     whatsapp,
@@ -23,4 +24,4 @@ __all__ = ["BLUEPRINTS"]
 
 BLUEPRINTS = [health.bp, twilio.bp, auth.bp, leads.bp, calls.bp, directory.businesses, directory.users, events.bp,
               attachments.bp, email_accounts.bp, docs.bp, webhooks.bp, whatsapp.bp,
-              whatsapp_events.bp, broadcasts.bp]
+              whatsapp_events.bp, broadcasts.bp, test_calls.bp]

@@ -130,11 +130,18 @@ def store_call_record(session: Session, record: CallRecord) -> dict[str, Any]:
                 "business_id": business_id, "lead_created": False}
 
     direction = CallDirection(record.direction.value)
-    caller = str(record.caller or (call.from_number if call else "") or "")
-    called = str(record.called or (call.to_number if call else "") or "")
+    # A browser test call (docs/ARCHITECTURE.md §11): marked by the calls service's /ws/browser
+    # (record.test) or by the API that opened the row. Its numbers are the row's (the browser
+    # could send any "from"), and it never makes or touches a lead.
+    test = record.test or bool(call is not None and (call.events or {}).get("test"))
+    if test and call is not None:
+        caller, called = call.from_number, call.to_number
+    else:
+        caller = str(record.caller or (call.from_number if call else "") or "")
+        called = str(record.called or (call.to_number if call else "") or "")
     started, ended = _when(record.started_at), _when(record.ended_at)
     now = utcnow()
-    peer = normalize_e164(caller if direction == CallDirection.INBOUND else called)
+    peer = None if test else normalize_e164(caller if direction == CallDirection.INBOUND else called)
     lead, lead_created = (
         _upsert_lead(session, business_id, peer, source=LeadSource.CALL, when=ended or now) if peer else (None, False)
     )
@@ -161,6 +168,7 @@ def store_call_record(session: Session, record: CallRecord) -> dict[str, Any]:
         "instance": record.instance,
         "metrics": dict(record.metrics),
         "brain_summary": dict(record.brain_summary),
+        **({"test": True} if test else {}),
     }
     brain_summary = record.brain_summary
     captured = captured_lead(brain_summary.get("lead"))

@@ -35,6 +35,7 @@ def call_json(call: Call, lead: Lead | None = None) -> dict[str, Any]:
         "has_recording": bool(call.recording_path),
         "summary": call.summary,
         "created_at": iso(call.created_at),
+        "test": bool((call.events or {}).get("test")),
     }
 
 

@@ -16,6 +16,7 @@ __all__ = [
     "TERMINAL",
     "apply_status",
     "business_for_number",
+    "business_for_test_call",
     "call_has_ended",
     "lead_for_caller",
     "mark_rejected",
@@ -55,6 +56,16 @@ def business_for_number(session: Session, to_e164: str) -> dict[str, Any] | None
     }
 
 
+def business_for_test_call(session: Session, business_id: int) -> dict[str, Any] | None:
+    """The business as ``business_for_number`` gives it, plus its number; ``None`` when it
+    does not exist. ``is_active`` is included: an inactive business takes no calls."""
+    business = session.get(Business, business_id)
+    if business is None:
+        return None
+    found = business_for_number(session, business.phone_e164) if business.is_active else None
+    return {**(found or {"id": business.id}), "phone_e164": business.phone_e164, "is_active": found is not None}
+
+
 def lead_for_caller(session: Session, business_id: int, phone: str | None) -> dict[str, Any] | None:
     if not phone:
         return None
@@ -73,8 +84,13 @@ def open_call(
     status: str,
     end_reason: str | None = None,
     lead_id: int | None = None,
+    test: bool = False,
 ) -> None:
-    """Create the call row when the voice webhook answers (idempotent: Twilio may retry)."""
+    """Create the call row when the voice webhook answers (idempotent: Twilio may retry).
+
+    ``test``: a browser test call (``POST /api/test-calls``), marked ``events.test`` so the
+    worker never makes a lead of it and the calls list shows it.
+    """
     if session.scalar(select(Call.id).where(Call.call_sid == call_sid)) is not None:
         return
     now = utcnow()
@@ -89,6 +105,7 @@ def open_call(
         end_reason=end_reason,
         started_at=now,
         ended_at=now if status in TERMINAL else None,
+        events={"test": True} if test else {},
     )
     try:
         with session.begin_nested():

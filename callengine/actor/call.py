@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     from callengine.reporting.base import Reporter
     from callengine.settings import Settings
     from callengine.stats import EngineStats
+    from contracts.browser_access import AccessGrant
 
 __all__ = ["CallActor"]
 
@@ -87,8 +88,10 @@ class CallActor:
         admission: Admission,
         ticket: Ticket,
         stats: EngineStats,
+        grant: AccessGrant | None = None,
     ) -> None:
         self._ws = ws
+        self._grant = grant  # a browser test call's verified access (/ws/browser), else None
         self._settings = settings
         self._brain = brain
         self._reporter = reporter
@@ -205,7 +208,7 @@ class CallActor:
         """Check the start (token, ended or live CallSid, a call slot); refuse it or begin."""
         secret = self._settings.internal_secret
         self._log.bind(call_sid=start.call_sid, stream_sid=start.stream_sid)
-        check = check_start(start, secret.reveal() if secret else None)
+        check = check_start(start, secret.reveal() if secret else None, self._grant)
         if check.ending is not None:
             if check.refusal is not None:
                 self._refuse(start, check.business_id, check.refusal)
@@ -403,6 +406,7 @@ class CallActor:
                 "mark_rtt_ms_p50": round(rtts[len(rtts) // 2], 1) if rtts else None,
                 "mark_rtt_ms_max": round(rtts[-1], 1) if rtts else None,
             },
+            test=self._grant is not None,
         )
         return record.to_dict()
 

@@ -28,6 +28,7 @@ from callengine.events import (
     StreamStopped,
 )
 from callengine.protocol.twilio_media import decode
+from contracts.browser_access import AccessGrant
 from contracts.call_token import TOKEN_PARAMETER, verify_call_token
 
 if TYPE_CHECKING:
@@ -96,9 +97,13 @@ class StartCheck(NamedTuple):
     refusal: RefusalReason | None = None
 
 
-def check_start(start: StreamStarted, secret: str | None) -> StartCheck:
+def check_start(
+    start: StreamStarted, secret: str | None, grant: AccessGrant | None = None
+) -> StartCheck:
     """Check the ``start`` event's token (when ``secret`` is set) and business id.
 
+    ``grant``: a browser stream's verified access token (``/ws/browser``); its ``start`` must
+    be for the granted call and business, so one test call's token opens no other call.
     A refused start's ``business_id`` is ``"invalid"`` when it is not a valid id.
     """
     params = start.custom_parameters
@@ -108,6 +113,16 @@ def check_start(start: StreamStarted, secret: str | None) -> StartCheck:
         return StartCheck(
             business_id if valid_business else "invalid",
             Ending(EndReason.INVALID_TOKEN, CloseCode.POLICY_VIOLATION, "invalid call token"),
+            RefusalReason.TOKEN,
+        )
+    if grant is not None and (start.call_sid != grant.call_sid or business_id != grant.business_id):
+        return StartCheck(
+            business_id if valid_business else "invalid",
+            Ending(
+                EndReason.INVALID_TOKEN,
+                CloseCode.POLICY_VIOLATION,
+                "the access token is for another call",
+            ),
             RefusalReason.TOKEN,
         )
     if not valid_business:

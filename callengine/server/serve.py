@@ -1,9 +1,14 @@
-"""The calls port: ``GET /health`` and the Twilio WebSocket ``/ws/twilio`` on one listener.
+"""The calls port: ``GET /health``, the Twilio WebSocket ``/ws/twilio`` and the browser test
+call's ``/ws/browser`` on one listener.
 
 Each TCP connection gets a bounded, time-boxed read of its request head. Plain HTTP is answered
-here; a WebSocket upgrade on ``/ws/twilio`` is checked (Twilio signature, admission) *before*
-the upgrade, so refusals are cheap HTTP responses (403, 503 + Retry-After), and only then is
-the stream handed to ``trio_websocket.wrap_server_stream`` with the head replayed. Every other
+here; a WebSocket upgrade is checked *before* the upgrade, so refusals are cheap HTTP responses
+(401/403, 503 + Retry-After), and only then is the stream handed to
+``trio_websocket.wrap_server_stream`` with the head replayed. ``/ws/twilio`` needs Twilio's
+signature (when ``TWILIO_AUTH_TOKEN`` is set); ``/ws/browser`` needs instead a valid, unexpired
+access token in its ``access`` query parameter (``contracts.browser_access``, minted by
+``POST /api/test-calls``; a browser cannot set headers on a WebSocket), and its ``start`` must be
+for the granted call. Both then go through the same admission and the same actor. Every other
 path is a 404.
 """
 
@@ -13,6 +18,7 @@ import logging
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, final
+from urllib.parse import parse_qs
 
 import trio
 from trio_websocket import wrap_server_stream
@@ -30,6 +36,12 @@ from callengine.server.http import (
     response,
 )
 from callengine.server.replay import ReplayStream
+from contracts.browser_access import (
+    ACCESS_PARAMETER,
+    AccessGrant,
+    AccessRefusal,
+    verify_access_token,
+)
 
 if TYPE_CHECKING:
     from callengine.admission import Admission, Ticket
@@ -38,11 +50,12 @@ if TYPE_CHECKING:
     from callengine.settings import Settings
     from callengine.stats import EngineStats
 
-__all__ = ["CallsServer", "EngineDeps", "WS_PATH", "serve_calls"]
+__all__ = ["BROWSER_WS_PATH", "CallsServer", "EngineDeps", "WS_PATH", "serve_calls"]
 
 log = logging.getLogger(__name__)
 
 WS_PATH = "/ws/twilio"
+BROWSER_WS_PATH = "/ws/browser"
 HEALTH_PATH = "/health"
 HEAD_TIMEOUT = 5.0  # a client that cannot send its request head in 5 s is not Twilio
 TWILIO_SUBPROTOCOL = "audio.twilio.com"
@@ -174,7 +187,7 @@ class CallsServer:
         path = request.path
         if path == HEALTH_PATH:
             await self._health(stream, request)
-        elif path == WS_PATH:
+        elif path in (WS_PATH, BROWSER_WS_PATH):
             await self._websocket(stream, request, bytes(buffer))
         else:
             await stream.send_all(
@@ -200,7 +213,7 @@ class CallsServer:
             await stream.send_all(
                 response(
                     426,
-                    error_body("upgrade_required", f"{WS_PATH} only speaks WebSocket"),
+                    error_body("upgrade_required", f"{request.path} only speaks WebSocket"),
                     extra_headers=[("Upgrade", "websocket")],
                 )
             )
@@ -217,7 +230,21 @@ class CallsServer:
             )
             return
         admission = self.deps.admission
-        if not self._signature_ok(request):
+        grant: AccessGrant | None = None
+        if request.path == BROWSER_WS_PATH:
+            checked = self._browser_access(request)
+            if not isinstance(checked, AccessGrant):
+                admission.count_refusal(RefusalReason.TOKEN)
+                self.deps.reporter.publish(
+                    "rejected", {"reason": RefusalReason.TOKEN.value, "access": checked.value}
+                )
+                log.warning("browser handshake refused: access token %s", checked.value)
+                status = 401 if checked is AccessRefusal.MISSING else 403
+                message = _ACCESS_MESSAGES.get(checked, f"access token refused: {checked.value}")
+                await stream.send_all(response(status, error_body(checked.value, message)))
+                return
+            grant = checked
+        elif not self._signature_ok(request):
             admission.count_refusal(RefusalReason.SIGNATURE)
             self.deps.reporter.publish("rejected", {"reason": RefusalReason.SIGNATURE.value})
             log.warning("handshake refused: bad or missing x-twilio-signature")
@@ -238,12 +265,17 @@ class CallsServer:
             )
             return
         try:
-            await self._run_call(stream, request, head, ticket)
+            await self._run_call(stream, request, head, ticket, grant)
         finally:
             admission.release(ticket)
 
     async def _run_call(
-        self, stream: trio.SocketStream, request: Request, head: bytes, ticket: Ticket
+        self,
+        stream: trio.SocketStream,
+        request: Request,
+        head: bytes,
+        ticket: Ticket,
+        grant: AccessGrant | None,
     ) -> None:
         settings = self.settings
         async with trio.open_nursery() as nursery:
@@ -267,6 +299,7 @@ class CallsServer:
                 admission=self.deps.admission,
                 ticket=ticket,
                 stats=self.deps.stats,
+                grant=grant,
             )
             self._actors.add(actor)
             try:
@@ -274,6 +307,20 @@ class CallsServer:
             finally:
                 self._actors.discard(actor)
                 nursery.cancel_scope.cancel()
+
+    def _browser_access(self, request: Request) -> AccessGrant | AccessRefusal:
+        """The grant of ``/ws/browser``'s ``access`` token, or why there is none.
+
+        Without ``INTERNAL_SECRET`` every token is refused (one would be forgeable).
+        """
+        query = request.target.partition("?")[2]
+        values = parse_qs(query, keep_blank_values=True).get(ACCESS_PARAMETER, [])
+        if len(values) > 1:
+            return AccessRefusal.MALFORMED
+        secret = self.settings.internal_secret
+        return verify_access_token(
+            secret.reveal() if secret else "", values[0] if values else None, now=time.time()
+        )
 
     def _signature_ok(self, request: Request) -> bool:
         if self._validator is None:
@@ -309,6 +356,16 @@ async def serve_calls(
     async with trio.open_nursery() as nursery:
         await nursery.start(trio.serve_listeners, server.handle, listeners)
         task_status.started(server)
+
+
+_ACCESS_MESSAGES = {
+    AccessRefusal.MISSING: "/ws/browser needs ?access=<token> from POST /api/test-calls",
+    AccessRefusal.MALFORMED: "the access token is malformed",
+    AccessRefusal.VERSION: "the access token's version is unknown",
+    AccessRefusal.SIGNATURE: "the access token's signature is invalid",
+    AccessRefusal.EXPIRED: "the access token has expired; start a new test call",
+    AccessRefusal.WRONG_CALL: "the access token is for another call",
+}
 
 
 def _brains_load(factory: BrainFactory) -> dict[str, Any] | None:

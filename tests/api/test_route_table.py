@@ -49,6 +49,7 @@ POLICY: dict[tuple[str, str], Role | None] = {
     ("GET", "/api/calls/{call}"): Role.AGENT,
     ("GET", "/api/calls/{call}/recording"): Role.AGENT,
     ("POST", "/api/calls/outbound"): Role.AGENT,
+    ("POST", "/api/test-calls"): Role.ADMIN,  # a browser test call with the business's own agent
     ("GET", "/api/businesses"): Role.AGENT,
     ("POST", "/api/businesses"): Role.SYSTEM_ADMIN,
     ("GET", "/api/businesses/{business}"): Role.AGENT,

@@ -100,3 +100,14 @@ def test_optional_fields_of_the_wrong_type_become_defaults_and_are_reported() ->
     record, problems = read_record({**RECORD, "from": 5, "metrics": [], "close_code": "x", "direction": "up"})
     assert (record.caller, dict(record.metrics), record.close_code) == (None, {}, None)
     assert len(problems) == 4
+
+
+def test_the_test_flag_round_trips_and_older_records_are_not_test_calls() -> None:
+    record, problems = read_record({**RECORD, "version": RECORD_VERSION, "test": True})
+    assert problems == () and record.test is True
+    assert read_record(record.to_dict())[0] == record
+    assert read_record(RECORD)[0].test is False  # version 1 knew no test calls
+    assert read_record({**RECORD, "version": 1})[0].test is False
+    doubtful, problems = read_record({**RECORD, "test": "no"})
+    assert doubtful.test is True and len(problems) == 1  # never a lead from a doubtful call
+    assert RECORD_VERSION == 2

@@ -115,3 +115,15 @@ def test_the_older_object_menu_still_reads() -> None:
 def test_no_setup_stored_is_not_a_problem() -> None:
     reading = read_setup(None)
     assert not reading.found and reading.problems == () and reading.setup == CallSetup()
+
+
+def test_a_test_call_setup_carries_its_flag_to_the_reader() -> None:
+    setup = build_setup(
+        call_sid="CA" + "7" * 32, business=BUSINESS, direction="inbound", caller="+15550100000",
+        called="+15550100000", lead=None, created_at_ms=1, test=True,
+    )
+    assert orjson.loads(setup.to_json())["test"] is True
+    reading = read_setup(setup.to_json())
+    assert reading.problems == () and reading.setup.test is True and reading.setup == setup
+    assert read_setup(built().to_json()).setup.test is False  # a phone call
+    assert read_setup({"call_sid": "CA1", "test": "yes"}).problems == ("test: expected true or false, got str",)

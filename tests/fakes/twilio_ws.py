@@ -130,11 +130,13 @@ async def open_call(
     stream_sid: str = "MZ" + "1" * 32,
     headers: list[tuple[bytes, bytes]] | None = None,
     subprotocols: list[str] | None = None,
+    path: str = "/ws/twilio",
 ) -> AsyncIterator[FakeTwilio]:
+    """``path``: ``/ws/browser?access=…`` plays a browser test call (the same protocol)."""
     async with open_websocket(
         "127.0.0.1",
         port,
-        "/ws/twilio",
+        path,
         use_ssl=False,
         extra_headers=headers,
         subprotocols=subprotocols,

@@ -106,6 +106,34 @@ def test_finalize_keeps_the_row_the_webhook_created_and_its_final_status(session
     assert call.status == "busy" and call.finalized_at is not None and call.lead_id == lead.id
 
 
+def test_a_test_call_record_makes_no_lead_and_keeps_the_rows_numbers(session: Session) -> None:
+    session.add(Call(call_sid="CA1", business_id=1, from_number="+15550100000", to_number="+15550100000",
+                     events={"test": True}))
+    session.commit()
+    # The browser sent a made-up "from": neither it nor the business number becomes a lead.
+    outcome = finalize_call({**RECORD, "test": True, "brain_summary": {"lead": {"name": "Tester"}}})
+    [call], leads = rows(session)
+    assert leads == [] and outcome["lead_id"] is None and call.lead_id is None
+    assert (call.from_number, call.to_number) == ("+15550100000", "+15550100000")
+    assert call.events["test"] is True and call.status == "completed"
+
+
+def test_a_row_the_api_marked_test_makes_no_lead_even_from_an_unmarked_record(session: Session) -> None:
+    session.add(Call(call_sid="CA1", business_id=1, from_number="+15550100000", to_number="+15550100000",
+                     events={"test": True}))
+    session.commit()
+    finalize_call({**RECORD, "version": 1})  # a calls service that predates test calls
+    [call], leads = rows(session)
+    assert leads == [] and call.lead_id is None and call.from_number == "+15550100000"
+    assert call.events["test"] is True
+
+
+def test_a_test_record_without_a_row_still_makes_no_lead(session: Session) -> None:
+    finalize_call({**RECORD, "test": True})
+    [call], leads = rows(session)
+    assert leads == [] and call.events["test"] is True
+
+
 def test_outbound_call_links_the_called_number(session: Session) -> None:
     finalize_call({**RECORD, "direction": "outbound", "from": "+15550100000", "to": "+14445550077"})
     _, [lead] = rows(session)
