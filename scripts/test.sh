@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command (README): set up, make sure a Redis and a PostgreSQL answer (private ones
 # under var/ when the machine has none), run the WhatsApp gateway's Node tests
-# (scripts/test-baileys.sh; BAILEYS_TESTS=0 skips them), then the whole Python suite.
+# (scripts/test-baileys.sh; BAILEYS_TESTS=0 skips them) and the web app's lint, typecheck, tests
+# and build (scripts/test-frontend.sh; FRONTEND_TESTS=0 skips them), then the whole Python suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -18,4 +19,5 @@ trap cleanup EXIT
 export TEST_REDIS_URL="${url%/*}/14" TEST_PG_ADMIN_URL="$pg_url"
 echo "test: Redis $TEST_REDIS_URL$([ -n "$private_pid" ] && echo " (private, under var/redis)"), PostgreSQL $(echo "$pg_url" | sed 's#://\([^:@/]*\):[^@]*@#://\1:***@#')" >&2
 [ "${BAILEYS_TESTS:-1}" = 0 ] || scripts/test-baileys.sh
+[ "${FRONTEND_TESTS:-1}" = 0 ] || scripts/test-frontend.sh
 .venv/bin/python -m pytest "$@"
