@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from contracts.keys import ADMIT_PENDING_MS
+
 __all__ = [
     "ACCESS_PARAMETER",
     "ACCESS_TTL_SECONDS",
@@ -39,7 +41,9 @@ __all__ = [
 
 ACCESS_VERSION: Final = "v1"
 ACCESS_PARAMETER: Final = "access"  # the query parameter of /ws/browser
-ACCESS_TTL_SECONDS: Final = 60  # time to open the socket, not the call's length
+# Time to open the socket, not the call's length: the admission's pending window, so only a call
+# the API still counts against its business's limit can open its stream.
+ACCESS_TTL_SECONDS: Final = ADMIT_PENDING_MS // 1000
 MAX_TOKEN_CHARS: Final = 256
 _DOMAIN: Final = "prosaas-browser-access"
 _CALL_SID = re.compile(r"CA[0-9a-f]{32}")
