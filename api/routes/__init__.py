@@ -6,6 +6,7 @@ from api.routes import (
     attachments,
     auth,
     broadcasts,
+    browser_calls,
     calls,
     directory,
     docs,
@@ -13,7 +14,6 @@ from api.routes import (
     events,
     health,
     leads,
-    test_calls,
     twilio,
     webhooks,
     whatsapp,
@@ -24,4 +24,4 @@ __all__ = ["BLUEPRINTS"]
 
 BLUEPRINTS = [health.bp, twilio.bp, auth.bp, leads.bp, calls.bp, directory.businesses, directory.users, events.bp,
               attachments.bp, email_accounts.bp, docs.bp, webhooks.bp, whatsapp.bp,
-              whatsapp_events.bp, broadcasts.bp, test_calls.bp]
+              whatsapp_events.bp, broadcasts.bp, browser_calls.bp]

@@ -1,4 +1,4 @@
-// POST /api/test-calls: admit a browser test call (owners/admins; api/routes/test_calls.py).
+// POST /api/test-calls: admit a browser test call (owners/admins; api/routes/browser_calls.py).
 import { api } from '@/lib/api-client';
 
 export type TestCallGrant = {

@@ -39,7 +39,7 @@ from contracts.call_token import TOKEN_PARAMETER, mint_call_token
 __all__ = ["BROWSER_WS_PATH", "bp"]
 
 log = logging.getLogger(__name__)
-bp = Blueprint("test_calls", __name__, url_prefix="/api/test-calls")
+bp = Blueprint("browser_calls", __name__, url_prefix="/api/test-calls")
 tag_blueprint(bp, ["calls"])
 BROWSER_WS_PATH = "/ws/browser"
 BUSY_RETRY_AFTER_SECONDS = 5
