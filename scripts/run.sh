@@ -118,7 +118,7 @@ web_port=${WEB_PORT:-8080}
 if [ -f frontend/dist/index.html ]; then
   nginx_bin=$(command -v nginx || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; } || true)
   if [ -z "$nginx_bin" ]; then
-    echo "run: frontend/dist is built but nginx is missing: sudo apt-get install nginx-light (or scripts/system-packages.sh); the app is not served"
+    echo "run: frontend/dist is built but nginx is missing: sudo apt-get install nginx (or scripts/system-packages.sh); the app is not served"
   else
     spa_port=$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     SERVER_NAME=${SERVER_NAME:-localhost 127.0.0.1} HTTP_PORT=$web_port \
