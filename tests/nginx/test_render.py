@@ -121,3 +121,11 @@ def test_nothing_rendered_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "etc" / "conf.d").mkdir(parents=True)
     done = _choose(tmp_path / "etc")
     assert done.returncode == 1 and "were the templates rendered" in done.stderr
+
+
+@pytest.mark.parametrize("script", sorted((ROOT / "nginx").rglob("docker-entrypoint.d/*")), ids=lambda p: p.name)
+def test_entrypoint_scripts_are_executable(script: Path) -> None:
+    # the image's entrypoint skips a .sh or .envsh file that is not ("Ignoring …, not executable")
+    mode = subprocess.run(["git", "ls-files", "-s", str(script.relative_to(ROOT))], cwd=ROOT,
+                          capture_output=True, text=True, check=True).stdout.split()  # fmt: skip
+    assert mode and mode[0] == "100755", (script, mode)
