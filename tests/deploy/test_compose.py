@@ -194,6 +194,8 @@ def test_services_that_share_data_share_its_configuration_and_volumes(command: c
     for var in ("SECRET_KEY", "DATA_ENCRYPTION_KEY", "INTERNAL_SECRET", "REDIS_URL", "DATABASE_URL", "PUBLIC_BASE_URL", "TWILIO_AUTH_TOKEN", "APP_ENV"):
         values = {cm.environment(services[n]).get(var) for n in python}
         assert len(values) == 1, f"{var} differs between {python}: {values}"
+    # the operator's `docker compose exec redis redis-cli GET calls:active_count` reads database 0
+    assert urlsplit(cm.environment(services["prosaas-api"])["REDIS_URL"]).path == "/0"
     secret = cm.environment(services["prosaas-api"])["INTERNAL_SECRET"]
     for name in ("baileys", "baileys-2"):
         if name in services:
