@@ -33,17 +33,19 @@ RUN groupadd --system --gid 10001 prosaas \
     && chown -R prosaas:prosaas /data
 COPY --from=deps /opt/venv /opt/venv
 WORKDIR /app
-# The source tree, not a wheel: the Alembic versions (api/migrations/versions) and the
-# receptionist's clips are read from beside the code.
-COPY --chown=prosaas:prosaas setup.cfg pyproject.toml README.md ./
-COPY --chown=prosaas:prosaas contracts ./contracts
-COPY --chown=prosaas:prosaas callengine ./callengine
-COPY --chown=prosaas:prosaas jobs ./jobs
-COPY --chown=prosaas:prosaas api ./api
+# The source tree, installed in place (editable, no dependencies: they are in the layer above):
+# the Alembic versions (api/migrations/versions, not a package) and the receptionist's clips are
+# read from beside the code, and the package metadata gives /version its version.
+COPY setup.cfg pyproject.toml README.md ./
+COPY contracts ./contracts
+COPY callengine ./callengine
+COPY jobs ./jobs
+COPY api ./api
+RUN /opt/venv/bin/pip install --no-cache-dir --no-deps --editable . \
+    && rm -rf build
 ARG GIT_COMMIT=""
 ARG BUILD_TIME=""
 ENV PATH=/opt/venv/bin:$PATH \
-    PYTHONPATH=/app \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     GIT_COMMIT=$GIT_COMMIT \
