@@ -313,3 +313,20 @@ def test_checks_catch_a_missing_or_invalid_environment_variable() -> None:
     assert "scheduler: SECRET_KEY: must be at least 32 characters in production" in found
     assert "baileys: INTERNAL_SECRET is required outside development" in found
     assert "prosaas-calls: CALLS_SPOOL_DIR=/tmp/spool is not on a volume" in found
+
+
+@pytest.mark.parametrize(("service", "directory"), [("nginx", "nginx"), ("frontend", "nginx/frontend")])
+def test_nginx_templates_get_every_variable_they_use(service: str, directory: str) -> None:
+    templates = sorted((ROOT / directory / "templates").glob("*.template"))
+    if not templates:
+        pytest.skip(f"{directory}/templates/ comes with the nginx branch")
+    used = set()
+    for template in templates:
+        used |= set(re.findall(r"\$\{([A-Z_][A-Z0-9_]*)\}", template.read_text()))
+    defaulted = set()
+    for script in (ROOT / directory / "docker-entrypoint.d").glob("*.envsh"):
+        defaulted |= set(re.findall(r'^export ([A-Z_][A-Z0-9_]*)="\$\{\1:-', script.read_text(), re.M))
+    for command in COMMANDS:
+        env = cm.environment(model_for(command)["services"][service])
+        unset = used - defaulted - set(env)
+        assert unset == set(), f"{command.files}: {service} leaves {sorted(unset)} unset"
