@@ -163,6 +163,8 @@ def k8s_problems(docs: list[dict[str, Any]], sec: dict[str, Any]) -> list[str]:
             for port in svc["spec"]["ports"]:
                 if port["targetPort"] not in ports:
                     out.append(f"Service {name}: targetPort {port['targetPort']} is not a port of {target}")
+                if svc["spec"].get("clusterIP") == "None" and port["port"] != port["targetPort"]:
+                    out.append(f"Service {name}: headless, so port {port['port']} must be the targetPort")
     for name, env in envs.items():
         urls = {k: v for k, v in env.items() if k == "API_URL" or re.fullmatch(r"BAILEYS_SHARD_\d+_URL", k)}
         for var, url in urls.items():
@@ -193,6 +195,11 @@ def k8s_problems(docs: list[dict[str, Any]], sec: dict[str, Any]) -> list[str]:
                 out.append(f"StatefulSet {name}: BAILEYS_DATA_DIR is not on its volumeClaimTemplate")
         if doc["kind"] == "PodDisruptionBudget" and not selected(doc["spec"]["selector"]["matchLabels"]):
             out.append(f"PodDisruptionBudget {name}: selects no workload")
+        if doc["kind"] in ("HorizontalPodAutoscaler", "ScaledObject"):
+            target = doc["spec"]["scaleTargetRef"]["name"]
+            scaled = [d for d in workloads if d["metadata"]["name"] == target]
+            if any("replicas" in d["spec"] for d in scaled):
+                out.append(f"{doc['kind']} {name}: {target} sets replicas, which every apply would reset")
         if doc["kind"] == "HorizontalPodAutoscaler":
             if doc["spec"]["scaleTargetRef"]["name"] not in labels:
                 out.append(f"HorizontalPodAutoscaler {name}: scales nothing")
@@ -251,7 +258,8 @@ def test_production_overlay_sets_namespace_images_replicas_and_address() -> None
     docs = rendered("production")
     assert {d["metadata"].get("namespace") for d in docs} == {"prosaas"}
     calls = named(docs, "Deployment", "prosaas-calls")
-    assert calls["spec"]["replicas"] == 3
+    assert "replicas" not in calls["spec"]  # the HPA's
+    assert named(docs, "Deployment", "prosaas-api")["spec"]["replicas"] == 3
     container = pod_spec(calls)["containers"][0]
     assert container["image"] == "registry.example.com/prosaas/python:0.1.0"
     assert container["resources"]["requests"]["cpu"] == "2"
@@ -344,3 +352,12 @@ def test_checks_catch_a_missing_wait_for_migrations() -> None:
     def change(docs: list[dict[str, Any]], sec: dict[str, Any]) -> None:
         pod_spec(named(docs, "Deployment", "prosaas-scheduler"))["initContainers"] = []
     assert "prosaas-scheduler/scheduler: does not wait for the migrations (init container api.migrate --check)" in broken(change)
+
+
+def test_checks_catch_replicas_on_an_autoscaled_deployment() -> None:
+    def change(docs: list[dict[str, Any]], sec: dict[str, Any]) -> None:
+        named(docs, "Deployment", "prosaas-calls")["spec"]["replicas"] = 3
+        named(docs, "Deployment", "prosaas-worker")["spec"]["replicas"] = 1
+    found = broken(change)
+    assert "HorizontalPodAutoscaler prosaas-calls: prosaas-calls sets replicas, which every apply would reset" in found
+    assert "ScaledObject prosaas-worker: prosaas-worker sets replicas, which every apply would reset" in found
