@@ -3,6 +3,7 @@ they COPY from the build context (the repository root) exists."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import stat
@@ -99,3 +100,66 @@ def test_ensure_docker_network_creates_the_network_once(tmp_path: Path) -> None:
     env.pop("PROSAAS_NETWORK")
     subprocess.run([str(ROOT / "scripts" / "ensure_docker_network.sh")], env=env, check=True, capture_output=True, timeout=30)
     assert (tmp_path / "networks" / "prosaas").exists()
+
+
+def _version(text: str) -> tuple[int, ...]:
+    parts = [p for p in text.strip().lstrip("v=").split(".") if p not in ("x", "X", "*", "")]
+    return tuple(int(p) for p in parts)
+
+
+def _satisfies(version: tuple[int, int, int], spec: str) -> bool:
+    """npm's engines ranges as the lockfiles spell them (`^a.b.c`, `>=a`, `a || >=b`, `>= 10.x`)."""
+    for alternative in spec.split("||"):
+        if alternative.strip() in ("", "*", "x"):
+            return True
+        words = re.findall(r"(\^|~|>=|<=|>|<|=)?\s*v?(\d+(?:\.(?:\d+|x))*(?:\.(?:\d+|x))?)", alternative)
+        ok = bool(words)
+        for op, raw in words:
+            want = _version(raw)
+            head = version[: len(want)]
+            if op == "^":
+                ok &= version >= want + (0,) * (3 - len(want)) and version[0] == want[0]
+            elif op == "~":
+                ok &= version >= want + (0,) * (3 - len(want)) and version[:2] == (want + (0,))[:2]
+            elif op == ">=":
+                ok &= head >= want
+            elif op == ">":
+                ok &= head > want
+            elif op == "<=":
+                ok &= head <= want
+            elif op == "<":
+                ok &= head < want
+            else:
+                ok &= head == want
+        if ok:
+            return True
+    return False
+
+
+def test_engine_ranges_are_read_like_npm() -> None:
+    assert _satisfies((20, 20, 2), "^20.19.0 || >=22.12.0")
+    assert not _satisfies((20, 18, 1), "^20.19.0 || >=22.12.0")
+    assert _satisfies((20, 20, 2), ">= 10.x") and _satisfies((20, 20, 2), "20 || >=22")
+    assert not _satisfies((18, 0, 0), ">=20") and _satisfies((20, 9, 0), "^20.9.0")
+    assert _satisfies((20, 20, 2), "*") and _satisfies((20, 20, 2), ">=v12.22.7")
+
+
+@pytest.mark.parametrize(("dockerfile", "lockfile", "with_dev"), [
+    ("baileys/Dockerfile", "baileys/package-lock.json", False),  # npm ci --omit=dev
+    ("frontend/Dockerfile", "frontend/package-lock.json", True),  # the build needs the dev tools
+])
+def test_node_image_satisfies_every_locked_package_engine(dockerfile: str, lockfile: str, with_dev: bool) -> None:
+    if not (ROOT / lockfile).is_file():
+        pytest.skip(f"{lockfile} comes with its branch")
+    base = re.search(r"^FROM node:(\d+)\.(\d+)\.(\d+)", (ROOT / dockerfile).read_text(), re.M)
+    assert base, f"{dockerfile}: no FROM node:X.Y.Z"
+    node = (int(base[1]), int(base[2]), int(base[3]))
+    packages = json.loads((ROOT / lockfile).read_text())["packages"]
+    refused = {
+        name: meta["engines"]["node"]
+        for name, meta in packages.items()
+        if isinstance(meta.get("engines"), dict) and "node" in meta["engines"]
+        and (with_dev or not meta.get("dev")) and not meta.get("optional")
+        and not _satisfies(node, meta["engines"]["node"])
+    }
+    assert refused == {}, f"node {'.'.join(map(str, node))} is outside these engines"
