@@ -254,6 +254,13 @@ def test_jobs_api_and_calls_wait_for_the_migration(command: cm.Command) -> None:
             assert cm.depends_on(svc).get("migrate", {}).get("condition") == "service_completed_successfully", name
 
 
+def test_our_images_are_built_from_the_checkout_never_pulled() -> None:
+    for command in COMMANDS:
+        for name, svc in model_for(command)["services"].items():
+            if "build" in svc:
+                assert svc.get("pull_policy") == "build", name
+
+
 def test_redis_keeps_its_data_and_never_evicts_a_queue() -> None:
     redis = cm.load(list(FILES), cm.env_file(PROD_ENV))["services"]["redis"]
     words = " ".join(redis["command"])
