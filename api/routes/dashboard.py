@@ -26,7 +26,6 @@ from api.runtime import current_runtime
 from api.schemas import ScopeQuery
 from api.security import Caller
 from api.services import dashboard
-from contracts.keys import DEAD_LETTER
 from jobs import admin as jobs_admin
 
 __all__ = ["bp"]
@@ -34,13 +33,6 @@ __all__ = ["bp"]
 log = logging.getLogger(__name__)
 bp = Blueprint("dashboard", __name__, url_prefix="/api")
 tag_blueprint(bp, ["dashboard"])
-
-
-def queue_list(depths: dict[str, int], dead: int) -> list[dict[str, Any]]:
-    """``[{name, depth}]``, most urgent queue first, the dead letters last (pure)."""
-    return [{"name": name, "depth": depth} for name, depth in depths.items()] + [
-        {"name": DEAD_LETTER, "depth": dead}
-    ]
 
 
 @bp.get("/dashboard")
@@ -64,7 +56,7 @@ async def get_dashboard(caller: Caller, query_args: ScopeQuery) -> Response:
         if caller.is_system_admin:
 
             def depths(client: Any) -> list[dict[str, Any]]:
-                return queue_list(jobs_admin.queue_depths(client), jobs_admin.dead_letter_count(client))
+                return dashboard.queue_list(jobs_admin.queue_depths(client), jobs_admin.dead_letter_count(client))
 
             queues = await trio.to_thread.run_sync(depths, rt.queue_redis(), limiter=rt.redis_limiter)
     except RedisError as exc:

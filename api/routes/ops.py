@@ -27,11 +27,11 @@ from api.db.models import Role
 from api.errors import Conflict, NotFound, Unavailable
 from api.openapi import responds
 from api.responses import DeadLetterDetail, DeadLetterPage, OpsOverview, Requeued
-from api.routes.dashboard import queue_list
 from api.routes.health import probe_shards
 from api.runtime import current_runtime
 from api.schemas import DeadLettersQuery, NoQuery
 from api.security import Caller
+from api.services.dashboard import queue_list
 from contracts import keys as call_keys
 from jobs import admin as jobs_admin
 

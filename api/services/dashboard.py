@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from redis import Redis
     from sqlalchemy.orm import Session
 
-__all__ = ["ANSWERED", "HOURS", "database_part", "hour_buckets", "live_part"]
+__all__ = ["ANSWERED", "HOURS", "database_part", "hour_buckets", "hour_start", "live_part", "queue_list"]
 
 HOURS = 24
 ANSWERED = frozenset({CallStatus.IN_PROGRESS.value, CallStatus.COMPLETED.value})
@@ -110,3 +110,10 @@ def live_part(client: Redis, business_id: int | None, now_ms: int) -> dict[str, 
         "active_calls": int(values[2]) if business_id is not None else active_count,
         "cluster": {"active_count": active_count, "capacity": capacity},
     }
+
+
+def queue_list(depths: dict[str, int], dead: int) -> list[dict[str, Any]]:
+    """``[{name, depth}]``, most urgent queue first, the dead letters (``failed``) last (pure)."""
+    return [{"name": name, "depth": depth} for name, depth in depths.items()] + [
+        {"name": call_keys.DEAD_LETTER, "depth": dead}
+    ]
