@@ -7,12 +7,14 @@ from api.routes import (
     auth,
     broadcasts,
     calls,
+    dashboard,
     directory,
     docs,
     email_accounts,
     events,
     health,
     leads,
+    ops,
     twilio,
     webhooks,
     whatsapp,
@@ -23,4 +25,4 @@ __all__ = ["BLUEPRINTS"]
 
 BLUEPRINTS = [health.bp, twilio.bp, auth.bp, leads.bp, calls.bp, directory.businesses, directory.users, events.bp,
               attachments.bp, email_accounts.bp, docs.bp, webhooks.bp, whatsapp.bp,
-              whatsapp_events.bp, broadcasts.bp]
+              whatsapp_events.bp, broadcasts.bp, dashboard.bp, ops.bp]
