@@ -1,5 +1,11 @@
 """One reader of ``calls:events`` per process, fanned out to the open ``/api/events`` streams.
 
+The stream carries the calls service's entries (``call_started``, ``call_ended``, ``barge_in``,
+``rejected``), the API's admission refusals (``rejected``) and the WhatsApp session changes the
+API learns from the gateway (``whatsapp_state``, written by ``publish_whatsapp_state``): one
+stream, so ``Last-Event-ID`` resumes all of them with one position. Every entry names its
+``business_id``; a stream sees only its business's entries (a system admin's, all).
+
 Each stream used to block on ``XREAD`` in a worker thread of its own: 40 open streams took every
 token of trio's default thread limiter, so ``/readyz`` (and anything else run in a default
 thread) waited behind them, and a fixed process-wide cap let one user lock everyone out. Now
@@ -17,6 +23,7 @@ the per-user and per-business caps so one account cannot reach it. The bookkeepi
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -35,7 +42,9 @@ __all__ = [
     "HubLimits",
     "HubStatistics",
     "Subscription",
+    "WHATSAPP_STATE",
     "entry_key",
+    "publish_whatsapp_state",
     "redis_event_hub",
 ]
 
@@ -46,6 +55,7 @@ RETRY_MAX_SECONDS = 5.0
 BLOCK_MS = 5000  # one XREAD waits this long; the reader's socket timeout is longer
 READ_COUNT = 500  # entries per XREAD: a burst is fanned out in a few reads
 FANOUT_BATCH = 32  # subscriptions woken between two checkpoints of the reader
+WHATSAPP_STATE = "whatsapp_state"  # entry type: a business's WhatsApp session changed state
 
 
 class CloseReason(StrEnum):
@@ -292,3 +302,14 @@ def redis_event_hub(redis_url: str, limits: HubLimits) -> tuple[EventHub, Redis]
         return [(str(entry_id), dict(fields)) for _stream, entries in batches for entry_id, fields in entries]
 
     return EventHub(limits, newest=newest, read=read), client
+
+
+def publish_whatsapp_state(client: Redis, business_id: str, state: str) -> str:
+    """Append a ``whatsapp_state`` entry (``business_id``, ``state``, ``ts`` in ms) to
+    ``calls:events``; returns its id.
+
+    Raises:
+        redis.RedisError: Redis unreachable (the caller logs it: the state is in the database).
+    """
+    entry = {"type": WHATSAPP_STATE, "ts": str(int(time.time() * 1000)), "business_id": business_id, "state": state}
+    return str(client.xadd(call_keys.EVENTS, entry, maxlen=call_keys.EVENTS_MAXLEN, approximate=True))  # type: ignore[arg-type]

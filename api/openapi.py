@@ -78,6 +78,8 @@ TAGS = [
     Tag(name="broadcasts", description="WhatsApp broadcasts: paced, resumable, each recipient sent once"),
     Tag(name="twilio", description="Twilio webhooks (form-encoded, signed with X-Twilio-Signature)"),
     Tag(name="internal", description="Service-to-service routes (blocked at the proxy; signed with INTERNAL_SECRET)"),
+    Tag(name="dashboard", description="The business's numbers at a glance (live calls, calls per hour, rejections)"),
+    Tag(name="ops", description="System admins: calls instances, queues, workers, scheduler, gateway shards, dead letters"),
     Tag(name="runbook", description="Liveness, readiness, version, metrics"),
 ]
 

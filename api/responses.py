@@ -23,6 +23,13 @@ __all__ = [
     "Call",
     "CallDetail",
     "CallPage",
+    "Dashboard",
+    "DeadLetter",
+    "DeadLetterDetail",
+    "DeadLetterPage",
+    "LeadTimeline",
+    "OpsOverview",
+    "Requeued",
     "ErrorBody",
     "Health",
     "Lead",
@@ -142,8 +149,28 @@ class BrowserCall(Out):
     expires_at: datetime = Field(description="When the access token stops opening the stream (the call itself may run longer)")
 
 
+class TranscriptTurn(BaseModel):
+    """One turn as the call's brain recorded it (``contracts.call_record``); brains may add fields."""
+
+    model_config = ConfigDict(extra="allow")
+    speaker: str | None = Field(default=None, description="caller or agent (older records: role)")
+    text: str | None = Field(default=None, description="What was said; an agent turn cut by a barge-in is cut "
+                                                       "where the caller stopped hearing it")
+    interrupted: bool | None = Field(default=None, description="Agent turns: the caller barged in")
+    heard_ms: int | None = Field(default=None, description="Agent turns cut by a barge-in: audio heard (ms)")
+    audio_ms: int | None = Field(default=None, description="Length of the turn's audio (ms)")
+    dtmf: str | None = Field(default=None, description="A key press the brain logged as a turn")
+
+
+class DtmfPress(Out):
+    digit: str
+    at_ms: int = Field(description="Milliseconds after the media stream started")
+
+
 class CallDetail(Call):
-    transcript: list[Any]
+    transcript: list[TranscriptTurn]
+    dtmf: list[DtmfPress] = Field(description="Key presses with their time (from events.dtmf)")
+    barge_ins: int = Field(description="Agent turns the caller interrupted")
     events: dict[str, Any]
 
 
@@ -257,3 +284,126 @@ class Attachment(Out):
         description="Set once a thumbnail exists (status ready); a PDF is ready without one when no page renders"
     )
     created_at: datetime
+
+
+class HourCount(Out):
+    hour: datetime = Field(description="The start of the UTC hour")
+    answered: int = Field(description="Calls of the hour now in-progress or completed")
+    rejected: int = Field(description="Calls of the hour the voice webhook refused")
+
+
+class Cluster(Out):
+    active_count: int
+    capacity: int
+
+
+class QueueDepth(Out):
+    name: str = Field(description="An RQ queue, or failed (the dead letters)")
+    depth: int
+
+
+class DashboardWhatsApp(Out):
+    state: str
+    phone: str | None
+    updated_at: str | None
+
+
+class Dashboard(Out):
+    business_id: int | None = Field(description="null: a system admin's view of every business")
+    active_calls: int | None = Field(description="Live calls (leases); null while Redis is unreachable")
+    max_concurrent_calls: int | None
+    cluster: Cluster | None = Field(description="null while Redis is unreachable")
+    calls_per_hour: list[HourCount] = Field(description="The last 24 UTC hours, oldest first, the current one last")
+    rejected_24h: dict[str, int] = Field(description="Rejected calls of the last 24 hours by reason")
+    queues: list[QueueDepth] | None = Field(description="System admins only (null for others and while Redis is down)")
+    whatsapp: DashboardWhatsApp | None = Field(description="The last session state the gateway reported")
+    redis_available: bool = Field(description="false: the Redis numbers are null")
+    generated_at: datetime
+
+
+class Instance(Out):
+    id: str
+    active: int | None
+    capacity: int | None
+    pending: int | None
+    draining: bool
+    version: str | None
+    started_at: datetime | None
+    live: bool = Field(description="false: listed in calls:instances but its hash expired")
+
+
+class Worker(Out):
+    name: str
+    hostname: str | None
+    pid: int | None
+    queues: list[str]
+    state: str
+    current_job: str | None
+    last_heartbeat: datetime | None
+
+
+class Leader(Out):
+    leader: str = Field(description="The replica id holding the scheduler lock")
+    token: int | None = Field(description="Its fencing token")
+    expires_in_ms: int
+
+
+class GatewayShard(Out):
+    shard: int
+    url: str
+    healthy: bool
+    state: str = Field(description="ok, unhealthy, unreachable or wrong_shard")
+    sessions: Any = Field(description="The shard's own session counts (its /health), null when unknown")
+    detail: str | None
+
+
+class OpsOverview(Out):
+    instances: list[Instance]
+    queues: list[QueueDepth]
+    dead_letters: int
+    workers: list[Worker]
+    scheduler: Leader | None = Field(description="null: no replica holds the lock")
+    gateway_shards: list[GatewayShard]
+    generated_at: datetime
+
+
+class DeadLetter(Out):
+    id: str
+    function: str
+    queue: str
+    reason: str = Field(description="The last line of the failure")
+    error: str | None = Field(description="The exception class named by the reason, when it names one")
+    failed_at: str
+
+
+class DeadLetterDetail(DeadLetter):
+    args: Any = Field(description="{args, kwargs}, or a note when they do not deserialize")
+    traceback: str
+    retries_left: int | None
+
+
+class DeadLetterPage(Page):
+    items: list[DeadLetter]
+
+
+class Requeued(Out):
+    id: str
+    queue: str
+    retries: int
+
+
+class TimelineItem(Out):
+    kind: Literal["call", "message"]
+    id: int
+    at: datetime = Field(description="When it happened (a call's start, else its creation; a message's time)")
+    channel: Literal["call", "whatsapp", "email"]
+    direction: str
+    status: str
+    summary: str = Field(description="A call's summary, a message's subject or the start of its text")
+    duration_seconds: float | None = Field(description="Calls only")
+    has_recording: bool | None = Field(description="Calls only")
+
+
+class LeadTimeline(Page):
+    lead_id: int
+    items: list[TimelineItem] = Field(description="Newest first")

@@ -34,6 +34,7 @@ __all__ = [
     "BusinessCreate",
     "BusinessUpdate",
     "CallsQuery",
+    "DeadLettersQuery",
     "DeliveriesQuery",
     "IdConverter",
     "LeadCreate",
@@ -45,6 +46,7 @@ __all__ = [
     "OutboundCall",
     "PageQuery",
     "ScopeQuery",
+    "TimelineQuery",
     "Strict",
     "TwilioCallback",
     "TwilioStatusCallback",
@@ -191,6 +193,45 @@ class CallsQuery(Paging):
     ] | None = None
     direction: Literal["inbound", "outbound"] | None = None
     lead_id: Id | None = None
+    from_: datetime | None = Field(default=None, alias="from", description="Calls created at or after (ISO 8601)")
+    to: datetime | None = Field(default=None, description="Calls created before (ISO 8601)")
+    q: str | None = Field(default=None, min_length=1, max_length=32,
+                          description="Part of the caller's or called number (digits and +)")
+
+    @field_validator("from_", "to")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        """A time without a zone is read as UTC; every time is compared in UTC."""
+        if value is None:
+            return None
+        try:
+            return (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).astimezone(UTC)
+        except OverflowError:  # 0001-01-01T00:00+01:00 is before the first UTC datetime
+            raise PydanticCustomError("datetime_range", "the time is out of range in UTC") from None
+
+    @field_validator("q")
+    @classmethod
+    def _number_part(cls, value: str | None) -> str | None:
+        if value is not None and not all(c.isascii() and (c.isdigit() or c == "+") for c in value):
+            raise PydanticCustomError("number_part", "q must hold only digits and +")
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CallsQuery:
+        if self.from_ is not None and self.to is not None and self.from_ >= self.to:
+            raise PydanticCustomError("range_order", "from must be before to")
+        return self
+
+
+class TimelineQuery(Strict):
+    business_id: Id | None = None
+    page: int = Field(default=1, ge=1, le=50, description="At most 50 pages deep")
+    per_page: int = Field(default=50, ge=1, le=100)
+
+
+class DeadLettersQuery(Strict):
+    page: int = Field(default=1, ge=1, le=100_000)
+    per_page: int = Field(default=25, ge=1, le=200)
 
 
 class OutboundCall(Strict):

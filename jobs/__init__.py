@@ -1,1 +1,2 @@
-"""Background jobs (RQ 2.x). ``jobs.enqueue`` is the facade other packages use."""
+"""Background jobs (RQ 2.x). ``jobs.enqueue`` (enqueueing) and ``jobs.admin`` (dead letters,
+workers, the scheduler leader) are the facades other packages use."""

@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, TextIO
 from redis import Redis
 from redis.exceptions import RedisError
 
-from jobs import deadletter
+from jobs import admin
 from jobs.worker_settings import SettingsError, WorkerSettings
 
 if TYPE_CHECKING:
-    from jobs.deadletter import DeadJob
+    from jobs.admin import DeadJob
 
 __all__ = ["main"]
 
@@ -76,19 +76,20 @@ def run(connection: Redis, args: argparse.Namespace, out: TextIO, err: TextIO) -
     """Carry out the parsed command; returns the exit code."""
     action = args.action
     if action == "list":
-        ids = deadletter.dead_ids(connection)
-        for dead in deadletter.fetch(connection, ids):
+        dead_jobs, total = admin.list_dead_letters(connection)
+        for dead in reversed(dead_jobs):  # oldest first
             print(_line(dead), file=out)
-        print(f"{len(ids)} dead job(s)" if ids else "no dead jobs", file=out)
+        print(f"{total} dead job(s)" if total else "no dead jobs", file=out)
         return 0
     if action == "show":
-        if args.job_id not in deadletter.dead_ids(connection):
+        try:
+            dead = admin.show_dead_letter(connection, args.job_id)
+        except admin.UnknownDeadJob:
             print(f"jobs: no dead job with id {args.job_id!r} (python -m jobs failed list shows them)", file=err)
             return 1
-        [dead] = deadletter.fetch(connection, [args.job_id], details=True)
         _show(dead, out)
         return 0
-    ids = deadletter.dead_ids(connection) if args.all else [args.job_id]
+    ids = admin.dead_letter_ids(connection) if args.all else [args.job_id]
     if args.all and not ids:
         print("no dead jobs", file=out)
         return 0
@@ -96,12 +97,12 @@ def run(connection: Redis, args: argparse.Namespace, out: TextIO, err: TextIO) -
     for job_id in ids:
         try:
             if action == "requeue":
-                queue, retries = deadletter.requeue(connection, job_id)
+                queue, retries = admin.requeue_dead_letter(connection, job_id)
                 print(f"requeued {job_id} on queue {queue} ({retries} retries)", file=out)
             else:
-                deadletter.purge(connection, job_id)
+                admin.purge_dead_letter(connection, job_id)
                 print(f"purged {job_id}", file=out)
-        except deadletter.UnknownDeadJob:
+        except admin.UnknownDeadJob:
             print(f"jobs: no dead job with id {job_id!r} (python -m jobs failed list shows them)", file=err)
             code = 1
         except ValueError as exc:

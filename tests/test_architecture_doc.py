@@ -27,6 +27,7 @@ SECTIONS = {
     11: "Twilio Media Streams facts",
     12: "Stack notes",
     13: "Load testing",
+    14: "Deployment",
 }
 
 

@@ -22,8 +22,10 @@ PACKAGES = ("api", "callengine", "contracts", "jobs")
 # importer package -> modules of other packages it may import (a module or anything below it).
 ALLOWED: dict[str, tuple[str, ...]] = {
     "callengine": ("contracts",),
-    # the API hands work to the worker only through the jobs facade
-    "api": ("contracts", "jobs.enqueue"),
+    # the API hands work to the worker only through the jobs facade, and reads and repairs the
+    # jobs' state (dead letters, workers, scheduler leader) only through the operators' facade
+    # jobs.admin (which imports nothing of the API)
+    "api": ("contracts", "jobs.enqueue", "jobs.admin"),
     # the jobs and the API share the data layer (and its settings: the database URL)
     "jobs": (
         "contracts", "api.db", "api.settings", "api.crypto",
@@ -106,6 +108,25 @@ def test_contracts_stay_pure(module: str, path: Path) -> None:
     assert heavy == []
 
 
+def test_jobs_admin_imports_nothing_of_the_api() -> None:
+    """The operators' facade is imported by the API: an API import in it (or in what it imports
+    of jobs) would make the API depend on itself through the jobs."""
+    seen: set[str] = set()
+    todo = ["jobs.admin"]
+    while todo:
+        module = todo.pop()
+        if module in seen:
+            continue
+        seen.add(module)
+        base = ROOT.joinpath(*module.split("."))
+        path = base.with_suffix(".py") if base.with_suffix(".py").is_file() else base / "__init__.py"
+        for _, target in imports_of(module, path):
+            assert target.split(".")[0] != "api", f"{module} imports {target}"
+            if target.split(".")[0] == "jobs" and _is_module(target):
+                todo.append(target)
+    assert "jobs.deadletter" in seen and "jobs.leader" in seen
+
+
 def test_the_walk_sees_function_local_relative_and_type_checking_imports(tmp_path: Path) -> None:
     """The checker itself: an import hidden in a function or a TYPE_CHECKING block counts."""
     source = (
@@ -118,5 +139,6 @@ def test_the_walk_sees_function_local_relative_and_type_checking_imports(tmp_pat
     found = {target for _, target in imports_of("contracts.mod", path)}
     assert {"api.db.models", "jobs.calls", "contracts.keys"} <= found
     assert not _allowed("callengine", "jobs.calls") and not _allowed("api", "jobs.calls")
-    assert _allowed("api", "jobs.enqueue") and _allowed("jobs", "api.db.models")
+    assert _allowed("api", "jobs.enqueue") and _allowed("api", "jobs.admin") and _allowed("jobs", "api.db.models")
+    assert not _allowed("api", "jobs.deadletter") and not _allowed("api", "jobs.leader")
     assert not _allowed("contracts", "callengine.settings")

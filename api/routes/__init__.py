@@ -8,12 +8,14 @@ from api.routes import (
     broadcasts,
     browser_calls,
     calls,
+    dashboard,
     directory,
     docs,
     email_accounts,
     events,
     health,
     leads,
+    ops,
     twilio,
     webhooks,
     whatsapp,
@@ -24,4 +26,4 @@ __all__ = ["BLUEPRINTS"]
 
 BLUEPRINTS = [health.bp, twilio.bp, auth.bp, leads.bp, calls.bp, directory.businesses, directory.users, events.bp,
               attachments.bp, email_accounts.bp, docs.bp, webhooks.bp, whatsapp.bp,
-              whatsapp_events.bp, broadcasts.bp, browser_calls.bp]
+              whatsapp_events.bp, broadcasts.bp, dashboard.bp, ops.bp, browser_calls.bp]

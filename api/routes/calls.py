@@ -54,7 +54,7 @@ async def list_calls(caller: Caller, query_args: CallsQuery) -> Response:
     page = await current_runtime().db(
         lambda s: calls.list_calls(
             s, business_id, status=query.status, direction=query.direction, lead_id=query.lead_id,
-            page=query.page, per_page=query.per_page,
+            page=query.page, per_page=query.per_page, created_from=query.from_, created_to=query.to, number=query.q,
         )
     )
     return jsonify(page.to_json())

@@ -1,4 +1,5 @@
-"""``GET /api/events``: server-sent events of the caller's business, fed from ``calls:events``.
+"""``GET /api/events``: server-sent events of the caller's business, fed from ``calls:events``:
+``call_started``, ``call_ended``, ``rejected`` and ``whatsapp_state`` (``{business_id, state, ts}``).
 
 Streams subscribe to the process's ``EventHub`` (api/event_hub.py): one task reads the Redis
 stream for every stream of the process, so an open stream holds no thread, no database
@@ -24,7 +25,7 @@ from quart_schema import tag_blueprint, validate_querystring
 
 from api.auth import authenticated, session_credentials, still_logged_in
 from api.errors import Unavailable
-from api.event_hub import Entry, EventHub, HubFull, entry_key
+from api.event_hub import WHATSAPP_STATE, Entry, EventHub, HubFull, entry_key
 from api.openapi import responds
 from api.runtime import current_runtime
 from api.schemas import ScopeQuery
@@ -39,7 +40,7 @@ KEEPALIVE_SECONDS = 5.0
 SESSION_RECHECK_SECONDS = 30.0  # one small query per stream per half minute (1,000 streams: ~33/s)
 READY_TIMEOUT_SECONDS = 5.0  # the hub's first read of Redis; longer means Redis is down
 RESUME_MAX_ENTRIES = 1000  # Last-Event-ID backlog sent at most (the stream keeps ~10,000)
-FORWARDED = frozenset({"call_started", "call_ended", "rejected"})
+FORWARDED = frozenset({"call_started", "call_ended", "rejected", WHATSAPP_STATE})
 _STREAM_ID = "0123456789-"
 
 
@@ -65,7 +66,7 @@ def _visible(fields: dict[str, str], business: str | None) -> bool:
           "why the server ended it)", content="text/event-stream")
 @responds(503, "too many event streams open in this process, or Redis unreachable")
 async def events(caller: Caller, query_args: ScopeQuery) -> Response:
-    """Server-sent events: call_started, call_ended, rejected"""
+    """Server-sent events: call_started, call_ended, rejected, whatsapp_state"""
     query = query_args
     business: str | None = None
     if not caller.is_system_admin or query.business_id is not None:

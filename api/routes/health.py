@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     import redis
     from quart import Response
 
-__all__ = ["bp"]
+__all__ = ["bp", "probe_shards"]
 
 bp = Blueprint("health", __name__)
 tag_blueprint(bp, ["runbook"])
@@ -163,7 +163,7 @@ async def metrics_json() -> Response:
         raise Unauthorized("a valid ?token= (INTERNAL_SECRET) is required", code="bad_token")
     await rt.redis_call(rt.extras["metrics"].flush)  # this worker's latest numbers too
     body = await rt.redis_call(_snapshot)
-    body["whatsapp"] = {"shards": await _probe_shards(rt.settings.baileys_shard_urls, rt.settings.shard_probe_timeout_seconds)}
+    body["whatsapp"] = {"shards": await probe_shards(rt.settings.baileys_shard_urls, rt.settings.shard_probe_timeout_seconds)}
     body["generated_at"] = time.time()
     return jsonify(body)
 
@@ -208,7 +208,9 @@ def _probe(url: str, timeout: float, shard: int | None = None) -> dict[str, Any]
     return result
 
 
-async def _probe_shards(urls: tuple[str, ...], timeout: float) -> dict[str, Any]:
+async def probe_shards(urls: tuple[str, ...], timeout: float) -> dict[str, Any]:
+    """Every shard's ``/health`` in parallel, each bounded by ``timeout``; by shard number
+    (``"1"``, ``"2"``, …). Never raises: an unreachable shard is a result."""
     results: dict[str, Any] = {}
 
     async def one(n: int, url: str) -> None:
@@ -229,6 +231,6 @@ async def _probe_shards(urls: tuple[str, ...], timeout: float) -> dict[str, Any]
 async def health_whatsapp() -> tuple[Response, int]:
     """Per-shard WhatsApp gateway health"""
     settings = current_runtime().settings
-    shards = await _probe_shards(settings.baileys_shard_urls, settings.shard_probe_timeout_seconds)
+    shards = await probe_shards(settings.baileys_shard_urls, settings.shard_probe_timeout_seconds)
     healthy = all(shard["state"] == "ok" for shard in shards.values())
     return jsonify({"status": "ok" if healthy else "degraded", "shards": shards}), 200 if healthy else 503

@@ -1,4 +1,4 @@
-"""``/api/leads``: the caller's business's leads."""
+"""``/api/leads``: the caller's business's leads, and each lead's timeline of calls and messages."""
 
 from __future__ import annotations
 
@@ -10,12 +10,20 @@ from sqlalchemy.orm import Session
 
 from api.auth import authenticated
 from api.openapi import responds
-from api.responses import Lead, LeadDetail, LeadPage
+from api.responses import Lead, LeadDetail, LeadPage, LeadTimeline
 from api.routes.webhooks import enqueue_delivery
 from api.runtime import current_runtime
-from api.schemas import LeadCreate, LeadsExportQuery, LeadsQuery, LeadUpdate, ScopeQuery, path_id
+from api.schemas import (
+    LeadCreate,
+    LeadsExportQuery,
+    LeadsQuery,
+    LeadUpdate,
+    ScopeQuery,
+    TimelineQuery,
+    path_id,
+)
 from api.security import Caller
-from api.services import leads, webhooks
+from api.services import leads, timeline, webhooks
 
 __all__ = ["bp"]
 
@@ -108,3 +116,20 @@ async def export_leads(caller: Caller, query_args: LeadsExportQuery) -> Response
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="leads-{business_id}.csv"'},
     )
+
+
+@bp.get(f"/{ID}/timeline")
+@authenticated()
+@validate_querystring(TimelineQuery)
+@responds(200, "the lead's calls and messages, newest first", model=LeadTimeline)
+async def lead_timeline(caller: Caller, query_args: TimelineQuery, lead_id: int) -> Response:
+    """Lead timeline: calls and messages, newest first
+
+    Paged over the merged sequence (at most 50 pages of up to 100 items); a lead of another
+    business is 404.
+    """
+    query = query_args
+    business_id = caller.scope(query.business_id)
+    return jsonify(await current_runtime().db(
+        lambda s: timeline.lead_timeline(s, business_id, lead_id, page=query.page, per_page=query.per_page)
+    ))

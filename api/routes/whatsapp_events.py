@@ -7,6 +7,10 @@ or stale signature is 401 before the body is parsed, and nothing is stored. The 
 does not route ``/internal/`` from outside (docs/ARCHITECTURE.md §7); the signature is what
 protects it anyway.
 
+An applied ``session.state`` event is also published to ``calls:events`` as a
+``whatsapp_state`` entry for ``/api/events`` (``api.event_hub.publish_whatsapp_state``); Redis
+being down only loses that live notice (logged), never the stored state.
+
 Answers: 200 ``{"stored": true}`` or ``{"stored": false, "duplicate": true}`` (the same
 ``event_id``, or an inbound ``message_id`` already stored); 400 naming every problem of a body
 that breaks the contract (the gateway drops it to its dead file rather than retrying); 503 when
@@ -22,12 +26,13 @@ import time
 from quart import Blueprint, Response, jsonify, request
 from quart_schema import security_scheme, tag_blueprint
 
-from api.errors import BadRequest, Unauthorized
+from api.errors import BadRequest, Unauthorized, Unavailable
+from api.event_hub import publish_whatsapp_state
 from api.openapi import SIGNED, responds
 from api.routes.webhooks import enqueue_delivery
 from api.runtime import current_runtime
 from api.services.whatsapp_events import UnknownBusiness, apply_event
-from contracts.wa_events import ContractError, read_event
+from contracts.wa_events import ContractError, SessionInfo, read_event
 from contracts.webhook_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 
 __all__ = ["bp"]
@@ -72,4 +77,9 @@ async def receive_event() -> Response:
     if not outcome.applied:
         log.info("whatsapp event %s (%s) recorded, not applied: %s", event.event_id, event.type, outcome.note)
     await enqueue_delivery(outcome.delivery_id)
+    if outcome.stored and outcome.applied and isinstance(event.data, SessionInfo):
+        try:
+            await rt.redis_call(publish_whatsapp_state, event.business_id, event.data.state)
+        except Unavailable as exc:  # the state is stored; only the live feed misses it
+            log.warning("whatsapp_state of business %s not published: %s", event.business_id, exc.details)
     return jsonify(outcome.to_json())

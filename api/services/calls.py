@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from api.db.models import Business, Call, CallDirection, CallStatus, Lead
@@ -13,7 +14,7 @@ from api.errors import NotFound
 from api.services.common import Page, iso, page_rows
 from api.services.leads import lead_json
 
-__all__ = ["call_json", "get_call", "list_calls", "outbound_target", "recording_file", "record_outbound"]
+__all__ = ["call_json", "dtmf_presses", "get_call", "list_calls", "outbound_target", "recording_file", "record_outbound"]
 
 
 def call_json(call: Call, lead: Lead | None = None) -> dict[str, Any]:
@@ -41,8 +42,15 @@ def call_json(call: Call, lead: Lead | None = None) -> dict[str, Any]:
 
 def list_calls(
     session: Session, business_id: int, *, status: str | None, direction: str | None, lead_id: int | None,
-    page: int, per_page: int,
+    page: int, per_page: int, created_from: datetime | None = None, created_to: datetime | None = None,
+    number: str | None = None,
 ) -> Page:
+    """A page of the business's calls, newest first.
+
+    Args:
+        created_from: calls created at or after this time; ``created_to``: before this time.
+        number: digits (and ``+``) that the caller's or the called number contains.
+    """
     query = select(Call).where(Call.business_id == business_id)
     if status:
         query = query.where(Call.status == status)
@@ -50,6 +58,12 @@ def list_calls(
         query = query.where(Call.direction == direction)
     if lead_id:
         query = query.where(Call.lead_id == lead_id)
+    if created_from is not None:
+        query = query.where(Call.created_at >= created_from)
+    if created_to is not None:
+        query = query.where(Call.created_at < created_to)
+    if number:  # only digits and +: nothing for LIKE to interpret
+        query = query.where(or_(Call.from_number.contains(number), Call.to_number.contains(number)))
     query = query.order_by(Call.created_at.desc(), Call.id.desc())
     rows, total = page_rows(session, query, page, per_page)
     lead_ids = {c.lead_id for c in rows if c.lead_id}
@@ -68,7 +82,26 @@ def _get(session: Session, business_id: int, call_id: int) -> Call:
 def get_call(session: Session, business_id: int, call_id: int) -> dict[str, Any]:
     call = _get(session, business_id, call_id)
     lead = session.get(Lead, call.lead_id) if call.lead_id else None
-    return {**call_json(call, lead), "transcript": call.transcript, "events": call.events}
+    transcript = [turn for turn in call.transcript or [] if isinstance(turn, dict)]
+    return {
+        **call_json(call, lead),
+        "transcript": transcript,
+        "dtmf": dtmf_presses((call.events or {}).get("dtmf")),
+        "barge_ins": sum(1 for turn in transcript if turn.get("interrupted") is True),
+        "events": call.events,
+    }
+
+
+def dtmf_presses(raw: Any) -> list[dict[str, Any]]:
+    """``events.dtmf`` as ``[{digit, at_ms}]`` (older rows hold bare digits: at 0)."""
+    presses: list[dict[str, Any]] = []
+    for item in raw if isinstance(raw, list) else []:
+        if isinstance(item, str) and item:
+            presses.append({"digit": item, "at_ms": 0})
+        elif isinstance(item, dict) and isinstance(item.get("digit"), str):
+            at_ms = item.get("at_ms")
+            presses.append({"digit": item["digit"], "at_ms": at_ms if isinstance(at_ms, int) and not isinstance(at_ms, bool) else 0})
+    return presses
 
 
 def recording_file(session: Session, business_id: int, call_id: int, recordings_dir: Path) -> Path:

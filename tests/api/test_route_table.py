@@ -45,6 +45,13 @@ POLICY: dict[tuple[str, str], Role | None] = {
     ("GET", "/api/leads/{lead}"): Role.AGENT,
     ("PATCH", "/api/leads/{lead}"): Role.AGENT,
     ("GET", "/api/leads/export.csv"): Role.AGENT,
+    ("GET", "/api/leads/{lead}/timeline"): Role.AGENT,
+    ("GET", "/api/dashboard"): Role.AGENT,  # queue depths only for a system admin
+    ("GET", "/api/ops/overview"): Role.SYSTEM_ADMIN,
+    ("GET", "/api/ops/dead-letters"): Role.SYSTEM_ADMIN,
+    ("GET", "/api/ops/dead-letters/<job_id>"): Role.SYSTEM_ADMIN,
+    ("POST", "/api/ops/dead-letters/<job_id>/requeue"): Role.SYSTEM_ADMIN,
+    ("DELETE", "/api/ops/dead-letters/<job_id>"): Role.SYSTEM_ADMIN,
     ("GET", "/api/calls"): Role.AGENT,
     ("GET", "/api/calls/{call}"): Role.AGENT,
     ("GET", "/api/calls/{call}/recording"): Role.AGENT,
