@@ -77,3 +77,23 @@ def test_an_unsigned_upgrade_over_tls_is_refused(tls: Nginx, certificate: Certif
         with certificate.context.wrap_socket(raw, server_hostname=SERVER_NAME) as sock:
             head = _upgrade(sock, sign("another-token", STREAM)).decode()
     assert head.startswith("HTTP/1.1 403"), head
+
+
+def _browser_upgrade(port: int, target: str) -> str:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        return raw_exchange(sock, (
+            f"GET {target} HTTP/1.1\r\nHost: {SERVER_NAME}\r\n"
+            "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+        ).encode()).decode()  # fmt: skip
+
+
+def test_the_browser_test_call_path_reaches_the_calls_service_with_its_token(plain: Nginx) -> None:
+    # /ws/browser (docs/ARCHITECTURE.md §11.5) goes through the same location as /ws/twilio, query
+    # string and all: the calls service's own access check answers (this service has no
+    # INTERNAL_SECRET, so even a well-formed token is refused, naming the signature).
+    port = plain.ports["http"]
+    assert _browser_upgrade(port, "/ws/browser").startswith("HTTP/1.1 401"), plain.log()
+    token = "v1.CA" + "ab" * 16 + ".1.9999999999." + "0" * 64
+    head = _browser_upgrade(port, f"/ws/browser?access={token}")
+    assert head.startswith("HTTP/1.1 403"), head
