@@ -132,6 +132,7 @@ def prepare(
     sources: list[Path] = []
     if gateway:
         values |= defaults(GATEWAY / "docker-entrypoint.d" / "15-prosaas-defaults.envsh")
+        values["ACCESS_LOG"] = "logs/access.log"  # under PREFIX, beside the error log
         sources += sorted((GATEWAY / "templates").glob("*.template"))
     if frontend:
         values |= defaults(FRONTEND / "docker-entrypoint.d" / "15-frontend-defaults.envsh")

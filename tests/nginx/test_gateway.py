@@ -136,3 +136,18 @@ def test_ws_paths_reach_the_calls_service(plain: Nginx, api: Recorder) -> None:
     resp = request(plain.ports["http"], "/ws/nothing-here")
     assert resp.status == 404 and resp.headers["content-type"].startswith("application/json"), resp
     assert len(api.seen) == before
+
+
+def test_the_access_log_never_holds_a_query_string(plain: Nginx) -> None:
+    # /ws/browser?access=… carries a call token and /metrics.json?token=… the internal secret.
+    secret = "s3cr3t-token-in-the-query"
+    for path in (f"/metrics.json?token={secret}", f"/api/calls?access={secret}"):
+        assert request(plain.ports["http"], path).status == 200
+    request(plain.ports["http"], f"/ws/browser?access={secret}")
+    deadline = time.monotonic() + 5
+    log = plain.prefix / "logs" / "access.log"
+    while time.monotonic() < deadline and "/ws/browser" not in (log.read_text() if log.exists() else ""):
+        time.sleep(0.05)  # nginx writes the line when the request ends
+    text = log.read_text()
+    assert "GET /metrics.json HTTP/1.1" in text and "GET /ws/browser HTTP/1.1" in text
+    assert secret not in text
