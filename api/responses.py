@@ -154,6 +154,8 @@ class TranscriptTurn(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     speaker: str | None = Field(default=None, description="caller or agent (older records: role)")
+    at_ms: int | None = Field(default=None, description="When the turn began, ms after the call started "
+                                                        "(caller: speech onset; agent: first audio)")
     text: str | None = Field(default=None, description="What was said; an agent turn cut by a barge-in is cut "
                                                        "where the caller stopped hearing it")
     interrupted: bool | None = Field(default=None, description="Agent turns: the caller barged in")

@@ -193,12 +193,15 @@ class ReceptionistBrain:
         self.recognition_errors = 0
         self._setup_problems: tuple[str, ...] = ()
         self._call_sid = ""
+        self._t0: float | None = None  # the call's start (trio clock): transcript entries' at_ms
         self._channel: str | None = None  # the caller's cepstral mean, from their last turn
 
     # --- receive task -----------------------------------------------------------------------
 
     def on_media(self, frame: MediaReceived) -> Sequence[Command]:
         now = trio.current_time()
+        if self._t0 is None:
+            self._t0 = now
         playback = self._playback
         event = self._detector.update(frame.pcm, now, playing=playback.playing)
         if event is None:
@@ -236,6 +239,8 @@ class ReceptionistBrain:
         Cancellation: cancelled with the call; background transcriptions are cancelled too.
         """
         self._call_sid = call.call_sid
+        if self._t0 is None:
+            self._t0 = trio.current_time()
         setup = self._load_setup(call)
         names = await self._services.names()
         cfg = self._config
@@ -275,7 +280,7 @@ class ReceptionistBrain:
                             self._agent_finished(played.utterance, played.text, played.heard_ms, True)
                         self.metrics.dtmf_interrupts += 1
                         await commands.send(ClearPlayback())
-                    self.transcript.append({"speaker": "caller", "dtmf": event.digit})
+                    self.transcript.append({"speaker": "caller", "dtmf": event.digit, "at_ms": self._at_ms(now)})
                     self._last_prompt_end = now
                     done = await self._say(dialogue.pressed(event.digit), commands)
                 elif type(event) is TurnEnded:
@@ -338,6 +343,7 @@ class ReceptionistBrain:
                 self.recognition_errors += 1
         entry: dict[str, Any] = {
             "speaker": "caller",
+            "at_ms": self._at_ms(turn.speech_start_at),
             "expect": expect.value,
             "heard": hyp,
             "text": None,
@@ -425,6 +431,7 @@ class ReceptionistBrain:
             assert utterance is not None
             entry = {
                 "speaker": "agent",
+                "at_ms": self._at_ms(now),
                 "text": text,
                 "interrupted": False,
                 "audio_ms": len(audio) // 8,
@@ -439,6 +446,11 @@ class ReceptionistBrain:
                     break  # barge-in while queuing: the rest is dropped
                 await commands.send(command)
         return hang_up
+
+    def _at_ms(self, t: float) -> int:
+        """Milliseconds from the call's start to ``t`` (trio clock): when a transcript entry
+        began (a caller's speech onset, an agent's first audio, a key press)."""
+        return max(0, round((t - (self._t0 if self._t0 is not None else t)) * 1000))
 
     def _agent_finished(self, utterance: str, text: str, heard_ms: int, interrupted: bool) -> None:
         entry = self._agent_entries.pop(utterance, None)

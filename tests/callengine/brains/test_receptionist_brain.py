@@ -111,7 +111,11 @@ async def test_no_setup_uses_defaults_and_dtmf_drives_the_call(services: Service
     assert summary["lead"]["reason"] == "support" and summary["lead"]["intent_source"] == "dtmf"
     greeting = summary["transcript"][0]
     assert greeting["text"].startswith("Thanks") and greeting["interrupted"]  # cut at the key
-    assert {"speaker": "caller", "dtmf": "2"} in summary["transcript"]
+    [press] = [e for e in summary["transcript"] if "dtmf" in e]
+    assert (press["speaker"], press["dtmf"]) == ("caller", "2")
+    # Each entry says when it began, from the call's start: the SPA draws the timeline by it.
+    times = [e["at_ms"] for e in summary["transcript"]]
+    assert times[0] < 1000 and times == sorted(times) and press["at_ms"] >= greeting["at_ms"]
     assert summary["metrics"]["dtmf_interrupts"] == 1
     assert summary["state"] == "name"
 
