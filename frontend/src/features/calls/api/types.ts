@@ -48,6 +48,8 @@ export type TranscriptTurn = {
   /** Agent turns cut by a barge-in: how much audio the caller heard. */
   heard_ms?: number | null;
   audio_ms?: number | null;
+  /** When the turn began, ms after the call started (newer records). */
+  at_ms?: number | null;
   /** A key press the brain logged as a turn. */
   dtmf?: string | null;
   [key: string]: unknown;

@@ -1,13 +1,13 @@
 // The call's transcript as a timeline: caller and receptionist turns in order, a barge-in
 // (the caller talking over the receptionist) and key presses (DTMF) marked. Key presses carry
-// their time; pressing one seeks the recording there.
+// their time, and so do turns of newer records (at_ms); pressing a time seeks the recording there.
 import { Badge } from '@/components/ui/badge';
 import { formatMs } from '@/utils/format';
 
 import type { DtmfPress, TranscriptTurn } from '../api/types';
 
 type Entry =
-  | { kind: 'turn'; speaker: 'caller' | 'agent' | 'other'; label: string; text: string; interrupted: boolean; heardMs: number | null; pending: boolean }
+  | { kind: 'turn'; speaker: 'caller' | 'agent' | 'other'; label: string; text: string; interrupted: boolean; heardMs: number | null; pending: boolean; atMs: number | null }
   | { kind: 'dtmf'; digit: string; atMs: number | null };
 
 function speakerOf(turn: TranscriptTurn): 'caller' | 'agent' | 'other' {
@@ -15,6 +15,22 @@ function speakerOf(turn: TranscriptTurn): 'caller' | 'agent' | 'other' {
   if (who === 'caller' || who === 'user') return 'caller';
   if (who === 'agent' || who === 'assistant') return 'agent';
   return 'other';
+}
+
+function atMsOf(turn: TranscriptTurn): number | null {
+  return typeof turn.at_ms === 'number' && turn.at_ms >= 0 ? turn.at_ms : null;
+}
+
+function At({ ms, onSeek }: { ms: number | null; onSeek?: ((ms: number) => void) | undefined }) {
+  if (ms === null) return null;
+  return onSeek ? (
+    <button type="button" className="btn btn-ghost btn-sm" onClick={() => onSeek(ms)}>
+      at {formatMs(ms)}
+      <span className="visually-hidden"> (play from here)</span>
+    </button>
+  ) : (
+    <span className="small muted"> at {formatMs(ms)}</span>
+  );
 }
 
 /** Turns in order; key presses the brain did not log as turns follow, by time (pure). */
@@ -25,7 +41,7 @@ export function timelineEntries(transcript: TranscriptTurn[], dtmf: DtmfPress[])
     if (typeof turn.dtmf === 'string' && turn.dtmf) {
       logged.push(turn.dtmf);
       const press = dtmf.find((p) => p.digit === turn.dtmf && !entries.some((e) => e.kind === 'dtmf' && e.atMs === p.at_ms));
-      entries.push({ kind: 'dtmf', digit: turn.dtmf, atMs: press ? press.at_ms : null });
+      entries.push({ kind: 'dtmf', digit: turn.dtmf, atMs: press ? press.at_ms : atMsOf(turn) });
       continue;
     }
     const speaker = speakerOf(turn);
@@ -38,6 +54,7 @@ export function timelineEntries(transcript: TranscriptTurn[], dtmf: DtmfPress[])
       interrupted: turn.interrupted === true,
       heardMs: typeof turn.heard_ms === 'number' ? turn.heard_ms : null,
       pending: text === '…',
+      atMs: atMsOf(turn),
     });
   }
   const unlogged = [...dtmf].sort((a, b) => a.at_ms - b.at_ms).filter((press) => {
@@ -74,16 +91,7 @@ export function Transcript({
               <span>
                 Caller pressed <kbd>{entry.digit}</kbd>
               </span>
-              {entry.atMs !== null ? (
-                onSeek ? (
-                  <button type="button" className="btn btn-ghost btn-sm" onClick={() => onSeek(entry.atMs ?? 0)}>
-                    at {formatMs(entry.atMs)}
-                    <span className="visually-hidden"> (play from here)</span>
-                  </button>
-                ) : (
-                  <span className="small muted"> at {formatMs(entry.atMs)}</span>
-                )
-              ) : null}
+              <At ms={entry.atMs} onSeek={onSeek} />
             </div>
           </li>
         ) : (
@@ -94,6 +102,7 @@ export function Transcript({
             <div className="timeline-bubble">
               <div className="row small" style={{ gap: 8 }}>
                 <strong>{entry.label}</strong>
+                <At ms={entry.atMs} onSeek={onSeek} />
                 {entry.interrupted ? (
                   <Badge tone="warn">Barge-in{entry.heardMs !== null ? ` after ${formatMs(entry.heardMs)}` : ''}</Badge>
                 ) : null}

@@ -10,7 +10,7 @@ const detail = {
   ...makeCall({ id: 5 }),
   transcript: [
     { speaker: 'agent', text: 'Thanks for calling Demo, how can I help?', interrupted: false },
-    { speaker: 'caller', heard: 'quote', text: 'I would like a quote', expect: 'free' },
+    { speaker: 'caller', heard: 'quote', text: 'I would like a quote', expect: 'free', at_ms: 4200 },
     { speaker: 'agent', text: 'Sure, for which', interrupted: true, heard_ms: 1500 },
     { speaker: 'caller', dtmf: '3' },
     { speaker: 'caller', text: '…' },
@@ -41,6 +41,11 @@ describe('call detail', () => {
     await user.click(within(items[5]!).getByRole('button', { name: /at 0:15/ }));
     expect(audio!.currentTime).toBe(15.5);
     expect(play).toHaveBeenCalled();
+
+    // A turn of a newer record says when it began: its time seeks the recording too.
+    await user.click(within(items[1]!).getByRole('button', { name: /at 0:04/ }));
+    expect(audio!.currentTime).toBe(4.2);
+    expect(within(items[0]!).queryByRole('button')).toBeNull(); // an older turn has no time
   });
 
   it('says so when the call has no recording or transcript', async () => {
