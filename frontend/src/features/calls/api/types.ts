@@ -33,6 +33,8 @@ export type Call = {
   has_recording: boolean;
   summary: string;
   created_at: string;
+  /** A browser test call from the dashboard (no lead is kept for it). */
+  test?: boolean;
 };
 
 /** One turn as the call's brain recorded it; brains may add fields. */

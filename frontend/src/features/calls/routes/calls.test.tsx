@@ -67,4 +67,16 @@ describe('calls list', () => {
     expect(router.state.location.search).toBe('');
     expect(await screen.findByRole('link', { name: 'Dana Lead' })).toBeInTheDocument();
   });
+
+  it('marks a browser test call as such', async () => {
+    server.use(
+      http.get('*/api/calls', () =>
+        HttpResponse.json(makeCallPage([makeCall({ id: 3, test: true, lead: null, lead_id: null }), makeCall({ id: 4 })])),
+      ),
+    );
+    await renderApp('/calls');
+    const rows = await screen.findAllByRole('row');
+    expect(within(rows[1]!).getByText('Test call')).toBeInTheDocument();
+    expect(within(rows[2]!).queryByText('Test call')).toBeNull();
+  });
 });

@@ -1,5 +1,6 @@
 import { Link } from 'react-router';
 
+import { Badge } from '@/components/ui/badge';
 import { Page, PageHeader } from '@/components/ui/page-header';
 import { EmptyState, ErrorState, LoadingState } from '@/components/ui/states';
 import { Pagination, Table } from '@/components/ui/table';
@@ -58,7 +59,9 @@ export default function CallsRoute() {
                     <Link to={paths.call.getHref(call.id)}>{formatDateTime(call.started_at ?? call.created_at)}</Link>
                   </td>
                   <td className="mono" data-label="Caller">{call.direction === 'inbound' ? call.from : call.to}</td>
-                  <td data-label="Direction">{call.direction === 'inbound' ? 'Inbound' : 'Outbound'}</td>
+                  <td data-label="Direction">
+                    {call.test ? <Badge tone="info">Test call</Badge> : call.direction === 'inbound' ? 'Inbound' : 'Outbound'}
+                  </td>
                   <td data-label="Status">
                     <CallStatusBadge status={call.status} />
                   </td>
