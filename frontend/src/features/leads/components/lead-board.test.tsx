@@ -1,4 +1,4 @@
-import { act, within } from '@testing-library/react';
+import { act, waitFor, within } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
 
 import type { Lead } from '@/features/leads/api/types';
@@ -83,10 +83,10 @@ describe('lead board', () => {
     expect(within(column('Qualified')).getByText('Dana Lead')).toBeInTheDocument();
     expect(within(column('New')).queryByText('Dana Lead')).not.toBeInTheDocument();
     expect(within(column('Qualified')).getByLabelText('1 leads')).toBeInTheDocument();
-    await vi.waitFor(() => expect(patches).toEqual([{ id: '1', body: { status: 'qualified' }, csrf: CSRF }]));
+    await waitFor(() => expect(patches).toEqual([{ id: '1', body: { status: 'qualified' }, csrf: CSRF }]));
 
     act(() => releasePatch());
-    await vi.waitFor(() => expect(leads[0]?.status).toBe('qualified'));
+    await waitFor(() => expect(leads[0]?.status).toBe('qualified'));
     expect(await within(column('Qualified')).findByText('Dana Lead')).toBeInTheDocument();
     expect(within(column('New')).getByText('No leads. Drop one here.')).toBeInTheDocument();
   });
@@ -126,6 +126,6 @@ describe('lead board', () => {
     await user.selectOptions(screen.getByLabelText('Move Dana Lead to'), 'lost');
     expect(within(column('Lost')).getByText('Dana Lead')).toBeInTheDocument();
     act(() => releasePatch());
-    await vi.waitFor(() => expect(patches).toEqual([{ id: '1', body: { status: 'lost' }, csrf: CSRF }]));
+    await waitFor(() => expect(patches).toEqual([{ id: '1', body: { status: 'lost' }, csrf: CSRF }]));
   });
 });

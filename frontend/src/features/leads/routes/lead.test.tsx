@@ -1,4 +1,4 @@
-import { within } from '@testing-library/react';
+import { waitFor, within } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
 
 import { makeLead } from '@/testing/leads-data';
@@ -38,7 +38,7 @@ describe('lead detail', () => {
     expect(within(items[1]!).getByRole('link', { name: 'Listen and read the transcript' })).toHaveAttribute('href', '/calls/5');
     expect(items[1]).toHaveTextContent('1m 05s');
     await user.click(screen.getByRole('button', { name: 'Show older' }));
-    await vi.waitFor(() => expect(within(history).getAllByRole('listitem')).toHaveLength(3));
+    await waitFor(() => expect(within(history).getAllByRole('listitem')).toHaveLength(3));
     items = within(history).getAllByRole('listitem');
     expect(items[2]).toHaveTextContent('Email · to the lead');
     expect(screen.queryByRole('button', { name: 'Show older' })).not.toBeInTheDocument();
@@ -72,6 +72,27 @@ describe('lead detail', () => {
       body: { name: 'Gus Won', email: '', phone_e164: '+15551230099', status: 'won', notes: '' },
       csrf: CSRF,
     });
+  });
+
+  it('calls the lead through the API and says when it cannot', async () => {
+    server.use(http.get('*/api/leads/4/timeline', () => HttpResponse.json({ lead_id: 4, items: [], page: 1, per_page: 20, total: 0, pages: 0 })));
+    const bodies: unknown[] = [];
+    let refuse = false;
+    server.use(
+      http.post('*/api/calls/outbound', async ({ request }) => {
+        bodies.push(await request.json());
+        return refuse
+          ? apiError(503, 'twilio_not_configured', 'outbound calls need TWILIO_ACCOUNT_SID')
+          : HttpResponse.json({ id: 50, call_sid: 'CA50', status: 'queued' }, { status: 201 });
+      }),
+    );
+    const { user } = await renderApp('/leads/4');
+    await user.click(await screen.findByRole('button', { name: 'Call now' }));
+    expect(await screen.findByText(/Calling…/)).toBeInTheDocument();
+    refuse = true;
+    await user.click(screen.getByRole('button', { name: 'Call now' }));
+    expect(await screen.findByText('Could not call: outbound calls need TWILIO_ACCOUNT_SID')).toBeInTheDocument();
+    expect(bodies).toEqual([{ lead_id: 4 }, { lead_id: 4 }]);
   });
 
   it('shows an unknown lead as not found', async () => {

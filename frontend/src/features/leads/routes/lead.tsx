@@ -1,11 +1,13 @@
 import { useParams } from 'react-router';
 
-import { ButtonLink } from '@/components/ui/button';
+import { Button, ButtonLink } from '@/components/ui/button';
 import { Page, PageHeader } from '@/components/ui/page-header';
-import { ErrorState, LoadingState } from '@/components/ui/states';
+import { errorMessage, ErrorState, LoadingState } from '@/components/ui/states';
+import { toast } from '@/components/ui/toast';
 import { paths } from '@/config/paths';
 import { formatDateTime, humanize } from '@/utils/format';
 
+import { useCallLead } from '../api/call-lead';
 import { useLead } from '../api/get-lead';
 import { LeadForm } from '../components/lead-form';
 import { LeadStatusBadge } from '../components/lead-status';
@@ -25,6 +27,9 @@ export default function LeadRoute() {
 
 function LeadView({ id }: { id: number }) {
   const lead = useLead(id);
+  const dial = useCallLead({
+    onSuccess: () => toast.success('Calling… the receptionist talks when they answer.'),
+  });
   return (
     <Page title={lead.data?.name || 'Lead'}>
       {lead.isPending ? (
@@ -43,6 +48,14 @@ function LeadView({ id }: { id: number }) {
             }
             actions={
               <>
+                <Button
+                  isLoading={dial.isPending}
+                  onClick={() =>
+                    dial.mutate(lead.data.id, { onError: (error) => toast.error(`Could not call: ${errorMessage(error)}`) })
+                  }
+                >
+                  Call now
+                </Button>
                 <ButtonLink to={`${paths.calls.getHref()}?lead_id=${lead.data.id}`}>Calls</ButtonLink>
                 <ButtonLink to={paths.leads.getHref()}>All leads</ButtonLink>
               </>

@@ -1,3 +1,4 @@
+import { waitFor } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
 
 import { makeLead } from '@/testing/leads-data';
@@ -27,12 +28,12 @@ describe('leads table', () => {
     await user.click(screen.getByRole('button', { name: 'Search' }));
     expect(router.state.location.search).toBe('?q=fay');
     // React Router renders a navigation in a transition: wait for the page to show it.
-    await vi.waitFor(() => expect(screen.getByRole('link', { name: 'Export CSV' })).toHaveAttribute('href', '/api/leads/export.csv?q=fay'));
+    await waitFor(() => expect(screen.getByRole('link', { name: 'Export CSV' })).toHaveAttribute('href', '/api/leads/export.csv?q=fay'));
     await user.selectOptions(screen.getByLabelText('Status'), 'qualified');
-    await vi.waitFor(() => expect(screen.getByLabelText('Status')).toHaveValue('qualified'));
+    await waitFor(() => expect(screen.getByLabelText('Status')).toHaveValue('qualified'));
     await user.selectOptions(screen.getByLabelText('Source'), 'whatsapp');
     expect(router.state.location.search).toBe('?q=fay&status=qualified&source=whatsapp');
-    await vi.waitFor(() => expect(queries.at(-1)).toBe('?q=fay&status=qualified&source=whatsapp&page=1&per_page=25'));
+    await waitFor(() => expect(queries.at(-1)).toBe('?q=fay&status=qualified&source=whatsapp&page=1&per_page=25'));
     expect(screen.getByRole('link', { name: 'Export CSV' })).toHaveAttribute(
       'href',
       '/api/leads/export.csv?q=fay&status=qualified&source=whatsapp',
