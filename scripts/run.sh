@@ -115,6 +115,11 @@ wait_up "http://127.0.0.1:$api_port/readyz" "the API" var/log/api.log
 # The SPA, once built: one private nginx with the production templates (nginx/README.md), the
 # gateway on WEB_PORT in front of the API, the calls service and the SPA's own server.
 web_port=${WEB_PORT:-8080}
+# Built first when missing or stale (Node.js 20+; FRONTEND_BUILD=0 skips it); without Node the
+# rest runs without the app.
+if [ "${FRONTEND_BUILD:-1}" != 0 ]; then
+  scripts/build-frontend.sh || echo "run: the SPA was not built (see above); the API and the calls service run without it"
+fi
 if [ -f frontend/dist/index.html ]; then
   nginx_bin=$(command -v nginx || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; } || true)
   if [ -z "$nginx_bin" ]; then
