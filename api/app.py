@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import trio
+from hypercorn.middleware import ProxyFixMiddleware
 from quart import Response, g, jsonify, request
 from quart_schema import RequestSchemaValidationError
 from quart_trio import QuartTrio
@@ -53,6 +54,12 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> QuartTr
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         BACKGROUND_TASK_SHUTDOWN_TIMEOUT=5,
     )
+    if settings.trusted_proxy_hops:
+        # Behind nginx the peer is the proxy: take the client's address from X-Forwarded-For,
+        # trusting exactly that many hops (a client's own X-Forwarded-For entries are ignored).
+        app.asgi_app = ProxyFixMiddleware(  # type: ignore[method-assign]
+            app.asgi_app, mode="legacy", trusted_hops=settings.trusted_proxy_hops
+        )
     init_openapi(app)  # replaces app.json: configure it afterwards
     app.json.sort_keys = False  # type: ignore[attr-defined]
     rt = runtime or Runtime.build(settings)

@@ -70,6 +70,9 @@ class Settings:
     login_attempts_per_account: int = 5  # per LOGIN_WINDOW_SECONDS
     login_attempts_per_ip: int = 20
     login_window_seconds: int = 300
+    # Proxies in front of the API that set X-Forwarded-For (nginx: 1). 0 trusts none: the peer
+    # address is the client's (the login limiter's per-address bucket depends on it).
+    trusted_proxy_hops: int = 0
     max_in_flight: int = 8  # requests in the handlers at once (bench.overload_bench); the excess gets 503
     max_waiting: int = 8  # requests that may wait for a place: a burst is not overload (bench.overload_bench)
     max_wait_ms: int = 25  # the longest one waits before it is refused
@@ -140,6 +143,7 @@ class Settings:
             shard_probe_timeout_seconds=get("BAILEYS_PROBE_TIMEOUT_SECONDS", _float_range(0.05, 30), 1.0),
             session_max_age_seconds=get("SESSION_MAX_AGE_SECONDS", _int_range(60, 30 * 86_400), 8 * 3600),
             session_idle_seconds=get("SESSION_IDLE_SECONDS", _int_range(60, 30 * 86_400), 1800),
+            trusted_proxy_hops=get("API_TRUSTED_PROXY_HOPS", _int_range(0, 5), 0),
             max_in_flight=get("API_MAX_IN_FLIGHT", _int_range(1, 10_000), 8),
             max_waiting=get("API_MAX_WAITING", _int_range(0, 100_000), 8),
             max_wait_ms=get("API_MAX_WAIT_MS", _int_range(0, 10_000), 25),

@@ -7,10 +7,13 @@
 # scheduler (python -m jobs.scheduler). A demo caller then
 # dials the demo business the way Twilio would: a signed voice webhook, the TwiML's stream,
 # a recorded caller talking to the offline receptionist; the call is finalized by the worker
-# and listed by GET /api/calls (RUN_DEMO=0 skips the demo call). Ctrl-C stops everything in
-# order (scripts/stop_stack.py): the calls service drains its live calls, the worker stores
-# the records the drain queued, then the API, the scheduler, the worker and a private Redis stop. The
-# services run in their own sessions, so the terminal's Ctrl-C reaches only this script.
+# and listed by GET /api/calls (RUN_DEMO=0 skips the demo call). When the SPA is built
+# (frontend/dist/index.html), a private nginx serves it on WEB_PORT (8080) with the API and the
+# calls service behind it, from the production templates (nginx/README.md). Ctrl-C stops
+# everything in order (scripts/stop_stack.py): the calls service drains its live calls, the
+# worker stores the records the drain queued, then nginx, the API, the scheduler, the worker
+# and a private Redis stop. The services run in their own sessions, so the terminal's Ctrl-C
+# reaches only this script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REDIS_URL_GIVEN=${REDIS_URL:-}
@@ -57,7 +60,7 @@ echo "run: migrating the database, then seeding the demo business"
 echo "run: starting the calls service (:$calls_port), the API (:$api_port), an RQ worker and the scheduler"
 
 pids=()
-calls_pid="" api_pid="" worker_pid="" scheduler_pid="" gw_pid="" stopped=""
+calls_pid="" api_pid="" worker_pid="" scheduler_pid="" gw_pid="" nginx_pid="" stopped=""
 stop() {
   [ -n "$stopped" ] && return 0
   stopped=1
@@ -69,7 +72,7 @@ stop() {
     wait "$gw_pid" 2>/dev/null || true
   fi
   .venv/bin/python scripts/stop_stack.py --redis-url "$REDIS_URL" \
-    --calls "$calls_pid" --health "http://127.0.0.1:$calls_port/health" --worker "$worker_pid" --api "$api_pid" --scheduler "$scheduler_pid" \
+    --calls "$calls_pid" --health "http://127.0.0.1:$calls_port/health" --worker "$worker_pid" --api "$api_pid" --scheduler "$scheduler_pid" --nginx "$nginx_pid" \
     ${private_redis:+--redis-pidfile var/redis/redis.pid} || true
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
@@ -109,11 +112,31 @@ wait_up "http://127.0.0.1:$calls_port/health" "the calls service" var/log/calls.
 wait_up "http://127.0.0.1:$api_port/readyz" "the API" var/log/api.log
 [ -n "$gw_pid" ] && wait_up "http://127.0.0.1:$gw_port/health" "the WhatsApp gateway" var/log/baileys.log
 
+# The SPA, once built: one private nginx with the production templates (nginx/README.md), the
+# gateway on WEB_PORT in front of the API, the calls service and the SPA's own server.
+web_port=${WEB_PORT:-8080}
+if [ -f frontend/dist/index.html ]; then
+  nginx_bin=$(command -v nginx || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; } || true)
+  if [ -z "$nginx_bin" ]; then
+    echo "run: frontend/dist is built but nginx is missing: sudo apt-get install nginx (or scripts/system-packages.sh); the app is not served"
+  else
+    spa_port=$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    SERVER_NAME=${SERVER_NAME:-localhost 127.0.0.1} HTTP_PORT=$web_port \
+      API_UPSTREAM=127.0.0.1:$api_port CALLS_UPSTREAM=127.0.0.1:$calls_port \
+      FRONTEND_UPSTREAM=127.0.0.1:$spa_port FRONTEND_LISTEN=127.0.0.1:$spa_port SPA_ROOT="$PWD/frontend/dist" \
+      NGINX_RESOLVER=127.0.0.1 .venv/bin/python scripts/nginx_conf.py var/nginx --gateway --frontend >/dev/null
+    "${detach[@]}" "$nginx_bin" -p "$PWD/var/nginx" -c "$PWD/var/nginx/nginx.conf" -g 'daemon off;' \
+      > var/log/nginx.log 2>&1 & nginx_pid=$!; pids+=($!)
+    wait_up "http://127.0.0.1:$web_port/health" "nginx" var/log/nginx.log
+  fi
+fi
+
 # What a person needs to use the stack; printed when it is up, and again after the demo.
 summary() {
   local docs="http://127.0.0.1:$api_port/api/openapi.json (the OpenAPI document)"
   curl -fsS -o /dev/null "http://127.0.0.1:$api_port/api/docs" 2>/dev/null \
     && docs="http://127.0.0.1:$api_port/api/docs (interactive; the document is /api/openapi.json)"
+  [ -z "$nginx_pid" ] || echo "app:      http://localhost:$web_port   (the SPA; nginx, logs in $PWD/var/nginx/logs/)"
   echo "API:      http://127.0.0.1:$api_port   docs: $docs"
   echo "calls:    ws://127.0.0.1:$calls_port/ws/twilio   health: http://127.0.0.1:$calls_port/health"
   echo "Redis:    $REDIS_URL"

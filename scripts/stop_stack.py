@@ -1,15 +1,17 @@
 """Stop ``make run``'s stack in order, saying what it waits for (used by scripts/run.sh).
 
     python scripts/stop_stack.py --redis-url URL --calls PID --health URL --worker PID --api PID \\
-        [--redis-pidfile var/redis/redis.pid]
+        [--nginx PID] [--redis-pidfile var/redis/redis.pid]
 
 1. The calls service gets SIGTERM and drains: live calls go on (up to its
    DRAIN_TIMEOUT_SECONDS), then each one's record is queued for the worker (``finalize_call``
    on queue ``high``). A Ctrl-C while waiting sends a second SIGTERM, which ends them at once.
 2. The worker stores what the drain queued: the stop waits until queue ``high`` is empty and no
    job is running (at most ``--worker-timeout`` seconds; what is left runs at the next start).
-3. Then the API and the worker get SIGTERM (again after 5 s if still running — the RQ worker's
-   cold shutdown —, then SIGKILL), and a private Redis (its pid file) is stopped.
+3. Then nginx (the web front serving the SPA, when make run started one), the API and the
+   worker get SIGTERM (again after 5 s if still running — the RQ worker's cold shutdown —,
+   then SIGKILL), and a private Redis (its pid file) is stopped. nginx stays up until then:
+   calls that came through it go on while the calls service drains.
 
 Every step prints one line when it starts, and a line every few seconds while it waits. An
 empty or missing pid skips that step. The processes need not be our children: a process is
@@ -127,6 +129,7 @@ def stop_stack(
     worker_pid: int | None,
     others: Sequence[int],
     scheduler_pid: int | None = None,
+    nginx_pid: int | None = None,
     redis_pidfile: Path | None = None,
     worker_timeout: float = 60.0,
     say: Callable[[str], None] = print,
@@ -172,7 +175,7 @@ def stop_stack(
                 say(f"stop: {left} job(s) left on queue {FINALIZE_QUEUE}; the worker runs them at the next start")
             else:
                 say("stop: the worker stored every call record")
-    named = [("the API", pid) for pid in others] + [("the scheduler", scheduler_pid), ("the worker", worker_pid)]
+    named = [("nginx", nginx_pid)] + [("the API", pid) for pid in others] + [("the scheduler", scheduler_pid), ("the worker", worker_pid)]
     targets = [(name, pid) for name, pid in named if pid is not None and alive(pid)]
     if targets:
         say(f"stop: stopping {_listed(list(dict.fromkeys(name for name, _ in targets)))}")
@@ -226,6 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--worker", type=_pid, default=None, metavar="PID", help="the RQ worker")
     p.add_argument("--api", type=_pid, action="append", default=[], metavar="PID", help="the API (repeatable)")
     p.add_argument("--scheduler", type=_pid, default=None, metavar="PID", help="the periodic-job scheduler")
+    p.add_argument("--nginx", type=_pid, default=None, metavar="PID", help="the web front (nginx's master)")
     p.add_argument("--redis-pidfile", type=Path, help="stop this private Redis last")
     p.add_argument("--worker-timeout", type=float, default=60.0, help="seconds to wait for the records")
     args = p.parse_args(argv)
@@ -240,6 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         worker_pid=args.worker,
         others=[pid for pid in args.api if pid is not None],
         scheduler_pid=args.scheduler,
+        nginx_pid=args.nginx,
         redis_pidfile=args.redis_pidfile,
         worker_timeout=args.worker_timeout,
         say=say,

@@ -121,3 +121,32 @@ async def test_authentication_is_checked_before_the_body(client: Any, db: Any) -
     headers = await login(client, tenant.agent_email)
     resp = await client.post("/api/businesses", json={"bogus": 1}, headers=headers)
     assert resp.status_code == 403  # the role is checked before the body too
+
+
+async def test_behind_a_trusted_proxy_the_login_limit_is_per_client_address(api_settings: Any, db: Any) -> None:
+    # nginx sets X-Forwarded-For to the peer it saw; the API trusts that one hop
+    # (API_TRUSTED_PROXY_HOPS=1), so two clients behind it do not share one bucket, and a
+    # client's own X-Forwarded-For entries (left of nginx's) change nothing.
+    make_tenant(db, 1)
+
+    async def attempts(test_client: Any, forwarded: str, n: int) -> list[int]:
+        return [
+            (await test_client.post("/api/auth/login", json={"email": f"u{i}@example.test", "password": "x"},
+                                    headers={"X-Forwarded-For": forwarded})).status_code
+            for i in range(n)
+        ]
+
+    app = create_app(replace(api_settings, trusted_proxy_hops=1))
+    async with app.test_app() as test_app:
+        c = test_app.test_client()
+        assert await attempts(c, "10.0.0.1", 20) == [401] * 20
+        assert await attempts(c, "203.0.113.9, 10.0.0.1", 1) == [429]  # a spoofed entry is not trusted
+        assert await attempts(c, "10.0.0.2", 1) == [401]  # another client behind the same proxy
+    app.extensions["prosaas"].close()
+
+    direct = create_app(api_settings)  # no proxy trusted: the header is the client's own claim
+    async with direct.test_app() as test_app:
+        c = test_app.test_client()
+        assert await attempts(c, "10.0.0.3", 20) == [401] * 20
+        assert await attempts(c, "10.0.0.4", 1) == [429]
+    direct.extensions["prosaas"].close()

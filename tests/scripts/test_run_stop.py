@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -30,7 +31,9 @@ from tests.conftest import SHARED_REDIS
 __all__: list[str] = []
 
 ROOT = Path(__file__).resolve().parents[2]
-LINKED = ("scripts", ".venv", "tests", "setup.cfg", "pyproject.toml", "callengine", "api", "jobs")
+LINKED = ("scripts", ".venv", "tests", "setup.cfg", "pyproject.toml", "callengine", "api", "jobs", "nginx")
+HAS_NGINX = shutil.which("nginx") is not None or Path("/usr/sbin/nginx").exists()
+SPA_PAGE = "<!doctype html><title>ProSaaS</title>\n"
 
 
 def _free_port() -> int:
@@ -83,9 +86,12 @@ def test_readme_load_test_then_ctrl_c_stores_every_record(tmp_path: Path) -> Non
     root.mkdir()
     for name in LINKED:
         (root / name).symlink_to(ROOT / name)
-    api_port, calls_port = _free_port(), _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PUBLIC_BASE_URL")}
-    env.update(REDIS_URL=SHARED_REDIS, API_PORT=str(api_port), CALLS_PORT=str(calls_port), RUN_DEMO="0")
+    (root / "frontend" / "dist" / "assets").mkdir(parents=True)  # a built SPA: make run serves it
+    (root / "frontend" / "dist" / "index.html").write_text(SPA_PAGE)
+    api_port, calls_port, web_port = _free_port(), _free_port(), _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PUBLIC_BASE_URL", "SERVER_NAME")}
+    env.update(REDIS_URL=SHARED_REDIS, API_PORT=str(api_port), CALLS_PORT=str(calls_port), RUN_DEMO="0",
+               WEB_PORT=str(web_port))  # fmt: skip
     # The subject is the stop sequence, not load shedding (tests/api/test_shedding.py): on a CI
     # machine busy with other tests, ten webhooks in 100 ms could wait past the default 25 ms and
     # be shed (seen once: 2 of 10 refused), so the burst may wait up to a second here.
@@ -100,6 +106,12 @@ def test_readme_load_test_then_ctrl_c_stores_every_record(tmp_path: Path) -> Non
     load = None
     try:
         _wait_for(lambda: any("Ctrl-C stops" in line for line in output), 180, "the stack", output)
+        if HAS_NGINX:  # the SPA on WEB_PORT, the API behind the same origin
+            for path in ("/", "/calls/123"):
+                with urllib.request.urlopen(f"http://127.0.0.1:{web_port}{path}", timeout=5) as resp:
+                    assert resp.read().decode() == SPA_PAGE
+            with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/readyz", timeout=5) as resp:
+                assert json.loads(resp.read())["status"] == "ready"
         client = redis.Redis.from_url(SHARED_REDIS, decode_responses=True)
         # the API admits calls once the calls service has published its capacity
         _wait_for(lambda: client.get("calls:capacity") not in (None, "0"), 30, "calls:capacity", output)
@@ -146,5 +158,11 @@ def test_readme_load_test_then_ctrl_c_stores_every_record(tmp_path: Path) -> Non
     assert f"log in:   owner@demo.prosaas.local, password: SEED_OWNER_PASSWORD in {root}/var/dev-secrets" in text
     stop = text[text.index("stop: the calls service drains") :]
     assert "10 live call(s) go on" in stop
-    assert stop.index("stop: the calls service stopped") < stop.index("stop: stopping the API, the scheduler and the worker")
+    if HAS_NGINX:
+        assert f"app:      http://localhost:{web_port}" in text
+        stopping = "stop: stopping nginx, the API, the scheduler and the worker"
+    else:
+        assert "run: frontend/dist is built but nginx is missing" in text
+        stopping = "stop: stopping the API, the scheduler and the worker"
+    assert stop.index("stop: the calls service stopped") < stop.index(stopping)
     assert "stop: done" in stop

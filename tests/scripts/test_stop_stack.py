@@ -9,6 +9,7 @@ worker by emptying the queue two seconds after the job appears.
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import subprocess
 import sys
 import threading
@@ -16,6 +17,7 @@ import time
 from pathlib import Path
 from types import ModuleType
 
+import pytest
 import redis
 from rq import Queue
 
@@ -175,3 +177,30 @@ def test_the_real_worker_stores_the_queued_record_and_stops_on_the_first_sigterm
     assert (tmp_path / "stored").exists() and job.get_status(refresh=False) is not None
     assert not [line for line in lines if "signalling again" in line or "killing" in line], lines
     assert "stop: stopping the worker" in lines and lines[-1] == "stop: done"
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists(), reason="needs nginx")
+def test_nginx_stops_with_the_api_after_the_calls_service(tmp_path: Path) -> None:
+    """make run's web front (a real nginx master): stopped on the first signal, named in the line."""
+    from tests.conftest import free_port, wait_for_port
+    from tests.nginx.conftest import NGINX, nginx_conf
+
+    port = free_port()
+    conf = nginx_conf.prepare(tmp_path / "etc", gateway=False, frontend=True,
+                              env={"FRONTEND_LISTEN": f"127.0.0.1:{port}", "SPA_ROOT": str(tmp_path)})  # fmt: skip
+    nginx = subprocess.Popen([NGINX, "-p", str(conf.parent), "-c", str(conf), "-g", "daemon off;"])
+    api = subprocess.Popen(["sleep", "60"])
+    lines: list[str] = []
+    try:
+        assert wait_for_port(port, nginx)
+        _load().stop_stack(
+            redis_url=SHARED_REDIS, calls_pid=None, health_url="http://127.0.0.1:9/health",
+            worker_pid=None, others=[api.pid], nginx_pid=nginx.pid, say=lines.append,
+        )  # fmt: skip
+        assert nginx.wait(timeout=5) == 0
+        api.wait(timeout=5)
+    finally:
+        for proc in (nginx, api):
+            if proc.poll() is None:
+                proc.kill()
+    assert lines == ["stop: stopping nginx and the API", "stop: done"]
