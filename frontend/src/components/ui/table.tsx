@@ -1,10 +1,21 @@
 import type { ReactNode } from 'react';
 
 /** A table that scrolls sideways inside its card on small screens instead of breaking the page. */
-export function Table({ caption, children, captionHidden = false }: { caption: string; children: ReactNode; captionHidden?: boolean }) {
+/** `stack`: below 640 px each row becomes a card; every cell then needs a `data-label`. */
+export function Table({
+  caption,
+  children,
+  captionHidden = false,
+  stack = false,
+}: {
+  caption: string;
+  children: ReactNode;
+  captionHidden?: boolean;
+  stack?: boolean;
+}) {
   return (
     <div className="table-wrap" tabIndex={0} role="region" aria-label={caption}>
-      <table className="table">
+      <table className={stack ? 'table table-stack' : 'table'}>
         <caption className={captionHidden ? 'visually-hidden' : undefined}>{caption}</caption>
         {children}
       </table>

@@ -11,8 +11,6 @@ describe('dashboard', () => {
   let dashboardRequests: number;
 
   beforeEach(() => {
-    FakeEventSource.reset();
-    vi.stubGlobal('EventSource', FakeEventSource);
     dashboardRequests = 0;
     logIn();
     server.use(
@@ -23,7 +21,6 @@ describe('dashboard', () => {
     );
   });
   afterEach(() => {
-    vi.unstubAllGlobals();
     vi.useRealTimers();
   });
 
