@@ -1,14 +1,12 @@
 // POST /api/whatsapp/connect: (re)start the business's WhatsApp session (admins; api/routes/whatsapp.py).
-import { useMutation } from '@tanstack/react-query';
+// The answer is the session's new state (with the QR when it is already waiting for a scan); it
+// replaces the cached state, so Settings → WhatsApp shows the QR at once (src/lib/whatsapp-session.ts).
+import { useConnectWhatsApp, type WhatsAppStatus } from '@/lib/whatsapp-session';
 
-import { api } from '@/lib/api-client';
+export type WhatsAppSession = WhatsAppStatus;
 
-export type WhatsAppSession = { state?: string; [key: string]: unknown };
-
-export function reconnectWhatsApp(): Promise<WhatsAppSession> {
-  return api.post<WhatsAppSession>('/api/whatsapp/connect');
-}
+export { connectWhatsApp as reconnectWhatsApp } from '@/lib/whatsapp-session';
 
 export function useReconnectWhatsApp({ onSuccess }: { onSuccess?: (session: WhatsAppSession) => void } = {}) {
-  return useMutation({ mutationFn: reconnectWhatsApp, onSuccess });
+  return useConnectWhatsApp({ onSuccess });
 }

@@ -1,29 +1,30 @@
-// Settings → WhatsApp. "Re-connect" restarts the business's WhatsApp session; the QR code and the
-// session's state are built by another helper (see the commit that created this module).
-import { Button } from '@/components/ui/button';
-import { errorMessage } from '@/components/ui/states';
+// Settings → WhatsApp: the session's state (live) and "Re-connect", which starts a new session and
+// shows the QR code to scan (the operator runbook's "business settings → WhatsApp → Re-connect").
 import { toast } from '@/components/ui/toast';
+import { WhatsAppSession } from '@/components/whatsapp/whatsapp-session';
 
 import { useReconnectWhatsApp } from '../api/reconnect-whatsapp';
 
 export default function WhatsAppSettingsRoute() {
-  const reconnect = useReconnectWhatsApp({ onSuccess: () => toast.success('Re-connecting WhatsApp…') });
+  const reconnect = useReconnectWhatsApp({
+    onSuccess: (session) =>
+      toast.success(session.state === 'connected' ? 'WhatsApp is connected.' : 'Re-connecting WhatsApp: scan the QR code.'),
+  });
   return (
     <section className="card stack" aria-labelledby="settings-whatsapp">
       <div>
         <h2 id="settings-whatsapp">WhatsApp</h2>
-        <p className="muted">The phone your business sends WhatsApp messages from.</p>
+        <p className="muted">
+          The phone your business sends WhatsApp messages from. Re-connect when WhatsApp logged the device out or the
+          phone changed: a new QR code appears here to scan.
+        </p>
       </div>
-      {reconnect.isError ? (
-        <div className="alert alert-error" role="alert">
-          {errorMessage(reconnect.error)}
-        </div>
-      ) : null}
-      <div>
-        <Button onClick={() => reconnect.mutate()} isLoading={reconnect.isPending}>
-          Re-connect
-        </Button>
-      </div>
+      <WhatsAppSession
+        connectLabel="Re-connect"
+        onConnect={() => reconnect.mutate()}
+        isConnecting={reconnect.isPending}
+        connectError={reconnect.error}
+      />
     </section>
   );
 }
