@@ -29,7 +29,8 @@ describe.skipIf(pending('whatsapp'))('whatsapp', () => {
     await page.getByRole('img', { name: /QR/i }).waitFor({ timeout: 30_000 });
     await screenshot(page, 'settings-whatsapp-qr');
     await fakePhone('POST', `/fake/${businessId}/scan`, { phone: '+15550001234' });
-    await page.getByText(/connected/i).first().waitFor({ timeout: 30_000 });
+    await page.getByText('+15550001234').waitFor({ timeout: 30_000 }); // the phone, once connected
+    await page.getByText('Connected', { exact: true }).first().waitFor();
 
     await fakePhone('POST', `/fake/${businessId}/inbound`, { from_phone: CUSTOMER, push_name: 'Dana', text: 'hello from the e2e phone' });
     await page.goto('/whatsapp');

@@ -36,8 +36,8 @@ describe.skipIf(pending('broadcasts'))('broadcasts', () => {
     // creates it so the spec exercises the list, the start button and the live progress).
     const made = await api.request<Broadcast>('POST', '/api/broadcasts', { name: 'e2e three', text, audience: { lead_ids: leadIds }, idempotency_key: `e2e-${Date.now()}` });
     await page.goto(`/broadcasts/${made.id}`);
-    await page.getByRole('button', { name: /start/i }).click();
-    await page.getByText(/completed/i).first().waitFor({ timeout: 60_000 });
+    await page.getByRole('button', { name: 'Start sending' }).click();
+    await page.getByText('Completed', { exact: true }).first().waitFor({ timeout: 60_000 });
     await screenshot(page, 'broadcast-detail');
     const sent = await eventually(async () => {
       const { sent } = await fakePhone<{ sent: { text?: string }[] }>('GET', `/fake/${businessId}/sent`);

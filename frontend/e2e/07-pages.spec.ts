@@ -37,7 +37,7 @@ it('shows every page of the owner', async () => {
     ['/whatsapp', /WhatsApp/, 'page-whatsapp'],
     ['/broadcasts', 'Broadcasts', 'page-broadcasts'],
   ];
-  if (calls.items[0]) pages.push([`/calls/${calls.items[0].id}`, /Call/, 'page-call-detail']);
+  if (calls.items[0]) pages.push([`/calls/${calls.items[0].id}`, 'Recording', 'page-call-detail']);
   if (leads.items[0]) pages.push([`/leads/${leads.items[0].id}`, /./, 'page-lead-detail']);
   if (broadcasts.items[0]) pages.push([`/broadcasts/${broadcasts.items[0].id}`, /./, 'page-broadcast-detail']);
   for (const [path, heading, name] of pages) {

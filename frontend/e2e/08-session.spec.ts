@@ -4,7 +4,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
-import { env, launch, logIn, newPage } from './support/stack';
+import { env, eventually, launch, logIn, newPage } from './support/stack';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -18,14 +18,17 @@ it('sends an expired session to the login page and back to the same page', async
   const { page, context } = await newPage(browser);
   await logIn(page, undefined, '/login?next=%2Fsettings%2Fwhatsapp');
   expect(new URL(page.url()).pathname).toBe('/settings/whatsapp');
+  const reconnect = page.getByRole('button', { name: 'Re-connect' });
+  await reconnect.waitFor();
+  await page.waitForLoadState('networkidle');
   await context.clearCookies();
-  await page.getByRole('button', { name: 'Re-connect' }).click();
-  await page.waitForURL((url) => url.pathname === '/login');
+  await reconnect.click();
+  await eventually(async () => Promise.resolve(new URL(page.url()).pathname === '/login'), 'the login page');
   expect(new URL(page.url()).searchParams.get('next')).toBe('/settings/whatsapp');
   await page.getByLabel('Email').fill(env.owner.email);
   await page.getByLabel('Password').fill(env.owner.password);
   await page.getByRole('button', { name: 'Log in' }).click();
-  await page.waitForURL((url) => url.pathname === '/settings/whatsapp');
+  await eventually(async () => Promise.resolve(new URL(page.url()).pathname === '/settings/whatsapp'), 'the page it was on');
   await page.getByRole('heading', { name: 'WhatsApp' }).first().waitFor();
   await context.close();
 });

@@ -176,6 +176,8 @@ def test_spa_end_to_end(tmp_path: Path) -> None:
                                capture_output=True, text=True, timeout=SUITE_TIMEOUT)
         output = suite.stdout + suite.stderr
         print(output)
+        screenshots.mkdir(parents=True, exist_ok=True)
+        (screenshots / "e2e-output.txt").write_text(output)  # the latency line, beside the screenshots
         if suite.returncode != 0:
             tails = "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-2500:]}" for p in logs.values() if p.exists())
             pytest.fail(f"npm run e2e failed ({suite.returncode})\n{output[-12000:]}\n{tails}")
