@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { pending } from './support/pending';
-import { ApiClient, eventually, launch, logIn, newPage, PHONE, replayCall, screenshot, type Replay } from './support/stack';
+import { ApiClient, DESKTOP, env, eventually, launch, newPage, PHONE, type Replay, replayCall, screenshot } from './support/stack';
 
 const LATENCY_BUDGET_MS = 1000;
 
@@ -16,8 +16,8 @@ let replay: Replay | null = null;
 
 beforeAll(async () => {
   browser = await launch();
-  ({ page } = await newPage(browser));
-  await logIn(page);
+  ({ page } = await newPage(browser, DESKTOP, env.owner));
+  await page.goto('/');
 });
 afterAll(async () => {
   if (replay) await replay.done;
@@ -58,8 +58,8 @@ describe.skipIf(pending('dashboard'))('a live call', () => {
     });
 
     // The 360 px pass opens now: a page lists the calls that start while it is open.
-    const phone = await newPage(browser, PHONE);
-    await logIn(phone.page);
+    const phone = await newPage(browser, PHONE, env.owner);
+    await phone.page.goto('/');
     await phone.page.locator('section[aria-labelledby="live-calls"]').waitFor();
 
     replay = replayCall();
@@ -99,8 +99,7 @@ describe.skipIf(pending('dashboard'))('a live call', () => {
 it('says "Reconnecting…" when the event stream is lost, and recovers', async () => {
   // A fresh page whose first stream opens and then ends (the server's connection lost); the
   // retries fail until the stream is let through again.
-  const { page: fresh, context } = await newPage(browser);
-  await logIn(fresh);
+  const { page: fresh, context } = await newPage(browser, DESKTOP, env.owner);
   await fresh.close();
   const lost = await context.newPage();
   let blocked = true;

@@ -5,7 +5,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { pending } from './support/pending';
-import { ApiClient, eventually, launch, logIn, newPage, replayCall, screenshot } from './support/stack';
+import { ApiClient, DESKTOP, env, eventually, launch, newPage, replayCall, screenshot } from './support/stack';
 
 type Call = { id: number; lead_id: number | null; status: string; call_sid: string; has_recording?: boolean };
 
@@ -33,8 +33,8 @@ describe.skipIf(pending('calls'))('calls', () => {
     }
     const lead = await api.get<{ id: number; name: string | null; phone_e164: string }>(`/api/leads/${call.lead_id}`);
 
-    const { page, context } = await newPage(browser);
-    await logIn(page, undefined, '/login?next=%2Fcalls');
+    const { page, context } = await newPage(browser, DESKTOP, env.owner);
+    await page.goto('/calls');
     expect(new URL(page.url()).pathname).toBe('/calls');
     const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: lead.name || lead.phone_e164 }) });
     await row.first().waitFor();

@@ -4,7 +4,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { pending } from './support/pending';
-import { ApiClient, eventually, launch, logIn, newPage, PHONE, screenshot } from './support/stack';
+import { ApiClient, DESKTOP, env, eventually, launch, newPage, PHONE, screenshot } from './support/stack';
 
 type Lead = { id: number; name: string | null; status: string; phone_e164: string };
 
@@ -22,12 +22,12 @@ afterAll(async () => {
 
 describe.skipIf(pending('leads'))('leads', () => {
   it('lists the leads, at desktop width and at 360 px, and opens one', async () => {
-    for (const [viewport, name] of [[undefined, 'leads-table'], [PHONE, 'leads-table-360px']] as const) {
-      const { page, context } = await newPage(browser, viewport);
-      await logIn(page, undefined, '/login?next=%2Fleads');
+    for (const [viewport, name] of [[DESKTOP, 'leads-table'], [PHONE, 'leads-table-360px']] as const) {
+      const { page, context } = await newPage(browser, viewport, env.owner);
+      await page.goto('/leads');
       await page.getByRole('link', { name: 'Board Mover' }).first().waitFor();
       await screenshot(page, name);
-      if (!viewport) {
+      if (viewport === DESKTOP) {
         await page.getByRole('link', { name: 'Board Mover' }).first().click();
         await page.waitForURL(`**/leads/${lead.id}`);
         await page.getByRole('heading', { name: 'Board Mover' }).waitFor();
@@ -38,8 +38,8 @@ describe.skipIf(pending('leads'))('leads', () => {
   });
 
   it('moves a lead on the board by drag and drop, and the move survives a reload', async () => {
-    const { page, context } = await newPage(browser);
-    await logIn(page, undefined, '/login?next=%2Fleads%2Fboard');
+    const { page, context } = await newPage(browser, DESKTOP, env.owner);
+    await page.goto('/leads/board');
     const card = page.getByRole('button', { name: /Board Mover/ }).or(page.getByText('Board Mover')).first();
     await card.waitFor();
     await screenshot(page, 'leads-board');

@@ -5,7 +5,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { pending } from './support/pending';
-import { ApiClient, eventually, fakePhone, launch, logIn, newPage, screenshot } from './support/stack';
+import { ApiClient, DESKTOP, env, eventually, fakePhone, launch, newPage, screenshot } from './support/stack';
 
 const CUSTOMER = '+15558880001';
 type Sent = { sent: { to?: string; jid?: string; text?: string }[] };
@@ -23,14 +23,19 @@ afterAll(async () => {
 
 describe.skipIf(pending('whatsapp'))('whatsapp', () => {
   it('connects by QR, receives a message and sends the reply typed in the inbox', async () => {
-    const { page, context } = await newPage(browser);
-    await logIn(page, undefined, '/login?next=%2Fsettings%2Fwhatsapp');
+    const api = await ApiClient.logIn();
+    if ((await api.get<{ state: string }>('/api/whatsapp/status')).state !== 'logged_out') {
+      await api.request('POST', '/api/whatsapp/logout'); // from a session that needs a scan
+    }
+    const { page, context } = await newPage(browser, DESKTOP, env.owner);
+    await page.goto('/settings/whatsapp');
     await page.getByRole('button', { name: /connect/i }).first().click();
     await page.getByRole('img', { name: /QR/i }).waitFor({ timeout: 30_000 });
     await screenshot(page, 'settings-whatsapp-qr');
     await fakePhone('POST', `/fake/${businessId}/scan`, { phone: '+15550001234' });
-    await page.getByText('+15550001234').waitFor({ timeout: 30_000 }); // the phone, once connected
-    await page.getByText('Connected', { exact: true }).first().waitFor();
+    await page.getByText('Connected', { exact: true }).first().waitFor({ timeout: 30_000 });
+    await page.reload();
+    await page.getByText('+15550001234').waitFor(); // the phone the session is on
 
     await fakePhone('POST', `/fake/${businessId}/inbound`, { from_phone: CUSTOMER, push_name: 'Dana', text: 'hello from the e2e phone' });
     await page.goto('/whatsapp');
@@ -44,7 +49,7 @@ describe.skipIf(pending('whatsapp'))('whatsapp', () => {
       return sent.find((s) => s.text === reply);
     }, 'the fake phone to receive the reply', 30_000);
     expect(sent.text).toBe(reply);
-    await page.getByText(reply).waitFor();
+    await page.getByText(reply).first().waitFor(); // in the thread (and the list's preview)
     await screenshot(page, 'whatsapp-inbox');
     await context.close();
   });

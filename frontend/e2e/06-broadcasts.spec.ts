@@ -4,7 +4,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { pending } from './support/pending';
-import { ApiClient, eventually, fakePhone, launch, logIn, newPage, screenshot } from './support/stack';
+import { ApiClient, DESKTOP, env, eventually, fakePhone, launch, newPage, screenshot } from './support/stack';
 
 type Broadcast = { id: number; status: string; name: string | null };
 
@@ -29,8 +29,8 @@ describe.skipIf(pending('broadcasts'))('broadcasts', () => {
       leadIds.push(lead.id);
     }
     const text = `Winter sale, e2e ${Date.now()}`;
-    const { page, context } = await newPage(browser);
-    await logIn(page, undefined, '/login?next=%2Fbroadcasts');
+    const { page, context } = await newPage(browser, DESKTOP, env.owner);
+    await page.goto('/broadcasts');
     await screenshot(page, 'broadcasts');
     // The audience: these three leads (the form's lead picker is the page owner's; the API
     // creates it so the spec exercises the list, the start button and the live progress).

@@ -4,7 +4,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
-import { ApiClient, env, eventually, launch, logIn, newPage, screenshot } from './support/stack';
+import { ApiClient, DESKTOP, env, eventually, launch, newPage, screenshot } from './support/stack';
 
 const SETTINGS_TABS = ['profile', 'phone', 'greeting', 'brain', 'capacity', 'webhook', 'email', 'whatsapp'];
 
@@ -27,8 +27,7 @@ it('shows every page of the owner', async () => {
   const calls = await api.get<{ items: { id: number }[] }>('/api/calls?per_page=1');
   const leads = await api.get<{ items: { id: number }[] }>('/api/leads?per_page=1');
   const broadcasts = await api.get<{ items: { id: number }[] }>('/api/broadcasts');
-  const { page, context } = await newPage(browser);
-  await logIn(page);
+  const { page, context } = await newPage(browser, DESKTOP, env.owner);
   const pages: [string, string | RegExp, string][] = [
     ['/', 'Dashboard', 'page-dashboard'],
     ['/calls', 'Calls', 'page-calls'],
@@ -58,16 +57,15 @@ it('shows Settings → WhatsApp with the QR code while the session waits for a s
     await api.request('POST', '/api/whatsapp/connect');
     await eventually(async () => (await api.get<{ state: string; qr: string | null }>('/api/whatsapp/status')).qr, 'a QR code');
   }
-  const { page, context } = await newPage(browser);
-  await logIn(page, undefined, '/login?next=%2Fsettings%2Fwhatsapp');
+  const { page, context } = await newPage(browser, DESKTOP, env.owner);
+  await page.goto('/settings/whatsapp');
   await page.getByRole('heading', { name: 'WhatsApp' }).first().waitFor();
   await screenshot(page, 'page-settings-whatsapp-qr');
   await context.close();
 });
 
 it('shows Operations to the system admin', async () => {
-  const { page, context } = await newPage(browser);
-  await logIn(page, env.admin, '/login?next=%2Foperations');
+  const { page, context } = await newPage(browser, DESKTOP, env.admin);
   await open(page, '/operations', 'Operations');
   await screenshot(page, 'page-operations-admin');
   await context.close();

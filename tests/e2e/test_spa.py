@@ -168,7 +168,7 @@ def test_spa_end_to_end(tmp_path: Path) -> None:
                   "--url", f"ws://127.0.0.1:{calls_port}/ws/twilio", "--auth-token", TWILIO_TOKEN,
                   "--to", DEMO_NUMBER, "--from", "+15551230000", "--calls", "1", "--session", str(caller), "--quiet"]
         e2e_env = {**os.environ, "BASE_URL": base_url, "API_URL": api, "REPLAY_CALL": json.dumps(replay),
-                   "SCREENSHOT_DIR": str(screenshots), "CHROMIUM": CHROMIUM,
+                   "SCREENSHOT_DIR": str(screenshots), "CHROMIUM": CHROMIUM, "E2E_STATE_DIR": str(tmp_path / "e2e-state"),
                    "OWNER_EMAIL": OWNER, "OWNER_PASSWORD": OWNER_PASSWORD,
                    "ADMIN_EMAIL": ADMIN, "ADMIN_PASSWORD": ADMIN_PASSWORD,
                    "GATEWAY_URL": gateway, "INTERNAL_SECRET": SECRET, "ROOT_DIR": str(ROOT)}

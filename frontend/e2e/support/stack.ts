@@ -2,7 +2,8 @@
 // tests/e2e/test_spa.py), a headless Chromium per spec file, logging in, full-page screenshots,
 // the API and the fake WhatsApp phone from Node, and replaying a recorded caller.
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -24,7 +25,11 @@ export const env = {
   rootDir: required('ROOT_DIR'),
   chromium: process.env.CHROMIUM ?? '/usr/bin/chromium',
   screenshotDir: process.env.SCREENSHOT_DIR ?? join(import.meta.dirname, 'screenshots'),
+  // The sessions the specs reuse (the API allows 20 logins per address in 5 minutes): one stack's.
+  stateDir: process.env.E2E_STATE_DIR ?? join(tmpdir(), `prosaas-e2e-${new URL(required('E2E_BASE_URL')).port}`),
 };
+
+type Account = { email: string; password: string };
 
 export const DESKTOP = { width: 1366, height: 900 };
 export const PHONE = { width: 360, height: 780 };
@@ -33,15 +38,30 @@ export async function launch(): Promise<Browser> {
   return chromium.launch({ executablePath: env.chromium, headless: true, args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required'] });
 }
 
-export async function newPage(browser: Browser, viewport = DESKTOP): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ baseURL: env.baseUrl, viewport });
+/** A logged-in browser state for `who`: made once per stack through the login form, then reused. */
+async function storageState(browser: Browser, who: Account): Promise<string> {
+  const path = join(env.stateDir, `browser-${who.email}.json`);
+  if (!existsSync(path)) {
+    mkdirSync(env.stateDir, { recursive: true });
+    const { context, page } = await newPage(browser);
+    await logIn(page, who);
+    await context.storageState({ path });
+    await context.close();
+  }
+  return path;
+}
+
+/** A page in a fresh browser context; `as`: already logged in as that account (no login form). */
+export async function newPage(browser: Browser, viewport = DESKTOP, as?: Account): Promise<{ context: BrowserContext; page: Page }> {
+  const state = as ? await storageState(browser, as) : undefined;
+  const context = await browser.newContext({ baseURL: env.baseUrl, viewport, ...(state ? { storageState: state } : {}) });
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
   return { context, page };
 }
 
 /** The login form, filled and sent; waits until the app left the login page. */
-export async function logIn(page: Page, who = env.owner, path = '/login'): Promise<void> {
+export async function logIn(page: Page, who: Account = env.owner, path = '/login'): Promise<void> {
   await page.goto(path);
   await page.getByLabel('Email').fill(who.email);
   await page.getByLabel('Password').fill(who.password);
@@ -63,8 +83,14 @@ export class ApiClient {
   private cookie = '';
   private csrf = '';
 
-  static async logIn(who = env.owner): Promise<ApiClient> {
+  /** Logged in as `who`: once per stack, then the same session (kept in E2E_STATE_DIR). */
+  static async logIn(who: Account = env.owner): Promise<ApiClient> {
     const client = new ApiClient();
+    const saved = join(env.stateDir, `api-${who.email}.json`);
+    if (existsSync(saved)) {
+      Object.assign(client, JSON.parse(readFileSync(saved, 'utf8')) as { cookie: string; csrf: string });
+      return client;
+    }
     const resp = await fetch(`${env.apiUrl}/api/auth/login`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
@@ -73,6 +99,8 @@ export class ApiClient {
     if (resp.status !== 200) throw new Error(`e2e: API login as ${who.email}: ${resp.status} ${await resp.text()}`);
     client.cookie = (resp.headers.getSetCookie()[0] ?? '').split(';')[0] ?? '';
     client.csrf = ((await resp.json()) as { csrf_token: string }).csrf_token;
+    mkdirSync(env.stateDir, { recursive: true });
+    writeFileSync(saved, JSON.stringify({ cookie: client.cookie, csrf: client.csrf }));
     return client;
   }
 
