@@ -10,6 +10,7 @@ export default defineConfig((env) =>
       setupFiles: ['./src/testing/setup-tests.ts'],
       include: ['src/**/*.test.{ts,tsx}'],
       restoreMocks: true,
+      testTimeout: 20_000,
       clearMocks: true,
     },
   }),

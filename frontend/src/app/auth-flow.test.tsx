@@ -18,7 +18,7 @@ describe('session', () => {
     const { user, router } = await renderApp('/broadcasts?page=2');
     expect(router.state.location.pathname).toBe('/login');
     expect(router.state.location.search).toBe('?next=%2Fbroadcasts%3Fpage%3D2');
-    expect(screen.getByText(/Your session ended/)).toBeInTheDocument();
+    expect(screen.getByText(/continue where you were going/)).toBeInTheDocument();
     await user.type(screen.getByLabelText('Email'), 'owner@example.com');
     await user.type(screen.getByLabelText('Password'), 'secret');
     await user.click(screen.getByRole('button', { name: 'Log in' }));

@@ -47,6 +47,9 @@ export function createRoutes(queryClient: QueryClient): RouteObject[] {
       Component: AppLayout,
       HydrateFallback: LoadingState,
       loader: appLayoutLoader(queryClient),
+      // The session is checked when the layout is entered; afterwards a 401 from any request
+      // sends the user to the login page. Not re-running it keeps search-param changes synchronous.
+      shouldRevalidate: () => false,
       ErrorBoundary: RouteError,
       children: [
         {

@@ -1,10 +1,13 @@
 import '@testing-library/jest-dom/vitest';
-import { cleanup } from '@testing-library/react';
+import { cleanup, configure } from '@testing-library/react';
 
 import { setCsrfToken } from '@/lib/api-client';
 
 import { FakeEventSource } from './fake-event-source';
 import { server } from './mocks/server';
+
+// CI machines are shared: give findBy*/waitFor room before calling a slow render a failure.
+configure({ asyncUtilTimeout: 4000 });
 
 beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
 // jsdom has no EventSource: every test gets the fake one (tests drive it, see the dashboard's).

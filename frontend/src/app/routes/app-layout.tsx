@@ -2,10 +2,11 @@
 // the login page with where they wanted to go), the component draws the shell around the page.
 import type { QueryClient } from '@tanstack/react-query';
 import { Suspense } from 'react';
-import { Outlet, redirect, type LoaderFunctionArgs } from 'react-router';
+import { ErrorBoundary } from 'react-error-boundary';
+import { Outlet, redirect, useLocation, type LoaderFunctionArgs } from 'react-router';
 
 import { AppShell } from '@/components/layouts/app-shell';
-import { LoadingState } from '@/components/ui/states';
+import { ErrorState, LoadingState } from '@/components/ui/states';
 import { paths } from '@/config/paths';
 import { userQueryOptions, useUser } from '@/lib/auth';
 
@@ -22,12 +23,22 @@ export const appLayoutLoader =
 
 export function AppLayout() {
   const { data: user } = useUser();
+  const { pathname } = useLocation();
   if (!user) return <LoadingState />;
   return (
     <AppShell user={user}>
-      <Suspense fallback={<LoadingState />}>
-        <Outlet />
-      </Suspense>
+      {/* A page that crashes while rendering keeps the shell (navigation, logout) usable; the
+          boundary resets when the user goes to another page. */}
+      <ErrorBoundary
+        resetKeys={[pathname]}
+        fallbackRender={({ error, resetErrorBoundary }) => (
+          <ErrorState error={error} title="This page ran into a problem" onRetry={resetErrorBoundary} />
+        )}
+      >
+        <Suspense fallback={<LoadingState />}>
+          <Outlet />
+        </Suspense>
+      </ErrorBoundary>
     </AppShell>
   );
 }

@@ -34,7 +34,7 @@ export default function LoginRoute() {
           <div>
             <h1>Log in</h1>
             <p className="muted">
-              {expired ? 'Your session ended. Log in to continue where you were.' : 'Welcome back to your receptionist.'}
+              {expired ? 'Log in to continue where you were going.' : 'Welcome back to your receptionist.'}
             </p>
           </div>
           <LoginForm onSuccess={() => void navigate(next, { replace: true })} />

@@ -100,12 +100,21 @@ function CallView({ call }: { call: CallDetail }) {
 
 export default function CallRoute() {
   const id = Number(useParams().id);
+  if (!Number.isInteger(id) || id < 1) {
+    return (
+      <Page title="Call">
+        <ErrorState error={null} title="There is no such call" />
+      </Page>
+    );
+  }
+  return <CallPage id={id} />;
+}
+
+function CallPage({ id }: { id: number }) {
   const call = useCall(id);
   return (
     <Page title="Call">
-      {!Number.isInteger(id) || id < 1 ? (
-        <ErrorState error={null} title="There is no such call" />
-      ) : call.isPending ? (
+      {call.isPending ? (
         <LoadingState label="Loading the call…" />
       ) : call.isError ? (
         <ErrorState error={call.error} title="Could not load this call" onRetry={() => void call.refetch()} />

@@ -1,4 +1,4 @@
-import { within } from '@testing-library/react';
+import { waitFor, within } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
 
 import { makeCall, makeCallPage } from '@/testing/calls-data';
@@ -36,7 +36,7 @@ describe('calls list', () => {
 
     await user.selectOptions(screen.getByLabelText('Direction'), 'outbound');
     expect(router.state.location.search).toBe('?status=rejected&direction=outbound');
-    await vi.waitFor(() => expect(queries.at(-1)).toBe('?status=rejected&direction=outbound&page=1&per_page=25'));
+    await waitFor(() => expect(queries.at(-1)).toBe('?status=rejected&direction=outbound&page=1&per_page=25'));
 
     const pagination = screen.getByRole('navigation', { name: 'Pagination' });
     expect(within(pagination).getByText(/30 calls · page 1 of 2/)).toBeInTheDocument();

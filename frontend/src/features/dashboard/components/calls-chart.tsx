@@ -6,7 +6,7 @@ import type { HourCount } from '../api/get-dashboard';
 
 const WIDTH = 720;
 const HEIGHT = 180;
-const AXIS = 22;
+const AXIS = 2;
 
 export function CallsChart({ hours }: { hours: HourCount[] }) {
   const max = Math.max(1, ...hours.map((h) => h.answered + h.rejected));
@@ -16,7 +16,7 @@ export function CallsChart({ hours }: { hours: HourCount[] }) {
   const total = hours.reduce((sum, h) => sum + h.answered + h.rejected, 0);
   return (
     <figure style={{ margin: 0 }}>
-      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} width="100%" role="img" aria-label={`Calls per hour, last 24 hours: ${total} in total`} preserveAspectRatio="none" style={{ height: 180, display: 'block' }}>
+      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} width="100%" role="img" aria-label={`Calls per hour, last 24 hours: ${total} in total`} preserveAspectRatio="none" style={{ height: 160, display: 'block' }}>
         <line x1={0} x2={WIDTH} y1={HEIGHT - AXIS} y2={HEIGHT - AXIS} stroke="var(--border)" />
         {hours.map((h, i) => {
           const x = i * slot + (slot - bar) / 2;
@@ -28,15 +28,20 @@ export function CallsChart({ hours }: { hours: HourCount[] }) {
               <title>{`${formatTime(h.hour)}: ${h.answered} answered, ${h.rejected} rejected`}</title>
               <rect x={x} y={base - answered} width={bar} height={answered} fill="var(--brand)" rx={2} />
               <rect x={x} y={base - answered - rejected} width={bar} height={rejected} fill="var(--danger)" rx={2} />
-              {i % 6 === 0 || i === hours.length - 1 ? (
-                <text x={x + bar / 2} y={HEIGHT - 6} textAnchor="middle" fontSize={11} fill="var(--text-3)">
-                  {formatTime(h.hour)}
-                </text>
-              ) : null}
             </g>
           );
         })}
       </svg>
+      {/* Hour labels in HTML, not in the stretched SVG, so the text keeps its shape. */}
+      <div className="chart-axis small muted" aria-hidden>
+        {hours.map((h, i) =>
+          i % 6 === 0 || i === hours.length - 1 ? (
+            <span key={h.hour} style={{ left: `${((i + 0.5) / hours.length) * 100}%` }}>
+              {formatTime(h.hour)}
+            </span>
+          ) : null,
+        )}
+      </div>
       <figcaption className="row small muted" style={{ marginTop: 8 }}>
         <span className="row" style={{ gap: 6 }}>
           <span className="dot" style={{ color: 'var(--brand)' }} aria-hidden /> Answered

@@ -41,7 +41,13 @@ function Capacity({ label, used, capacity }: { label: string; used: number | nul
           <span style={{ width: `${percent}%` }} />
         </div>
       ) : (
-        <p className="small muted">{used === null ? 'Live numbers are unavailable right now.' : 'No limit set.'}</p>
+        <p className="small muted">
+          {used === null
+            ? 'Live numbers are unavailable right now.'
+            : capacity === 0
+              ? 'No calls service reports its capacity right now.'
+              : 'No limit set.'}
+        </p>
       )}
     </div>
   );

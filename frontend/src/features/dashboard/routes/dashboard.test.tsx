@@ -1,4 +1,4 @@
-import { act, within } from '@testing-library/react';
+import { act, waitFor, within } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
 
 import { makeDashboard } from '@/testing/dashboard-data';
@@ -76,11 +76,11 @@ describe('dashboard', () => {
       await vi.advanceTimersByTimeAsync(700);
     });
     vi.useRealTimers();
-    await vi.waitFor(() => expect(FakeEventSource.instances).toHaveLength(2));
+    await waitFor(() => expect(FakeEventSource.instances).toHaveLength(2));
     const second = FakeEventSource.latest;
     act(() => second.open());
     expect(screen.getByText('Live')).toBeInTheDocument();
-    await vi.waitFor(() => expect(dashboardRequests).toBe(2));
+    await waitFor(() => expect(dashboardRequests).toBe(2));
   });
 
   it('goes to the login page when the stream fails because the session ended', async () => {
