@@ -7,7 +7,8 @@ import { isApiError } from '@/lib/api-client';
 /**
  * Map the API's `{field, problem}` details onto the form's fields.
  *
- * @param fields the API's field name (dotted for nested ones, e.g. "audience.q") → the form's field.
+ * @param fields the API's field name (dotted for nested ones, e.g. "audience.q") → the form's field;
+ *   a key `code:<error code>` places an error that names no field (e.g. `code:webhook_url_refused`).
  * @returns the message for the whole form when some problem names no field of it, else null.
  */
 export function applyServerErrors<T extends FieldValues>(
@@ -16,6 +17,11 @@ export function applyServerErrors<T extends FieldValues>(
   fields: Partial<Record<string, Path<T>>>,
 ): string | null {
   if (!isApiError(error)) return 'Something went wrong. Please try again.';
+  const byCode = fields[`code:${error.code}`];
+  if (byCode) {
+    setError(byCode, { type: 'server', message: error.message }, { shouldFocus: true });
+    return null;
+  }
   const unplaced: string[] = [];
   let placed = 0;
   for (const { field, problem } of error.fieldProblems) {

@@ -97,20 +97,23 @@ export function WhatsAppSession({
   const busy = onConnect ? isConnecting : connect.isPending;
   const failure: unknown = onConnect ? connectError : connect.error;
 
-  if (status.isPending) return <LoadingState label="Loading the WhatsApp session…" />;
-  if (status.isError) return <ErrorState error={status.error} title="Could not load the WhatsApp session" onRetry={() => void status.refetch()} />;
   const session = status.data;
+  // The button is there whatever the state read gave: re-connecting is the way out of a stuck session.
   return (
     <div className="stack" aria-live="polite">
-      {!session.gateway_reachable ? (
+      {status.isPending ? <LoadingState label="Loading the WhatsApp session…" /> : null}
+      {status.isError ? (
+        <ErrorState error={status.error} title="Could not load the WhatsApp session" onRetry={() => void status.refetch()} />
+      ) : null}
+      {session && !session.gateway_reachable ? (
         <div className="alert alert-warn" role="status">
           The WhatsApp gateway cannot be reached right now{session.detail ? ` (${session.detail})` : ''}; this is the
           last state it reported.
         </div>
       ) : null}
-      <Details status={session} />
-      {session.state === 'qr' ? <QrPanel initial={session.qr} /> : null}
-      {session.state === 'starting' ? <LoadingState label="Starting WhatsApp; the QR code follows…" /> : null}
+      {session ? <Details status={session} /> : null}
+      {session?.state === 'qr' ? <QrPanel initial={session.qr} /> : null}
+      {session?.state === 'starting' ? <LoadingState label="Starting WhatsApp; the QR code follows…" /> : null}
       {failure ? (
         <div className="alert alert-error" role="alert">
           {errorMessage(failure)}

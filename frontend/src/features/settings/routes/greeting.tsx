@@ -1,11 +1,49 @@
-// Settings tab route module; the form is built by another helper (see the commit that created it).
+// Settings → Greeting: what the receptionist says first.
+import { zodResolver } from '@hookform/resolvers/zod';
+import { useState } from 'react';
+import { useForm } from 'react-hook-form';
+import { z } from 'zod';
+
+import { Button } from '@/components/ui/button';
+import { TextareaField } from '@/components/ui/field';
+
+import { BusinessTab, FormAlert, ReadOnlyNote, SettingsSection, useSaveBusiness, type TabProps } from '../components/business-tab';
+
+const schema = z.object({ greeting: z.string().trim().max(2000, 'At most 2000 characters') });
+type Values = z.infer<typeof schema>;
+
+function GreetingForm({ business, canEdit }: TabProps) {
+  const form = useForm<Values>({ resolver: zodResolver(schema), defaultValues: { greeting: business.greeting } });
+  const [formError, setFormError] = useState<string | null>(null);
+  const { save, isSaving } = useSaveBusiness(form, { greeting: 'greeting' }, (b) => form.reset({ greeting: b.greeting }));
+  return (
+    <form className="stack" noValidate onSubmit={(e) => void form.handleSubmit(async (v) => setFormError(await save(business.id, v)))(e)}>
+      <TextareaField
+        label="Greeting"
+        rows={4}
+        placeholder={`Thanks for calling ${business.name}.`}
+        hint="Leave empty for the receptionist's default greeting."
+        error={form.formState.errors.greeting?.message}
+        disabled={!canEdit}
+        {...form.register('greeting')}
+      />
+      <FormAlert message={formError} />
+      <ReadOnlyNote canEdit={canEdit} />
+      {canEdit ? (
+        <div className="row">
+          <Button type="submit" isLoading={isSaving}>
+            Save
+          </Button>
+        </div>
+      ) : null}
+    </form>
+  );
+}
+
 export default function GreetingSettingsRoute() {
   return (
-    <section className="card stack" aria-labelledby="settings-greeting">
-      <div>
-        <h2 id="settings-greeting">Greeting</h2>
-        <p className="muted">What the receptionist says first.</p>
-      </div>
-    </section>
+    <SettingsSection id="greeting" title="Greeting" description="What the receptionist says first.">
+      <BusinessTab>{(props) => <GreetingForm {...props} />}</BusinessTab>
+    </SettingsSection>
   );
 }

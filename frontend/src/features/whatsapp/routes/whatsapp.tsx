@@ -5,6 +5,7 @@ import { useSearchParams } from 'react-router';
 import { Page, PageHeader } from '@/components/ui/page-header';
 import { EmptyState } from '@/components/ui/states';
 import { WhatsAppSession } from '@/components/whatsapp/whatsapp-session';
+import { useWhatsAppStatus } from '@/lib/whatsapp-session';
 
 import { ConversationList } from '../components/conversation-list';
 import { Thread } from '../components/thread';
@@ -19,11 +20,14 @@ function selectedLead(value: string | null): number | null {
 export default function WhatsAppRoute() {
   const [params] = useSearchParams();
   const lead = selectedLead(params.get('lead'));
+  // The session panel starts open unless WhatsApp is connected (then the inbox is what matters).
+  const state = useWhatsAppStatus().data?.state;
+  const connected = state === undefined || state === 'connected';
   return (
     <Page title="WhatsApp">
       <PageHeader title="WhatsApp" description="Conversations with your leads." />
       <div className="stack">
-        <details className="card">
+        <details key={connected ? 'connected' : 'not-connected'} className="card" open={!connected}>
           <summary>
             <strong>Session</strong> <span className="muted small">— connect, or scan a new QR code</span>
           </summary>
