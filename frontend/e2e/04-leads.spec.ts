@@ -55,7 +55,7 @@ describe.skipIf(pending('leads'))('leads', () => {
     await eventually(async () => (await api.get<Lead>(`/api/leads/${lead.id}`)).status === 'contacted', 'the new status in the API');
     await page.reload();
     const column = page.getByRole('region', { name: /contacted/i }).or(page.getByRole('list', { name: /contacted/i })).first();
-    await column.getByText('Board Mover').waitFor();
+    await column.getByText('Board Mover').first().waitFor();
     expect((await api.get<Lead>(`/api/leads/${lead.id}`)).status).toBe('contacted');
     await context.close();
   });

@@ -4,7 +4,6 @@
 // Waiting for the API of branch apiops: 'dashboard' (the live-call spec needs GET /api/dashboard
 // for the page's body), 'whatsapp' and 'broadcasts' (the pages follow the session's state from
 // /api/events `whatsapp_state` events: without them Settings → WhatsApp stays "Starting").
-// Waiting for its page: 'leads' (table, board, lead page).
-export const PENDING = new Set<string>(['dashboard', 'whatsapp', 'broadcasts', 'leads']);
+export const PENDING = new Set<string>(['dashboard', 'whatsapp', 'broadcasts']);
 
 export const pending = (feature: string): boolean => PENDING.has(feature);
