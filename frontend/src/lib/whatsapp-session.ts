@@ -31,8 +31,16 @@ export const WHATSAPP_QR_KEY = ['whatsapp', 'qr'] as const;
 export const getWhatsAppStatus = ({ signal }: { signal?: AbortSignal } = {}) =>
   api.get<WhatsAppStatus>('/api/whatsapp/status', { signal });
 
+// `starting` is a passing state: the gateway reports what follows as an event, but if that event
+// is missed (a stream that was down) the page asks again every few seconds until it has passed.
+export const STARTING_RECHECK_MS = 3_000;
+
 export const whatsAppStatusQueryOptions = () =>
-  queryOptions({ queryKey: WHATSAPP_STATUS_KEY, queryFn: ({ signal }) => getWhatsAppStatus({ signal }) });
+  queryOptions({
+    queryKey: WHATSAPP_STATUS_KEY,
+    queryFn: ({ signal }) => getWhatsAppStatus({ signal }),
+    refetchInterval: (query) => (query.state.data?.state === 'starting' ? STARTING_RECHECK_MS : false),
+  });
 
 export function useWhatsAppStatus() {
   return useQuery(whatsAppStatusQueryOptions());
@@ -94,6 +102,8 @@ export function useLiveWhatsAppState(businessId: number | null | undefined): Str
         );
         if (state === 'qr') void queryClient.invalidateQueries({ queryKey: WHATSAPP_QR_KEY });
         else queryClient.removeQueries({ queryKey: WHATSAPP_QR_KEY });
+        // The event carries the state only: the rest (the phone once connected) is read again.
+        void queryClient.invalidateQueries({ queryKey: WHATSAPP_STATUS_KEY });
       },
     },
     // After a reconnect the state may have changed meanwhile: ask again.

@@ -18,11 +18,13 @@ describe('settings → WhatsApp', () => {
   it('re-connect starts a new session and shows the QR code to scan', async () => {
     logIn();
     const connects: (string | null)[] = [];
+    let status = makeWhatsAppStatus({ state: 'logged_out', me: null });
     server.use(
-      http.get('*/api/whatsapp/status', () => HttpResponse.json(makeWhatsAppStatus({ state: 'logged_out', me: null }))),
+      http.get('*/api/whatsapp/status', () => HttpResponse.json(status)),
       http.post('*/api/whatsapp/connect', ({ request }) => {
         connects.push(request.headers.get('X-CSRF-Token'));
-        return HttpResponse.json(makeWhatsAppStatus({ state: 'qr', me: null, qr: '2@abc,def,ghi' }));
+        status = makeWhatsAppStatus({ state: 'qr', me: null, qr: '2@abc,def,ghi' });
+        return HttpResponse.json(status);
       }),
       http.get('*/api/whatsapp/qr', () =>
         HttpResponse.json({ qr: '2@abc,def,ghi', expires_at: new Date(Date.now() + 20_000).toISOString() }),
@@ -39,6 +41,7 @@ describe('settings → WhatsApp', () => {
     expect(connects).toEqual([CSRF]);
 
     // The phone scanned it: the event stream says so and the QR goes away.
+    status = makeWhatsAppStatus({ state: 'connected' });
     act(() => FakeEventSource.latest.emit('whatsapp_state', { business_id: '1', state: 'connected', ts: '1' }));
     expect(await screen.findByText('Connected')).toBeInTheDocument();
     expect(screen.queryByRole('img', { name: /WhatsApp QR code/ })).not.toBeInTheDocument();
@@ -67,6 +70,23 @@ describe('settings → WhatsApp', () => {
     act(() => FakeEventSource.latest.emit('whatsapp_state', { business_id: '2', state: 'failed', ts: '3' }));
     await waitFor(() => expect(screen.queryByText('Failed')).not.toBeInTheDocument());
   });
+
+  it('after the scan the phone is read again, and a session left starting is asked again', async () => {
+    logIn();
+    let status = makeWhatsAppStatus({ state: 'starting', me: null });
+    server.use(http.get('*/api/whatsapp/status', () => HttpResponse.json(status)));
+    await renderApp('/settings/whatsapp');
+    expect(await screen.findByText('Starting')).toBeInTheDocument();
+
+    // No event comes (a stream that was down): the page asks again while the session starts.
+    status = makeWhatsAppStatus({ state: 'qr', me: null });
+    expect(await screen.findByText('Waiting for scan', {}, { timeout: 6_000 })).toBeInTheDocument();
+
+    // The scan: the event says connected, and the phone it connected comes with the status.
+    status = makeWhatsAppStatus({ state: 'connected', me: { phone: '+15557654321', lid: null } });
+    act(() => FakeEventSource.latest.emit('whatsapp_state', { business_id: '1', state: 'connected', ts: '9' }));
+    expect(await screen.findByText('+15557654321')).toBeInTheDocument();
+  }, 10_000);
 
   it('agents see the state but no re-connect button', async () => {
     logIn(makeUser({ role: 'agent' }));
