@@ -4,6 +4,7 @@
 import type { ReactNode } from 'react';
 import type { FieldValues, Path, UseFormReturn } from 'react-hook-form';
 
+import { Button } from '@/components/ui/button';
 import { EmptyState, ErrorState, LoadingState } from '@/components/ui/states';
 import { toast } from '@/components/ui/toast';
 import { hasRole, useUser } from '@/lib/auth';
@@ -75,4 +76,21 @@ export function FormAlert({ message }: { message: string | null }) {
 
 export function ReadOnlyNote({ canEdit }: { canEdit: boolean }) {
   return canEdit ? null : <p className="muted small">Only owners and admins can change these settings.</p>;
+}
+
+/** The end of every settings form: the form's error, the read-only note, and Save for editors. */
+export function FormFooter({ formError, canEdit, isSaving }: { formError: string | null; canEdit: boolean; isSaving: boolean }) {
+  return (
+    <>
+      <FormAlert message={formError} />
+      <ReadOnlyNote canEdit={canEdit} />
+      {canEdit ? (
+        <div className="row">
+          <Button type="submit" isLoading={isSaving}>
+            Save
+          </Button>
+        </div>
+      ) : null}
+    </>
+  );
 }

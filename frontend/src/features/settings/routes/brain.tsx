@@ -10,7 +10,7 @@ import { Button } from '@/components/ui/button';
 import { InputField, SelectField, TextareaField } from '@/components/ui/field';
 
 import type { Business } from '../api/get-business';
-import { BusinessTab, FormAlert, ReadOnlyNote, SettingsSection, useSaveBusiness, type TabProps } from '../components/business-tab';
+import { BusinessTab, FormFooter, SettingsSection, useSaveBusiness, type TabProps } from '../components/business-tab';
 
 const BRAINS = [
   { value: 'receptionist', label: 'Receptionist (takes messages, keypad menu; runs offline)' },
@@ -134,15 +134,7 @@ function BrainForm({ business, canEdit }: TabProps) {
           <InputField label="Voice" placeholder="alloy" hint="Empty: the service default." error={errors.voice?.message} disabled={!canEdit} {...form.register('voice')} />
         </>
       ) : null}
-      <FormAlert message={formError} />
-      <ReadOnlyNote canEdit={canEdit} />
-      {canEdit ? (
-        <div className="row">
-          <Button type="submit" isLoading={isSaving}>
-            Save
-          </Button>
-        </div>
-      ) : null}
+      <FormFooter formError={formError} canEdit={canEdit} isSaving={isSaving} />
     </form>
   );
 }

@@ -4,10 +4,9 @@ import { useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { z } from 'zod';
 
-import { Button } from '@/components/ui/button';
 import { InputField } from '@/components/ui/field';
 
-import { BusinessTab, FormAlert, ReadOnlyNote, SettingsSection, useSaveBusiness, type TabProps } from '../components/business-tab';
+import { BusinessTab, FormFooter, SettingsSection, useSaveBusiness, type TabProps } from '../components/business-tab';
 
 const schema = z.object({
   max_concurrent_calls: z
@@ -38,15 +37,7 @@ function CapacityForm({ business, canEdit }: TabProps) {
         disabled={!canEdit}
         {...form.register('max_concurrent_calls', { valueAsNumber: true })}
       />
-      <FormAlert message={formError} />
-      <ReadOnlyNote canEdit={canEdit} />
-      {canEdit ? (
-        <div className="row">
-          <Button type="submit" isLoading={isSaving}>
-            Save
-          </Button>
-        </div>
-      ) : null}
+      <FormFooter formError={formError} canEdit={canEdit} isSaving={isSaving} />
     </form>
   );
 }

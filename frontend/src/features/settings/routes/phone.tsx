@@ -4,10 +4,9 @@ import { useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { z } from 'zod';
 
-import { Button } from '@/components/ui/button';
 import { InputField } from '@/components/ui/field';
 
-import { BusinessTab, FormAlert, ReadOnlyNote, SettingsSection, useSaveBusiness, type TabProps } from '../components/business-tab';
+import { BusinessTab, FormFooter, SettingsSection, useSaveBusiness, type TabProps } from '../components/business-tab';
 
 const e164 = /^\+[1-9]\d{6,14}$/;
 const schema = z.object({
@@ -34,15 +33,7 @@ function PhoneForm({ business, canEdit }: TabProps) {
     >
       <InputField label="Phone number" type="tel" autoComplete="tel" hint="Calls to this number are answered by your receptionist." error={errors.phone_e164?.message} disabled={!canEdit} {...form.register('phone_e164')} />
       <InputField label="WhatsApp number" type="tel" hint="Leave empty if it is the same phone." error={errors.whatsapp_number?.message} disabled={!canEdit} {...form.register('whatsapp_number')} />
-      <FormAlert message={formError} />
-      <ReadOnlyNote canEdit={canEdit} />
-      {canEdit ? (
-        <div className="row">
-          <Button type="submit" isLoading={isSaving}>
-            Save
-          </Button>
-        </div>
-      ) : null}
+      <FormFooter formError={formError} canEdit={canEdit} isSaving={isSaving} />
     </form>
   );
 }

@@ -4,10 +4,9 @@ import { useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { z } from 'zod';
 
-import { Button } from '@/components/ui/button';
 import { InputField } from '@/components/ui/field';
 
-import { BusinessTab, FormAlert, ReadOnlyNote, SettingsSection, useSaveBusiness, type TabProps } from '../components/business-tab';
+import { BusinessTab, FormFooter, SettingsSection, useSaveBusiness, type TabProps } from '../components/business-tab';
 
 const schema = z.object({
   name: z.string().trim().min(1, 'Enter the business name').max(200, 'At most 200 characters'),
@@ -34,15 +33,7 @@ function ProfileForm({ business, canEdit }: TabProps) {
       <InputField label="Business name" autoComplete="organization" error={errors.name?.message} disabled={!canEdit} {...form.register('name')} />
       <InputField label="Time zone" hint="IANA name, e.g. America/New_York: for opening hours and reports." error={errors.timezone?.message} disabled={!canEdit} {...form.register('timezone')} />
       <InputField label="Language" hint="What the receptionist speaks, e.g. en." error={errors.language?.message} disabled={!canEdit} {...form.register('language')} />
-      <FormAlert message={formError} />
-      <ReadOnlyNote canEdit={canEdit} />
-      {canEdit ? (
-        <div className="row">
-          <Button type="submit" isLoading={isSaving}>
-            Save
-          </Button>
-        </div>
-      ) : null}
+      <FormFooter formError={formError} canEdit={canEdit} isSaving={isSaving} />
     </form>
   );
 }

@@ -5,12 +5,11 @@ import { useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { z } from 'zod';
 
-import { Button } from '@/components/ui/button';
 import { InputField } from '@/components/ui/field';
 import { hasRole, useUser } from '@/lib/auth';
 
 import type { Business } from '../api/get-business';
-import { BusinessTab, FormAlert, ReadOnlyNote, SettingsSection, useSaveBusiness, type TabProps } from '../components/business-tab';
+import { BusinessTab, FormFooter, SettingsSection, useSaveBusiness, type TabProps } from '../components/business-tab';
 import { Deliveries } from '../components/deliveries';
 
 const schemaFor = (secretSet: boolean) =>
@@ -65,15 +64,7 @@ function WebhookForm({ business, canEdit }: TabProps) {
         disabled={!canEdit}
         {...form.register('webhook_secret')}
       />
-      <FormAlert message={formError} />
-      <ReadOnlyNote canEdit={canEdit} />
-      {canEdit ? (
-        <div className="row">
-          <Button type="submit" isLoading={isSaving}>
-            Save
-          </Button>
-        </div>
-      ) : null}
+      <FormFooter formError={formError} canEdit={canEdit} isSaving={isSaving} />
     </form>
   );
 }
