@@ -1,8 +1,8 @@
 import { Link } from 'react-router';
 
+import { QueueTable } from '@/components/ops/queue-table';
 import { Badge, type Tone } from '@/components/ui/badge';
 import { EmptyState } from '@/components/ui/states';
-import { Table } from '@/components/ui/table';
 import { paths } from '@/config/paths';
 import { formatTime, humanize } from '@/utils/format';
 
@@ -164,22 +164,7 @@ export function DashboardView({ data, liveCalls }: { data: Dashboard; liveCalls:
           <section aria-labelledby="queues">
             <h2 id="queues" className="visually-hidden">Queues</h2>
             {data.queues.length ? (
-              <Table caption="Queue depths">
-                <thead>
-                  <tr>
-                    <th scope="col">Queue</th>
-                    <th scope="col">Jobs waiting</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.queues.map((queue) => (
-                    <tr key={queue.name}>
-                      <td>{queue.name}</td>
-                      <td>{queue.depth}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </Table>
+              <QueueTable queues={data.queues} caption="Queue depths" />
             ) : (
               <EmptyState title="No queues" />
             )}

@@ -1,5 +1,6 @@
 // The cluster at a glance: calls instances against capacity, queues, workers, the scheduler's
 // leader and the WhatsApp gateway shards.
+import { QueueTable } from '@/components/ops/queue-table';
 import { Badge } from '@/components/ui/badge';
 import { Table } from '@/components/ui/table';
 import { formatDateTime, humanize } from '@/utils/format';
@@ -96,22 +97,7 @@ export function Overview({ data }: { data: OverviewData }) {
       <div className="grid grid-2">
         <section className="card stack" aria-labelledby="queues-title">
           <h2 id="queues-title">Queues</h2>
-          <Table caption="Queues" captionHidden>
-            <thead>
-              <tr>
-                <th scope="col">Queue</th>
-                <th scope="col">Jobs waiting</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.queues.map((q) => (
-                <tr key={q.name}>
-                  <td>{q.name}</td>
-                  <td>{q.depth}</td>
-                </tr>
-              ))}
-            </tbody>
-          </Table>
+          <QueueTable queues={data.queues} caption="Queues" captionHidden />
         </section>
 
         <section className="card stack" aria-labelledby="shards-title">
