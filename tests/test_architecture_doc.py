@@ -28,6 +28,7 @@ SECTIONS = {
     12: "Stack notes",
     13: "Load testing",
     14: "Deployment",
+    15: "The web app",
 }
 
 
