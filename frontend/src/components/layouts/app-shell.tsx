@@ -29,7 +29,7 @@ const NAV: ReadonlyArray<{ section?: string; items: NavItem[] }> = [
     section: 'Manage',
     items: [
       { to: paths.settings.getHref(), label: 'Settings', icon: '⚙' },
-      { to: paths.operations.getHref(), label: 'Operations', icon: '⛭', systemOnly: true },
+      { to: paths.operations.getHref(), label: 'Operations', icon: '▦', systemOnly: true },
     ],
   },
 ];
