@@ -74,7 +74,10 @@ describe('settings → WhatsApp', () => {
   it('after the scan the phone is read again, and a session left starting is asked again', async () => {
     logIn();
     let status = makeWhatsAppStatus({ state: 'starting', me: null });
-    server.use(http.get('*/api/whatsapp/status', () => HttpResponse.json(status)));
+    server.use(
+      http.get('*/api/whatsapp/status', () => HttpResponse.json(status)),
+      http.get('*/api/whatsapp/qr', () => HttpResponse.json({ qr: '2@q', expires_at: new Date(Date.now() + 20_000).toISOString() })),
+    );
     await renderApp('/settings/whatsapp');
     expect(await screen.findByText('Starting')).toBeInTheDocument();
 
