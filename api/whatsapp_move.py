@@ -64,6 +64,11 @@ class MoveResult:
         return self.state == "qr" or (not self.auth_copied and self.state not in ("connected", "starting"))
 
 
+def compose_service(shard: int) -> str:
+    """The compose service of a shard: shard 1 is ``baileys``, the others ``baileys-N``."""
+    return "baileys" if shard == 1 else f"baileys-{shard}"
+
+
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -122,7 +127,7 @@ def _old_shard_released(gateway: wa.Gateway, business_id: int, old: int, *, conf
     if state in HELD:
         raise MoveRefused(
             f"shard {old} holds the session (state {state}) and has no stop route: stop that shard "
-            f"(docker compose stop baileys-{old}) and run again with --old-shard-stopped"
+            f"(docker compose stop {compose_service(old)}) and run again with --old-shard-stopped"
         )
     return f"shard {old} reports the session {state}"
 

@@ -67,14 +67,27 @@ def _tracked_text_files() -> list[Path]:
     return files
 
 
+# The repository's own runbook shares its name with the outside one: a path to it, or a link
+# from beside it in docs/, is not an outside citation.
+OWN_RUNBOOK = "docs/" + "RUNBOOK" + ".md"
+
+
+def _without_own_runbook(path: Path, text: str) -> str:
+    text = text.replace(OWN_RUNBOOK, "")
+    if path.parent == DOC.parent:
+        text = text.replace("(" + "RUNBOOK" + ".md)", "")
+    return text
+
+
 def test_no_file_cites_a_document_outside_the_repository() -> None:
     offenders = [
         f"{path.relative_to(ROOT)}: {needle}"
         for path in _tracked_text_files()
         for needle in OUTSIDE
-        if needle in path.read_text(errors="replace")
+        if needle in _without_own_runbook(path, path.read_text(errors="replace"))
     ]
     assert not offenders, offenders
+    assert (ROOT / OWN_RUNBOOK).is_file()
 
 
 def test_every_citation_names_a_section_that_exists() -> None:

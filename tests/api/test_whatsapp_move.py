@@ -65,7 +65,7 @@ def test_moves_with_the_auth_state(db: Session, api_settings: Settings, shards: 
     volumes = ("--old-volume", str(one.auth_dir), "--new-volume", str(two.auth_dir))
     refused = run_move(api_settings, one, two, str(business), "2", *volumes)
     assert refused.returncode == 2, refused.stderr
-    assert "holds the session (state connected)" in refused.stderr and "docker compose stop baileys-1" in refused.stderr
+    assert "holds the session (state connected)" in refused.stderr and "docker compose stop baileys)" in refused.stderr
     assert shard_now(db, business) == 1 and old.is_dir() and not (two.auth_dir / "auth" / str(business)).exists()
     one.supports_stop = True
     done = run_move(api_settings, one, two, str(business), "2", *volumes)
