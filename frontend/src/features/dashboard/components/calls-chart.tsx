@@ -36,7 +36,11 @@ export function CallsChart({ hours }: { hours: HourCount[] }) {
       <div className="chart-axis small muted" aria-hidden>
         {hours.map((h, i) =>
           i % 6 === 0 || i === hours.length - 1 ? (
-            <span key={h.hour} style={{ left: `${((i + 0.5) / hours.length) * 100}%` }}>
+            <span
+              key={h.hour}
+              className={i % 12 === 6 ? 'chart-tick-minor' : undefined}
+              style={{ left: `${((i + 0.5) / hours.length) * 100}%` }}
+            >
               {formatTime(h.hour)}
             </span>
           ) : null,
