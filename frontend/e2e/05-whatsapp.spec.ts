@@ -40,7 +40,9 @@ describe.skipIf(pending('whatsapp'))('whatsapp', () => {
     await fakePhone('POST', `/fake/${businessId}/inbound`, { from_phone: CUSTOMER, push_name: 'Dana', text: 'hello from the e2e phone' });
     await page.goto('/whatsapp');
     await page.getByText('Dana').first().click({ timeout: 30_000 });
-    await page.getByText('hello from the e2e phone').waitFor();
+    // the thread, not the list's preview of the same text (both show it once the list refreshes)
+    const thread = page.getByRole('region', { name: /messages with/i });
+    await thread.getByText('hello from the e2e phone').waitFor();
     const reply = `Thanks Dana, e2e ${Date.now()}`;
     await page.getByRole('textbox', { name: /message|reply/i }).fill(reply);
     await page.getByRole('button', { name: /send/i }).click();
@@ -49,7 +51,7 @@ describe.skipIf(pending('whatsapp'))('whatsapp', () => {
       return sent.find((s) => s.text === reply);
     }, 'the fake phone to receive the reply', 30_000);
     expect(sent.text).toBe(reply);
-    await page.getByText(reply).first().waitFor(); // in the thread (and the list's preview)
+    await thread.getByText(reply).first().waitFor();
     await screenshot(page, 'whatsapp-inbox');
     await context.close();
   });
