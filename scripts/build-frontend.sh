@@ -10,6 +10,7 @@ if [ -f "$dist" ] && [ -z "$(find frontend/src frontend/public frontend/index.ht
       frontend/vite.config.ts -newer "$dist" -print -quit 2>/dev/null)" ]; then
   exit 0  # up to date
 fi
+mkdir -p var/log
 scripts/npm-ci-if-changed.sh frontend
 echo "build-frontend: building the SPA into frontend/dist (npm run build)" >&2
 cd frontend
