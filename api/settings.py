@@ -17,10 +17,10 @@ from typing import final
 
 from api.errors import SettingsError
 from contracts.envvars import CommonSettings, EnvReader, Secret, boolean, stream_url
-from contracts.envvars import ws_url as _ws_url
 from contracts.envvars import float_range as _float_range
 from contracts.envvars import http_url as _url
 from contracts.envvars import int_range as _int_range
+from contracts.envvars import ws_url as _ws_url
 
 __all__ = ["DEV_SECRET_KEY", "Secret", "Settings"]
 

@@ -83,7 +83,7 @@ __all__ = [
     "redis_binary",
 ]
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).absolute().parents[1]  # not resolved: a test runs it from a symlinked copy
 PROCESSES = ("redis", "calls", "api", "worker", "scheduler", "whatsapp")
 DEMO_OWNER = "owner@demo.prosaas.local"  # api.seed's demo owner
 DEV_SECRETS = ("INTERNAL_SECRET", "TWILIO_AUTH_TOKEN", "SECRET_KEY", "SEED_OWNER_PASSWORD")
@@ -391,10 +391,9 @@ def _busy_ports(env: Mapping[str, str], processes: Sequence[str]) -> list[str]:
 
 def run(env_file: Path, *, root: Path = ROOT) -> int:
     """Start the stack under honcho until Ctrl-C (module docstring); returns the exit status."""
+    import honcho.manager
     from honcho.manager import Manager
     from honcho.printer import Message, Printer
-
-    import honcho.manager
 
     from scripts.stop_stack import alive, stop_stack
 
