@@ -35,7 +35,7 @@ For a test (``tests/scripts/test_run_stop.py``)::
         subprocess.Popen(["/bin/sh", "-c", command], cwd=ROOT, env=env, start_new_session=True)
 
 ``run`` starts ``LOCALSTACK_PROCESSES`` from the Procfile under honcho (each line's output
-prefixed with its name), prints the URLs and the login once every service answers, and on
+prefixed with its name, and kept in VAR/log/NAME.log too), prints the URLs and the login once every service answers, and on
 Ctrl-C (SIGINT or SIGTERM) stops them in order rather than all at once: the WhatsApp gateway
 (it flushes its events to the API), then the calls service, which drains its live calls and
 queues their records; the worker stores them, then the API, the scheduler and the worker stop,
@@ -465,7 +465,22 @@ def run(env_file: Path, *, root: Path = ROOT) -> int:
             )
             self.stopped_in_order = True
 
-    manager = Stack(Printer(sys.stdout, colour=sys.stdout.isatty(), prefix=True))
+    log_dir = Path(env["LOCALSTACK_VAR"]) / "log"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    logs = {name: (log_dir / f"{name}.log").open("a", encoding="utf-8") for name in [*processes, "stop"]}
+
+    class Tee(Printer):  # type: ignore[misc]
+        """The terminal's prefixed lines, and each process's own lines in VAR/log/NAME.log."""
+
+        def write(self, message: Message) -> None:
+            super().write(message)
+            log = logs.get(message.name)
+            if message.type == "line" and log is not None:
+                data = message.data
+                log.write(data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data))
+                log.flush()
+
+    manager = Stack(Tee(sys.stdout, colour=sys.stdout.isatty(), prefix=True))
     manager.stopper = threading.Thread(target=manager._stop_in_order, name="stop", daemon=True)
     manager._printer.width = max(len(name) for name in [*processes, "ready", "stop", "system"])
     for name in processes:
@@ -493,6 +508,8 @@ def run(env_file: Path, *, root: Path = ROOT) -> int:
         message = manager.events.get_nowait()
         if message.type == "line":
             manager._printer.write(message)
+    for log in logs.values():
+        log.close()
     if manager.stopped_in_order and not manager.killed and manager.returncode in (130, 143):
         return 0  # Ctrl-C (or SIGTERM) and everything stopped by itself
     say(f"the stack stopped (honcho's status {manager.returncode}{', after SIGKILL' if manager.killed else ''})")
