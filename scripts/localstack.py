@@ -23,10 +23,11 @@ stdout:
 
 Ports: ``--api-port`` (``API_PORT``, 5000), ``--calls-port`` (``CALLS_PORT``, 5050),
 ``--whatsapp-port`` (``BAILEYS_PORT``, 3300), ``--redis-port`` (``LOCAL_REDIS_PORT``, 6390);
-``--free-ports`` picks a free port for each one not given. A rerun keeps the Redis port of the
-last VAR/local.env. ``LOCALSTACK_PROCESSES`` in the file lists the Procfile processes to start.
+``--free-ports`` picks a free port for each one not given as an option (the variables are then
+ignored). A rerun keeps the Redis port of the last VAR/local.env. ``LOCALSTACK_PROCESSES`` in
+the file lists the Procfile processes to start (``whatsapp`` only when the gateway can run).
 
-For a test (``tests/scripts/test_run_stop.py``)::
+For a test (tests/scripts/test_localstack.py; the repository root on ``sys.path``)::
 
     from scripts.localstack import prepare, load_env, procfile
     env_file = prepare(root=ROOT, var=tmp_path / "var", free_ports=True, frontend=False)
@@ -188,10 +189,10 @@ def _ports(
     def pick(given: int | None, env_name: str, key: str) -> int:
         if given is not None:
             return given
+        if free_ports:  # a test's: whatever the environment says
+            return free_port()
         if os.environ.get(env_name, "").isdigit():
             return int(os.environ[env_name])
-        if free_ports:
-            return free_port()
         return DEFAULT_PORTS[key]
 
     redis_port = redis
