@@ -1,11 +1,15 @@
 # The README's two commands are `make run` and `make test`; the rest are conveniences.
-.PHONY: setup run test bench lint mutate clean
+.PHONY: setup run demo-call test bench lint mutate clean
 
 setup:
 	scripts/setup.sh
 
 run:
 	scripts/run.sh
+
+# With `make run` up (another terminal): a recorded caller dials the demo business.
+demo-call:
+	.venv/bin/python scripts/localstack.py demo-call
 
 test:
 	scripts/test.sh

@@ -1,7 +1,7 @@
-"""Stop ``make run``'s stack in order, saying what it waits for (used by scripts/run.sh).
+"""Stop ``make run``'s stack in order, saying what it waits for (used by scripts/localstack.py).
 
     python scripts/stop_stack.py --redis-url URL --calls PID --health URL --worker PID --api PID \\
-        [--nginx PID] [--redis-pidfile var/redis/redis.pid]
+        [--nginx PID] [--redis-pidfile var/redis/redis.pid | --redis PID]
 
 1. The calls service gets SIGTERM and drains: live calls go on (up to its
    DRAIN_TIMEOUT_SECONDS), then each one's record is queued for the worker (``finalize_call``
@@ -21,6 +21,7 @@ gone when ``kill -0`` fails or it is a zombie.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -131,6 +132,7 @@ def stop_stack(
     scheduler_pid: int | None = None,
     nginx_pid: int | None = None,
     redis_pidfile: Path | None = None,
+    redis_pid: int | None = None,
     worker_timeout: float = 60.0,
     say: Callable[[str], None] = print,
 ) -> int:
@@ -198,15 +200,13 @@ def stop_stack(
                 say(f"stop: {names()}; killing")
                 for _, pid in still_up():
                     _signal(pid, signal.SIGKILL)
-    if redis_pidfile is not None and redis_pidfile.is_file():
-        try:
+    if redis_pid is None and redis_pidfile is not None and redis_pidfile.is_file():
+        with contextlib.suppress(ValueError):
             redis_pid = int(redis_pidfile.read_text().strip())
-        except ValueError:
-            redis_pid = None
-        if redis_pid is not None and alive(redis_pid):
-            say(f"stop: stopping the private Redis (pid {redis_pid})")
-            _signal(redis_pid)
-            _wait(lambda: not alive(redis_pid), lambda: "Redis still running", say, timeout=10)
+    if redis_pid is not None and alive(redis_pid):
+        say(f"stop: stopping the private Redis (pid {redis_pid}; what is still queued stays in its data)")
+        _signal(redis_pid)
+        _wait(lambda: not alive(redis_pid), lambda: "Redis still running", say, timeout=10)
     say("stop: done")
     return left
 
@@ -231,6 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--scheduler", type=_pid, default=None, metavar="PID", help="the periodic-job scheduler")
     p.add_argument("--nginx", type=_pid, default=None, metavar="PID", help="the web front (nginx's master)")
     p.add_argument("--redis-pidfile", type=Path, help="stop this private Redis last")
+    p.add_argument("--redis", type=_pid, default=None, metavar="PID", help="or this one (its pid)")
     p.add_argument("--worker-timeout", type=float, default=60.0, help="seconds to wait for the records")
     args = p.parse_args(argv)
 
@@ -246,6 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         scheduler_pid=args.scheduler,
         nginx_pid=args.nginx,
         redis_pidfile=args.redis_pidfile,
+        redis_pid=args.redis,
         worker_timeout=args.worker_timeout,
         say=say,
     )
