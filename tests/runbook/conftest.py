@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 
 from tests.runbook.stack import NGINX, ROOT, Stack
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 NEEDS = [
     pytest.mark.slow,
@@ -17,9 +21,15 @@ NEEDS = [
     ),
     pytest.mark.skipif(shutil.which("redis-server") is None or shutil.which("redis-cli") is None,
                        reason="needs redis-server and redis-cli"),
-    pytest.mark.skipif(not shutil.which(NGINX) and not __import__("os").path.exists(NGINX),
-                       reason="needs nginx (scripts/system-packages.sh)"),
+    pytest.mark.skipif(not Path(NGINX).exists(), reason="needs nginx (scripts/system-packages.sh)"),
 ]
+
+
+def needs_stack(test: F) -> F:
+    """The marks of a test that runs the local stack: slow, and skipped without its programs."""
+    for mark in NEEDS:
+        test = mark(test)
+    return test
 
 
 @pytest.fixture(scope="module")

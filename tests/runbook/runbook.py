@@ -84,8 +84,7 @@ def commands(text: str) -> list[Command]:
 
 def documents(text: str, snippet: str) -> bool:
     """True when the runbook says ``snippet`` (its line wrapping ignored)."""
-    flat = re.sub(r"\s*\n\s*", " ", text)
-    return re.sub(r"\s+", " ", snippet) in flat
+    return re.sub(r"\s+", " ", snippet) in re.sub(r"\s+", " ", text)
 
 
 @dataclass(frozen=True)
@@ -122,8 +121,8 @@ def parse_documented(doc: str) -> Any:
     text = doc
     text = re.sub(r",\s*…\s*(?=[,}])", "", text)  # ",…," / ",…}": other keys
     text = re.sub(r"\{\s*…\s*\}", "{}", text)  # "{…}": any object
-    text = re.sub(r'"(…|<[^">]+>)"', json.dumps(ANY), text)  # "…", "<sha>": any string
-    text = re.sub(r":\s*(…|N|<[^>]+>)(?=[,}])", ":" + json.dumps(ANY), text)  # "latency_ms":…, "connected":N
+    text = re.sub(r'"(…|<[^">]+>)"', lambda _: json.dumps(ANY), text)  # "…", "<sha>": any string
+    text = re.sub(r":\s*(…|N|<[^>]+>)(?=[,}])", lambda _: ":" + json.dumps(ANY), text)  # "latency_ms":…, "connected":N
     return json.loads(text)
 
 

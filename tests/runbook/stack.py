@@ -28,6 +28,7 @@ from typing import Any
 
 import requests
 
+from scripts import localstack
 from tests.conftest import free_port, wait_for_port
 
 __all__ = ["ROOT", "Ports", "Stack", "StackError", "prepare_env", "procfile"]
@@ -35,9 +36,6 @@ __all__ = ["ROOT", "Ports", "Stack", "StackError", "prepare_env", "procfile"]
 ROOT = Path(__file__).resolve().parents[2]
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 DEMO_NUMBER = "+15550100000"  # api.seed's demo business
-SECRET = "runbook-test-internal-secret-0123456789"
-TWILIO_TOKEN = "runbook-test-twilio-auth-token"
-OWNER_PASSWORD = "runbook-test-owner-password-42"
 START_TIMEOUT = 60.0  # a noisy 2-core machine: the API imports a lot before it listens
 
 
@@ -58,59 +56,32 @@ class Ports:
         return cls(free_port(), free_port(), free_port(), free_port(), free_port())
 
 
-def procfile(path: Path = ROOT / "Procfile") -> dict[str, str]:
-    """The Procfile's ``name: command`` lines, in order (comments and blank lines skipped)."""
-    entries: dict[str, str] = {}
-    for line in path.read_text().splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        name, _, command = line.partition(":")
-        entries[name.strip()] = command.strip()
-    return entries
+def procfile(root: Path = ROOT) -> dict[str, str]:
+    """The Procfile's ``{name: command}`` lines, as the run command reads them."""
+    return localstack.procfile(root)
+
+
+# The tests' own settings on top of what ``make run`` prepares: a short drain so stopping the
+# calls service with a live call takes seconds, the gateway's drain and restore without delays,
+# and INFO logs in each process's log file.
+TEST_OVERRIDES = {
+    "DRAIN_TIMEOUT_SECONDS": "5",
+    "WA_DRAIN_SECONDS": "2",
+    "WA_RESTORE_STAGGER_MS": "0",
+    "LOG_LEVEL": "INFO",
+}
 
 
 def prepare_env(var: Path, ports: Ports) -> dict[str, str]:
-    """What ``make run`` prepares for these ports under ``var``: the database migrated and seeded,
-    the data directories, and the environment every Procfile line runs with (var/local.env).
-
-    The single place to swap for the run command's own prepare step.
+    """What ``make run`` prepares for these ports under ``var`` (``scripts/localstack.py
+    prepare``: the database migrated and seeded, the secrets, var/local.env) and the environment
+    every Procfile line then runs with: that file's variables plus :data:`TEST_OVERRIDES`.
     """
-    var.mkdir(parents=True, exist_ok=True)
-    for sub in ("redis", "log", "spool", "recordings", "baileys"):
-        (var / sub).mkdir(exist_ok=True)
-    api_url = f"http://127.0.0.1:{ports.api}"
-    gateway_url = f"http://127.0.0.1:{ports.gateway}"
-    local = {
-        "PYTHON": sys.executable,
-        "REDIS_SERVER": shutil.which("redis-server") or "redis-server",
-        "REDIS_PORT": str(ports.redis),
-        "REDIS_DIR": str(var / "redis"),
-        "REDIS_URL": f"redis://127.0.0.1:{ports.redis}/0",
-        "DATABASE_URL": f"sqlite:///{var / 'prosaas.db'}",
-        "API_HOST": "127.0.0.1", "API_PORT": str(ports.api),
-        "CALLS_HOST": "127.0.0.1", "CALLS_PORT": str(ports.calls),
-        "PUBLIC_BASE_URL": api_url,
-        "INTERNAL_SECRET": SECRET, "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
-        "SECRET_KEY": "runbook-test-secret-key-0123456789abcdef",
-        "SEED_OWNER_PASSWORD": OWNER_PASSWORD, "SEED_ADMIN_PASSWORD": OWNER_PASSWORD,
-        "CALLS_RECORD": "true", "CALLS_SPOOL_DIR": str(var / "spool"), "RECORDINGS_DIR": str(var / "recordings"),
-        "CALLS_BRAIN": "echo", "DRAIN_TIMEOUT_SECONDS": "5",
-        "BAILEYS_NUM_SHARDS": "1", "BAILEYS_SHARD_1_URL": gateway_url,
-        "BAILEYS_PORT": str(ports.gateway), "BAILEYS_SHARD_ID": "1", "BAILEYS_DATA_DIR": str(var / "baileys"),
-        "WA_DRIVER": "fake", "API_URL": api_url, "NODE_ENV": "development",
-        "WA_DRAIN_SECONDS": "2", "WA_RESTORE_STAGGER_MS": "0",
-        "BROADCAST_PER_MINUTE": "0", "BROADCAST_DAILY_CAP": "0",
-        "LOG_LEVEL": "INFO",
-    }
+    env_file = localstack.prepare(root=ROOT, var=var, api_port=ports.api, calls_port=ports.calls,
+                                  whatsapp_port=ports.gateway, redis_port=ports.redis, frontend=False,
+                                  python=sys.executable)
     inherited = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR", "VIRTUAL_ENV")}
-    env = {**inherited, **local}
-    (var / "local.env").write_text("".join(f"{k}={v}\n" for k, v in local.items()))
-    for module in ("api.migrate", "api.seed"):
-        done = subprocess.run([sys.executable, "-m", module], env=env, cwd=ROOT, capture_output=True, text=True,
-                              timeout=120)
-        if done.returncode != 0:
-            raise StackError(f"python -m {module} failed ({done.returncode})\n{done.stdout}\n{done.stderr}")
-    return env
+    return {**inherited, **localstack.load_env(env_file), **TEST_OVERRIDES}
 
 
 @dataclass
@@ -246,7 +217,7 @@ class Stack:
     def gateway(self, method: str, path: str, body: object = None) -> Any:
         """The WhatsApp gateway's secured API (and its fake driver's /fake/... routes)."""
         resp = requests.request(method, f"{self.url('whatsapp')}{path}", json=body, timeout=10, headers={
-            "X-Internal-Secret": SECRET, "X-WhatsApp-Shard": "1"})
+            "X-Internal-Secret": self.env["INTERNAL_SECRET"], "X-WhatsApp-Shard": "1"})
         if resp.status_code != 200:
             raise StackError(f"{method} {path}: {resp.status_code} {resp.text}")
         return resp.json()
@@ -257,7 +228,7 @@ class Stack:
         (``python -m callengine.loadtest``); its output is JSON in ``var/call-*.json``."""
         report = self.var / f"call-{time.monotonic_ns()}.json"
         argv = [sys.executable, "-m", "callengine.loadtest", "--twiml-url", f"{self.url('api')}/twilio/voice",
-                "--url", f"ws://127.0.0.1:{self.ports.calls}/ws/twilio", "--auth-token", TWILIO_TOKEN,
+                "--url", f"ws://127.0.0.1:{self.ports.calls}/ws/twilio", "--auth-token", self.env["TWILIO_AUTH_TOKEN"],
                 "--to", DEMO_NUMBER, "--from", "+15551230000", "--calls", "1", "--scenario", "talk",
                 "--duration", str(seconds), "--quiet", "--json", str(report)]
         proc = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -266,7 +237,7 @@ class Stack:
         return proc
 
     def metrics(self) -> dict[str, Any]:
-        body: dict[str, Any] = json.loads(self.get("api", f"/metrics.json?token={SECRET}").text)
+        body: dict[str, Any] = json.loads(self.get("api", f"/metrics.json?token={self.env['INTERNAL_SECRET']}").text)
         return body
 
     # --- nginx ---------------------------------------------------------------------------
