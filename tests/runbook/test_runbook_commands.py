@@ -26,7 +26,15 @@ from typing import Any
 import pytest
 
 from tests.runbook.conftest import needs_stack
-from tests.runbook.runbook import RUNBOOK, LocalPorts, commands, documents, localize, matches, parse_documented
+from tests.runbook.runbook import (
+    RUNBOOK,
+    LocalPorts,
+    commands,
+    documents,
+    localize,
+    matches,
+    parse_documented,
+)
 from tests.runbook.stack import ROOT, Stack
 
 TEXT = RUNBOOK.read_text()
