@@ -28,7 +28,7 @@ RUNBOOK = Path(__file__).resolve().parents[2] / "docs" / "RUNBOOK.md"
 # names, keys and values.
 _COMMAND = re.compile(
     r"^(curl |docker |redis-cli|python -m |\.venv/bin/python |\./scripts/|scripts/|pg_dump|pg_restore|sqlite3 |"
-    r"openssl |git grep|kubectl |make |bash |tail |INTERNAL_SECRET=|API_PORT=|(GET|SET|LLEN|ZRANGE|SMEMBERS) \w+:)"
+    r"openssl |git grep|kubectl |make |bash |tail |set -a|INTERNAL_SECRET=|API_PORT=|(GET|SET|LLEN|ZRANGE|SMEMBERS) \w+:)"
 )
 _FENCE = re.compile(r"^```(\w*)\s*$")
 _SPAN = re.compile(r"`([^`]+)`")

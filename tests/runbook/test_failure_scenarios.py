@@ -21,6 +21,7 @@ import pytest
 import requests
 
 from tests.runbook.conftest import NEEDS
+from tests.runbook.runbook import RUNBOOK, documents
 from tests.runbook.stack import DEMO_NUMBER, Stack
 
 pytestmark = NEEDS
@@ -128,6 +129,7 @@ def test_calls_service_drains_on_sigterm(stack: Stack) -> None:
     for line in ("callengine: SIGTERM: draining", "callengine.server.serve: draining: 1 live calls, up to 5 s",
                  "callengine.server.serve: drain deadline reached: ending 1 calls", "callengine.server.serve: drained"):
         assert line in log, f"{line!r} not logged:\n{log[-3000:]}"
+        assert documents(RUNBOOK.read_text(), line)
     stack.start("calls")
     stack.wait(lambda: _active_count(stack) == "0", 20, "calls:active_count 0", "calls")
 
@@ -177,7 +179,9 @@ def test_failed_migration_refuses_to_start_then_rerun_succeeds(stack: Stack) -> 
     assert "ix_broadcast_business_created already exists" in last
     api = stack.start("api", wait=False)  # the service refuses to start, naming the problem
     assert api.wait(timeout=60) == 1
-    assert "api: database at 0004, head is 0005: run python -m api.migrate" in stack.tail("api")
+    refusal = "api: database at 0004, head is 0005: run python -m api.migrate"
+    assert refusal in stack.tail("api") and documents(RUNBOOK.read_text(), f"`{refusal}`")
+    assert documents(RUNBOOK.read_text(), f"`{last}`"), f"the runbook does not quote {last!r}"
     with sqlite3.connect(stack.var / "prosaas.db") as db:
         db.execute("DROP INDEX ix_broadcast_business_created")  # step 2: fix the cause
     rerun = stack.python("-m", "api.migrate")  # step 3: re-run

@@ -146,8 +146,13 @@ def _sqlite_backup(ran: Ran, stack: Stack) -> None:
     assert version == HEAD
 
 
-def _api_log(ran: Ran, stack: Stack) -> None:
-    assert ran.returncode == 0 and "Running on http://127.0.0.1:" in ran.stdout, ran
+def _local_env(ran: Ran, stack: Stack) -> None:
+    """Then ``python -m jobs …`` reaches the stack's Redis (the default would be 6379's)."""
+    assert ran.returncode == 0, ran
+    then = subprocess.run(["bash", "-c", f"{ran.command}; {sys.executable} -m jobs failed list"], cwd=stack.var.parent,
+                          env={"PATH": stack.env["PATH"], "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
+                          timeout=60)
+    assert then.returncode == 0 and then.stdout.strip() == "no dead jobs", then
 
 
 # --- dead letters: one made for real (a malformed call record: a permanent error) --------
@@ -230,11 +235,11 @@ RUN: dict[str, Check] = {
     "curl -i http://localhost:5050/health": http(200, CALLS_HEALTH),  # draining (503): test_failure_scenarios
     "curl http://localhost:3300/health": http(200, GATEWAY_HEALTH),
     "curl http://localhost/health": prints("ok", "`curl http://localhost/health` → `ok`"),
-    "curl http://localhost:8080/health": prints("ok", "`curl http://localhost:8080/health` → `ok`"),
     "docker compose exec redis redis-cli GET calls:active_count": prints("0", "GET calls:active_count` → `0` when idle"),
     "GET calls:capacity": prints("50", "`50` for one instance"),
     "docker compose exec redis redis-cli SET calls:active_count 0": prints("OK", "SET calls:active_count 0"),
     "SET calls:active_count 7": prints("OK", "`SET calls:active_count 7`, and `GET` gives `0`"),
+    "SET calls:active_count 0": prints("OK", "`SET calls:active_count 0` during a call (rewritten within 2 s)"),
     "docker compose exec redis redis-cli ZRANGE calls:active 0 -1 WITHSCORES": prints("", "empty when idle"),
     "docker compose exec redis redis-cli SMEMBERS calls:instances": Check(_instances, ("one id per live instance",)),
     "docker compose exec redis redis-cli ping": prints("PONG", "redis-cli ping` → `PONG`"),
@@ -258,10 +263,11 @@ RUN: dict[str, Check] = {
     "docker compose exec worker python -m jobs failed purge <id>": Check(_failed_purge, ("`purged <id>`",), dead_job),
     "python -m api.migrate": prints(f"database already at head ({HEAD})"),
     ".venv/bin/python -m api.migrate": prints(f"database already at head ({HEAD})"),
+    "python -m api.migrate --check": prints(f"database at {HEAD}, head is {HEAD}"),
     "openssl rand -hex 32": prints_like(r"[0-9a-f]{64}"),
     "git grep -n INTERNAL_SECRET": Check(_git_grep, ("(`git grep -n INTERNAL_SECRET`)",)),
     'sqlite3 var/prosaas.db ".backup var/prosaas-$(date +%F).db"': Check(_sqlite_backup),
-    "tail -100 var/log/api.log": Check(_api_log),
+    "set -a; . var/local.env; set +a": Check(_local_env, ("once, then `.venv/bin/python -m jobs …`",)),
 }
 
 # Commands not run here, each with why (first match wins; RUN entries take precedence).
@@ -280,10 +286,11 @@ NOT_RUN: list[tuple[str, str]] = [
     (r"^kubectl\b", "Kubernetes"),
     (r"…|^docker compose up$|^redis-cli( -n \d+)?$",
      "a form, not a command line (… or a bare program name in the conventions)"),
-    (r"^python -m (callengine|jobs failed|api\.whatsapp_move)( <business_id> <shard>)?$",
+    (r"^python -m (api|callengine|jobs failed|api\.whatsapp_move)( <business_id> <shard>)?$",
      "a program's name in prose (its commands are listed separately)"),
-    (r"^(make run|scripts/run\.sh|API_PORT=.* bash scripts/run\.sh)$",
+    (r"^(make run|scripts/run\.sh|scripts/localstack\.py run)$",
      "the run command in the foreground: this harness starts the same Procfile lines itself"),
+    (r"^scripts/localstack\.py prepare$", "run by this harness for its stack (tests/runbook/stack.py, prepare_env)"),
     (r"^pg_dump|^pg_restore", "production's managed PostgreSQL (the local stack's SQLite backup command is run)"),
     (r"^INTERNAL_SECRET=\$\(grep '\^INTERNAL_SECRET=' \.env", "reads production's .env"),
 ]
@@ -362,7 +369,7 @@ def test_runbook_command(command: str, request: pytest.FixtureRequest) -> None:
     values = what.setup(stack)
     for placeholder, value in values.items():
         command = command.replace(placeholder, value)
-    if command.endswith("calls:active_count 7") or command.endswith("calls:active_count 0"):
+    if command.endswith(("calls:active_count 7", "calls:active_count 0")):
         ran = run(command, stack)
         what.check(ran, stack)
         # the runbook's correction: overwritten from the leases within 2 s
