@@ -77,6 +77,10 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> QuartTr
     app.url_map.converters["id"] = IdConverter  # before the blueprints' rules use it
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    if settings.spa_dist is not None:  # the local stack: no nginx in front (api/routes/spa.py)
+        from api.routes.spa import register_spa
+
+        register_spa(app, settings.spa_dist)
     shedder = LoadShedder(
         app.asgi_app,  # type: ignore[arg-type]
         limit=settings.max_in_flight,

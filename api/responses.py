@@ -145,6 +145,11 @@ class Call(Out):
 class BrowserCall(Out):
     call_sid: str = Field(description="The test call's fresh CallSid (CA…)")
     ws_path: str = Field(description="Open wss://<this host><ws_path> before expires_at: /ws/browser?access=<token>")
+    ws_url: str | None = Field(
+        default=None,
+        description="The full URL to open instead, when the calls service has its own origin (CALLS_PUBLIC_WS_URL, "
+                    "the local stack); null behind a gateway: wss://<this host><ws_path>",
+    )
     parameters: dict[str, str] = Field(description="start.customParameters to send (business_id, token, direction, from, to, test)")
     expires_at: datetime = Field(description="When the access token stops opening the stream (the call itself may run longer)")
 

@@ -20,6 +20,7 @@ from contracts.envvars import CommonSettings, EnvReader, Secret, boolean, stream
 from contracts.envvars import float_range as _float_range
 from contracts.envvars import http_url as _url
 from contracts.envvars import int_range as _int_range
+from contracts.envvars import ws_url as _ws_url
 
 __all__ = ["DEV_SECRET_KEY", "Secret", "Settings"]
 
@@ -81,6 +82,10 @@ class Settings:
     events_max_streams_per_user: int = 5
     git_commit: str = ""
     build_time: str = ""
+    # The local stack (make run, no nginx): the built SPA served by the API itself, and the
+    # calls service's own origin for the browser's test call (api/routes/spa.py).
+    spa_dist: Path | None = None
+    calls_public_ws_url: str = ""
     # Fernet keys for secrets at rest (api.crypto); empty = derived from SECRET_KEY.
     data_encryption_keys: tuple[str, ...] = ()
     seed_owner_password: Secret = field(default_factory=lambda: Secret(""))  # python -m api.seed only
@@ -152,6 +157,8 @@ class Settings:
             events_max_streams_per_user=get("EVENTS_MAX_STREAMS_PER_USER", _int_range(1, 100_000), 5),
             git_commit=get("GIT_COMMIT", str, ""),
             build_time=get("BUILD_TIME", str, ""),
+            spa_dist=get("SPA_DIST", _spa_dist, None),
+            calls_public_ws_url=get("CALLS_PUBLIC_WS_URL", _ws_url, ""),
             data_encryption_keys=_fernet_keys(secret("DATA_ENCRYPTION_KEY").reveal(), problems),
             seed_owner_password=secret("SEED_OWNER_PASSWORD"),
             seed_admin_password=secret("SEED_ADMIN_PASSWORD"),
@@ -179,6 +186,13 @@ def _database_url(raw: str) -> str:
         if raw.startswith(alias):
             raw = "postgresql+psycopg2://" + raw[len(alias):]
     return raw
+
+
+def _spa_dist(raw: str) -> Path:
+    path = Path(raw)
+    if not (path / "index.html").is_file():
+        raise ValueError("expected the built SPA's directory (frontend/dist, with index.html)")
+    return path
 
 
 def _fernet_keys(raw: str, problems: list[str]) -> tuple[str, ...]:

@@ -83,14 +83,16 @@ __all__ = [
     "redis_binary",
 ]
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).absolute().parents[1]  # not resolved: a test runs it from a symlinked copy
 PROCESSES = ("redis", "calls", "api", "worker", "scheduler", "whatsapp")
 DEMO_OWNER = "owner@demo.prosaas.local"  # api.seed's demo owner
 DEV_SECRETS = ("INTERNAL_SECRET", "TWILIO_AUTH_TOKEN", "SECRET_KEY", "SEED_OWNER_PASSWORD")
 DEFAULT_PORTS = {"API_PORT": 5000, "CALLS_PORT": 5050, "BAILEYS_PORT": 3300, "REDIS_PORT": 6390}
-# The calls service's DRAIN_TIMEOUT_SECONDS (60) plus the time to queue and store the records:
-# honcho SIGKILLs what still runs this long after the first process stopped.
-KILL_WAIT_SECONDS = 90
+# honcho SIGKILLs what still runs this long after the first process stopped; the ordered stop
+# fits in it: the gateway's drain (<= 20 s) + the calls service's DRAIN_TIMEOUT_SECONDS (60) +
+# the worker storing the records (<= WORKER_STOP_SECONDS) + the rest (<= 10 s each, Redis last).
+WORKER_STOP_SECONDS = 30.0
+KILL_WAIT_SECONDS = 150
 READY_TIMEOUT_SECONDS = 120.0
 DEMO_SESSION = Path("tests/fixtures/receptionist/c01_sales_plain.jsonl.bz2")
 DEMO_FROM, DEMO_TO = "+15551230000", "+15550100000"  # a caller; the demo business's number (api.seed)
@@ -389,12 +391,11 @@ def _busy_ports(env: Mapping[str, str], processes: Sequence[str]) -> list[str]:
 
 def run(env_file: Path, *, root: Path = ROOT) -> int:
     """Start the stack under honcho until Ctrl-C (module docstring); returns the exit status."""
+    import honcho.manager
     from honcho.manager import Manager
     from honcho.printer import Message, Printer
 
-    import honcho.manager
-
-    from scripts.stop_stack import stop_stack
+    from scripts.stop_stack import alive, stop_stack
 
     env = {**os.environ, **load_env(env_file)}
     processes = [p for p in env["LOCALSTACK_PROCESSES"].split(",") if p]
@@ -411,6 +412,7 @@ def run(env_file: Path, *, root: Path = ROOT) -> int:
         """honcho's Manager whose stop is scripts/stop_stack.py's order instead of all at once."""
 
         stopping = False
+        stopper: threading.Thread
         stopped_in_order = False
         killed = False
 
@@ -422,16 +424,21 @@ def run(env_file: Path, *, root: Path = ROOT) -> int:
             return int(pid) if pid else None
 
         def terminate(self) -> None:
-            if self.stopping:  # a second Ctrl-C: the calls service ends its live calls now
-                calls = self.pid("calls")
-                if calls is not None:
-                    self.line("stop", "ending the live calls now (their records are still stored)")
-                    with contextlib.suppress(ProcessLookupError):
-                        os.killpg(calls, signal.SIGTERM)
+            # Called by honcho's SIGINT/SIGTERM handler, and by its loop when a process stops.
+            if self.stopping:
                 return
             self.stopping = True
             self._terminating = True  # honcho's own flag: its terminate() is ours from now on
-            threading.Thread(target=self._stop_in_order, name="stop", daemon=True).start()
+            for sig in (signal.SIGINT, signal.SIGTERM):  # from now on a signal is the second Ctrl-C
+                signal.signal(sig, self.end_calls_now)
+            self.stopper.start()
+
+        def end_calls_now(self, signum: int, frame: object) -> None:
+            calls = self.pid("calls")
+            if calls is not None and alive(calls):
+                self.line("stop", "ending the live calls now (their records are still stored)")
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(calls, signal.SIGTERM)
 
         def kill(self) -> None:
             self.killed = True
@@ -453,11 +460,13 @@ def run(env_file: Path, *, root: Path = ROOT) -> int:
                 others=[pid for pid in [self.pid("api")] if pid is not None],
                 scheduler_pid=self.pid("scheduler"),
                 redis_pid=self.pid("redis"),
+                worker_timeout=WORKER_STOP_SECONDS,
                 say=say_stop,
             )
             self.stopped_in_order = True
 
     manager = Stack(Printer(sys.stdout, colour=sys.stdout.isatty(), prefix=True))
+    manager.stopper = threading.Thread(target=manager._stop_in_order, name="stop", daemon=True)
     manager._printer.width = max(len(name) for name in [*processes, "ready", "stop", "system"])
     for name in processes:
         manager.add_process(name, lines[name], env=env, cwd=str(root))
@@ -478,6 +487,12 @@ def run(env_file: Path, *, root: Path = ROOT) -> int:
 
     threading.Thread(target=announce, name="ready", daemon=True).start()
     manager.loop()
+    if manager.stopper.is_alive():
+        manager.stopper.join(timeout=15)
+    while not manager.events.empty():  # the stop's last lines, posted after the loop's last read
+        message = manager.events.get_nowait()
+        if message.type == "line":
+            manager._printer.write(message)
     if manager.stopped_in_order and not manager.killed and manager.returncode in (130, 143):
         return 0  # Ctrl-C (or SIGTERM) and everything stopped by itself
     say(f"the stack stopped (honcho's status {manager.returncode}{', after SIGKILL' if manager.killed else ''})")

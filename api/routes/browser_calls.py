@@ -5,7 +5,9 @@ admission script (cluster capacity, the business's ``max_concurrent_calls`` and 
 ``calls:business:{id}:pending`` accounting), the call setup stored under a fresh ``CA…`` SID,
 the call row opened — and answers with what the browser needs to open the media stream itself:
 ``/ws/browser?access=<token>`` (``contracts.browser_access``, valid ``ACCESS_TTL_SECONDS``) and
-the ``customParameters`` to send in ``start`` (including the per-call stream token).
+the ``customParameters`` to send in ``start`` (including the per-call stream token); with
+``CALLS_PUBLIC_WS_URL`` set (the local stack, where the calls service has its own origin) also
+the full ``ws_url`` to open.
 
 A test call has no real caller: its "from" is the business's own number, the setup and the row
 are marked ``test``, and the worker never makes a lead of it (``api.services.call_records``).
@@ -136,9 +138,12 @@ async def create(caller: Caller, query_args: ScopeQuery) -> tuple[Response, int]
         "test": "1",
     }
     log.info("test call %s admitted for business %s (user %s)", call_sid, business_id, caller.user_id)
+    ws_path = f"{BROWSER_WS_PATH}?{ACCESS_PARAMETER}={access}"
+    calls_origin = rt.settings.calls_public_ws_url
     body = {
         "call_sid": call_sid,
-        "ws_path": f"{BROWSER_WS_PATH}?{ACCESS_PARAMETER}={access}",
+        "ws_path": ws_path,
+        "ws_url": calls_origin + ws_path if calls_origin else None,
         "parameters": parameters,
         "expires_at": datetime.fromtimestamp(expires_at, UTC).isoformat(),
     }

@@ -131,3 +131,25 @@ async def test_an_inactive_business_takes_no_test_call(client: Any, db: Any, red
     status, body, _ = await start(client, headers)
     assert (status, body["error"]["code"]) == (409, "business_inactive")
     assert rows(db) == []
+
+
+async def test_the_full_stream_url_is_given_when_the_calls_service_has_its_own_origin(
+    api_settings: Any, db: Any, redis_client: Any
+) -> None:
+    # Behind a gateway the browser opens ws_path on the API's host (ws_url null); in the local
+    # stack the calls service is on its own port, which CALLS_PUBLIC_WS_URL names.
+    import dataclasses
+
+    from api.app import create_app
+
+    tenant = make_tenant(db, 1)
+    open_capacity(redis_client)
+    for origin, expected in (("", None), ("ws://127.0.0.1:5050", "ws://127.0.0.1:5050")):
+        application = create_app(dataclasses.replace(api_settings, calls_public_ws_url=origin))
+        async with application.test_app() as test_app:
+            client = test_app.test_client()
+            status, body, _ = await start(client, await login(client, tenant.owner_email))
+        application.extensions["prosaas"].close()
+        assert status == 201, body
+        assert body["ws_path"].startswith("/ws/browser?access=")
+        assert body["ws_url"] == (None if expected is None else expected + body["ws_path"])

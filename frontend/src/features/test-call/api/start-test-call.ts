@@ -5,6 +5,8 @@ export type TestCallGrant = {
   call_sid: string;
   /** "/ws/browser?access=<token>" on the calls service (same host). */
   ws_path: string;
+  /** The full URL instead, when the calls service has its own origin (CALLS_PUBLIC_WS_URL). */
+  ws_url?: string | null;
   /** customParameters for `start`. */
   parameters: Record<string, string>;
   expires_at: string;

@@ -8,7 +8,7 @@ import { env } from '@/config/env';
 
 import { startTestCall, type TestCallGrant } from '../api/start-test-call';
 import type { SessionHandlers, TestCallSession } from '../call/session';
-import { streamUrl } from '../protocol/media-streams';
+import { grantStreamUrl } from '../protocol/media-streams';
 
 import { IDLE, microphoneProblem, reduce, startProblem, type CallState } from './call-state';
 
@@ -27,7 +27,7 @@ const browserDeps: CallDeps = {
   open: async (grant, microphone, handlers) => {
     const { openSession } = await import('../call/session');
     return openSession({
-      url: streamUrl(grant.ws_path, env.API_URL, window.location.origin),
+      url: grantStreamUrl(grant, env.API_URL, window.location.origin),
       callSid: grant.call_sid,
       parameters: grant.parameters,
       microphone,

@@ -1,7 +1,14 @@
 import { toBase64 } from '../audio/mulaw';
 
 import { FakeSocket } from './fake-socket';
-import { describeClose, MediaStreamsClient, streamUrl, TWILIO_SUBPROTOCOL, type CallEnding } from './media-streams';
+import {
+  describeClose,
+  grantStreamUrl,
+  MediaStreamsClient,
+  streamUrl,
+  TWILIO_SUBPROTOCOL,
+  type CallEnding,
+} from './media-streams';
 
 const PARAMS = { business_id: '7', token: 'ab'.repeat(32), direction: 'inbound', from: '+15550100007', to: '+15550100007', test: '1' };
 const SID = `CA${'b0'.repeat(16)}`;
@@ -131,5 +138,16 @@ describe('streamUrl', () => {
   it('uses the API origin, or the page’s, with ws/wss to match http/https', () => {
     expect(streamUrl('/ws/browser?access=t', '', 'https://app.example.com')).toBe('wss://app.example.com/ws/browser?access=t');
     expect(streamUrl('/ws/browser?access=t', 'http://localhost:5000', 'https://x')).toBe('ws://localhost:5000/ws/browser?access=t');
+  });
+});
+
+describe('grantStreamUrl', () => {
+  it('opens the API’s full ws_url when it gives one, else ws_path on the API’s host', () => {
+    const path = '/ws/browser?access=t';
+    expect(grantStreamUrl({ ws_path: path, ws_url: 'ws://127.0.0.1:5050/ws/browser?access=t' }, '', 'http://127.0.0.1:5000')).toBe(
+      'ws://127.0.0.1:5050/ws/browser?access=t',
+    );
+    expect(grantStreamUrl({ ws_path: path, ws_url: null }, '', 'https://app.example.com')).toBe('wss://app.example.com/ws/browser?access=t');
+    expect(grantStreamUrl({ ws_path: path }, '', 'https://app.example.com')).toBe('wss://app.example.com/ws/browser?access=t');
   });
 });

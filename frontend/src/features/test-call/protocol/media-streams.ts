@@ -202,3 +202,15 @@ export function streamUrl(wsPath: string, apiOrigin: string, pageOrigin: string)
   const scheme = origin.protocol === 'https:' ? 'wss:' : 'ws:';
   return `${scheme}//${origin.host}${wsPath}`;
 }
+
+/**
+ * The URL a test call opens: the API's full `ws_url` when it gives one (the calls service on its
+ * own origin, as in the local stack: CALLS_PUBLIC_WS_URL), else `ws_path` on the API's host.
+ */
+export function grantStreamUrl(
+  grant: { ws_path: string; ws_url?: string | null },
+  apiOrigin: string,
+  pageOrigin: string,
+): string {
+  return grant.ws_url || streamUrl(grant.ws_path, apiOrigin, pageOrigin);
+}
