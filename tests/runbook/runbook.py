@@ -22,7 +22,7 @@ from typing import Any
 
 __all__ = ["RUNBOOK", "Command", "commands", "documents", "localize", "matches", "parse_documented"]
 
-RUNBOOK = Path(__file__).resolve().parents[2] / "docs" / "RUNBOOK.md"
+RUNBOOK = Path(__file__).resolve().parents[2] / "docs/RUNBOOK.md"
 
 # What starts a command line in prose (an inline span); the rest of the runbook's spans are
 # names, keys and values.
