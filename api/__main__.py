@@ -19,7 +19,7 @@ from api.app import create_app
 from api.db.engine import make_engine
 from api.errors import SettingsError
 from api.logs import configure_logging
-from api.migrate import current_revision, head_revision
+from api.migrate import current_revision, head_revision, is_known_revision
 from api.settings import Settings
 
 log = logging.getLogger("api")
@@ -50,8 +50,8 @@ async def _serve(app: QuartTrio, config: Config) -> None:
 DESCRIPTION = """\
 Serve the API (Quart-Trio under Hypercorn's trio worker) on API_HOST:API_PORT (default
 0.0.0.0:5000) until SIGTERM/SIGINT, which finishes in-flight requests first. Run
-python -m api.migrate first: on a database that is not at the migration head it refuses to
-start (exit 1, naming the revision and the head).
+python -m api.migrate first: on a database behind the migration head it refuses to start
+(exit 1, naming the revision and the head).
 
 Configured only by environment variables, read once at start by api/settings.py (the README's
 "API" table lists each one), chiefly: API_HOST, API_PORT, API_WORKERS, DATABASE_URL, REDIS_URL,
@@ -60,9 +60,13 @@ LOG_LEVEL. A bad value stops it with exit 2 and one message listing every proble
 
 
 def schema_problem(database_url: str) -> str | None:
-    """Why the API must not start on this database: it is not at the code's migration head
-    (``None`` when it is). An unreachable database is not a reason: ``/readyz`` reports it and
-    the API serves once it answers."""
+    """Why the API must not start on this database: it is behind the code's migration head (or
+    empty); ``None`` when it is not.
+
+    A database ahead of the code (a revision this code does not know: an image rolled back after
+    its successor migrated) is not a reason, nor is an unreachable one: the API starts, warns,
+    and ``/readyz`` reports it.
+    """
     engine = make_engine(database_url, pool_size=1)
     try:
         current, head = current_revision(engine), head_revision()
@@ -72,6 +76,10 @@ def schema_problem(database_url: str) -> str | None:
     finally:
         engine.dispose()
     if current == head:
+        return None
+    if current is not None and not is_known_revision(current):
+        log.warning("database at %s, which this code (head %s) does not know: a newer release migrated it", current,
+                    head)
         return None
     return f"database at {current or 'nothing'}, head is {head}: run python -m api.migrate"
 

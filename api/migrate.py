@@ -17,6 +17,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -24,7 +25,7 @@ from api.db.engine import make_engine
 from api.errors import SettingsError
 from api.settings import Settings
 
-__all__ = ["alembic_config", "current_revision", "head_revision", "main", "upgrade"]
+__all__ = ["alembic_config", "current_revision", "head_revision", "is_known_revision", "main", "upgrade"]
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 log = logging.getLogger("api.migrate")
@@ -41,6 +42,14 @@ def head_revision() -> str:
     head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
     assert head is not None, "no migrations found"
     return head
+
+
+def is_known_revision(revision: str) -> bool:
+    """True when ``revision`` is one of this code's migrations (False: a newer release's)."""
+    try:
+        return ScriptDirectory.from_config(alembic_config("sqlite://")).get_revision(revision) is not None
+    except CommandError:
+        return False
 
 
 def current_revision(engine: Engine) -> str | None:

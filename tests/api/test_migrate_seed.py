@@ -131,3 +131,28 @@ def test_api_refuses_to_start_on_a_database_not_at_head(tmp_path: Path) -> None:
         revision = "nothing" if name == "empty" else "0004"
         assert result.returncode == 1, result.stderr
         assert f"api: database at {revision}, head is 0005: run python -m api.migrate" in result.stderr
+
+
+def test_api_starts_on_a_database_ahead_of_its_code(tmp_path: Path) -> None:
+    """A rolled-back image on a database its successor migrated: it starts (and warns); it is
+    the older code's schema plus what it does not know."""
+    from tests.conftest import free_port, wait_for_port
+
+    url = f"sqlite:///{tmp_path / 'ahead.db'}"
+    subprocess.run([sys.executable, "-m", "api.migrate"], env={**os.environ, "DATABASE_URL": url}, cwd=ROOT,
+                   capture_output=True, check=True)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
+    engine.dispose()
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url, "API_PORT": str(port), "API_HOST": "127.0.0.1"}
+    log = tmp_path / "api.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "api"], env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        assert wait_for_port(port, proc, timeout=60), log.read_text()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert "database at 9999, which this code (head 0005) does not know" in log.read_text()
