@@ -142,6 +142,12 @@ class Stack:
     def kill(self, name: str) -> None:
         self.stop(name, signal.SIGKILL)
 
+    def ensure_up(self) -> None:
+        """Start again whatever is not running (a scenario that failed half-way left it down)."""
+        for name in self.procs:
+            if not self.running(name) and name != "nginx":
+                self.start(name)
+
     def restart(self, name: str) -> None:
         self.stop(name)
         self.start(name)
