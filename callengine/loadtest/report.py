@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MAKE_RUN_HINT", "MAKE_RUN_TOKEN_HINT", "format_summary", "progress_line", "verdict"]
 
-# Where ``make run`` keeps the auth token its API and calls service check (scripts/run.sh), and
+# Where ``make run`` keeps the auth token its API and calls service check (scripts/localstack.py), and
 # the wrapper that load-tests it with the right options.
 MAKE_RUN_TOKEN_HINT: Final = "make run keeps it as TWILIO_AUTH_TOKEN in var/dev-secrets"
 MAKE_RUN_HINT: Final = "against make run, scripts/loadtest.sh does all this for you"

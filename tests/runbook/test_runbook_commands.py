@@ -146,6 +146,11 @@ def _sqlite_backup(ran: Ran, stack: Stack) -> None:
     assert version == HEAD
 
 
+def _api_log(ran: Ran, stack: Stack) -> None:
+    """The harness keeps each process's output where ``make run`` does (var/log/<process>.log)."""
+    assert ran.returncode == 0 and "prosaas-api listening on 127.0.0.1:" in ran.stdout, ran
+
+
 def _local_env(ran: Ran, stack: Stack) -> None:
     """Then ``python -m jobs …`` reaches the stack's Redis (the default would be 6379's)."""
     assert ran.returncode == 0, ran
@@ -267,7 +272,8 @@ RUN: dict[str, Check] = {
     "openssl rand -hex 32": prints_like(r"[0-9a-f]{64}"),
     "git grep -n INTERNAL_SECRET": Check(_git_grep, ("(`git grep -n INTERNAL_SECRET`)",)),
     'sqlite3 var/prosaas.db ".backup var/prosaas-$(date +%F).db"': Check(_sqlite_backup),
-    "set -a; . var/local.env; set +a": Check(_local_env, ("once, then `.venv/bin/python -m jobs …`",)),
+    "set -a; . var/local.env; set +a": Check(_local_env, ("`set -a; . var/local.env; set +a` gives a shell the stack's",)),
+    "tail -100 var/log/api.log": Check(_api_log, ("kept in `var/log/<process>.log`",)),
 }
 
 # Commands not run here, each with why (first match wins; RUN entries take precedence).
