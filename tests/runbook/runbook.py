@@ -20,7 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RUNBOOK", "Command", "commands", "documents", "localize", "matches", "parse_documented"]
+__all__ = [
+    "DEGRADED", "DRAINING", "RUNBOOK", "Command", "commands", "documented_results", "documents", "localize",
+    "local_result", "matches", "parse_documented",
+]
 
 RUNBOOK = Path(__file__).resolve().parents[2] / "docs/RUNBOOK.md"
 
@@ -80,6 +83,24 @@ def commands(text: str) -> list[Command]:
                 found.append(Command(match.group(1), "inline", paragraph[0][0]))
         paragraph = [(number, line.strip())] if line.strip() else []
     return sorted(found, key=lambda c: c.line)
+
+
+def documented_results(text: str) -> list[str]:
+    """Every JSON answer the runbook shows (a code span that is a whole object)."""
+    prose = re.sub(r"^```.*?^```[ \t]*$", "", text, flags=re.M | re.S)  # fenced blocks hold no answers
+    flat = re.sub(r"\s*\n\s*", " ", prose)
+    return list(dict.fromkeys(m for m in _SPAN.findall(flat) if m.startswith('{"')))
+
+
+# Answers the failure scenarios see (tests/runbook/test_failure_scenarios.py).
+DEGRADED = '{"status":"degraded","shards":{"1":{"url":"http://baileys:3300","state":"unreachable","detail":"…"}}}'
+DRAINING = '{"status":"draining",…,"active_calls":1,…}'
+
+
+def local_result(doc: str, gateway_url: str) -> str:
+    """A documented production answer as the local stack gives it: the gateway runs its fake
+    driver and the API reaches it at its local URL."""
+    return doc.replace('"driver":"baileys"', '"driver":"fake"').replace("http://baileys:3300", gateway_url)
 
 
 def documents(text: str, snippet: str) -> bool:

@@ -27,10 +27,14 @@ import pytest
 
 from tests.runbook.conftest import needs_stack
 from tests.runbook.runbook import (
+    DEGRADED,
+    DRAINING,
     RUNBOOK,
     LocalPorts,
     commands,
+    documented_results,
     documents,
+    local_result,
     localize,
     matches,
     parse_documented,
@@ -67,12 +71,6 @@ class Check:
     setup: Callable[[Stack], dict[str, str]] = field(default=lambda stack: {})  # placeholder → value
 
 
-def local_doc(doc: str, stack: Stack) -> str:
-    """The documented production answer as the local stack gives it (module docstring)."""
-    return doc.replace('"driver":"baileys"', '"driver":"fake"').replace(
-        "http://baileys:3300", stack.env["BAILEYS_SHARD_1_URL"])
-
-
 def http(status: int, doc: str | None = None, *, wrap: tuple[str, str] = ("", "")) -> Check:
     """HTTP ``status`` and, when given, the documented JSON body (``wrap`` completes a fragment)."""
 
@@ -80,7 +78,8 @@ def http(status: int, doc: str | None = None, *, wrap: tuple[str, str] = ("", ""
         assert ran.returncode == 0, ran
         assert ran.status == status, ran
         if doc is not None:
-            problems = matches(ran.json(), parse_documented(wrap[0] + local_doc(doc, stack) + wrap[1]))
+            documented = wrap[0] + local_result(doc, stack.env["BAILEYS_SHARD_1_URL"]) + wrap[1]
+            problems = matches(ran.json(), parse_documented(documented))
             assert not problems, f"{problems}\n{ran}"
 
     return Check(check, (doc,) if doc else ())
@@ -339,6 +338,13 @@ def test_every_runbook_command_is_run_or_listed() -> None:
     for command, check in RUN.items():
         for words in check.documented:
             assert documents(TEXT, words), f"the runbook no longer says {words!r} (for {command!r})"
+
+
+def test_every_documented_answer_is_checked() -> None:
+    """A JSON answer the runbook shows is compared with a real one here or in a scenario."""
+    checked = {words for check in RUN.values() for words in check.documented} | {DEGRADED, DRAINING}
+    unchecked = [doc for doc in documented_results(TEXT) if doc not in checked]
+    assert not unchecked, f"answers the runbook shows that no test compares with the stack's: {unchecked}"
 
 
 def run(command: str, stack: Stack) -> Ran:
