@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -377,6 +378,9 @@ def test_runbook_command(command: str, request: pytest.FixtureRequest) -> None:
     what = plan(command)
     if isinstance(what, str):
         pytest.skip(what)
+    program = command.split()[0]
+    if program in ("sqlite3", "openssl", "git") and shutil.which(program) is None:
+        pytest.skip(f"needs {program} (scripts/system-packages.sh)")
     stack: Stack = request.getfixturevalue("stack")
     values = what.setup(stack)
     for placeholder, value in values.items():
