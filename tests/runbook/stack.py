@@ -31,7 +31,7 @@ import requests
 from scripts import localstack
 from tests.conftest import free_port, wait_for_port
 
-__all__ = ["ROOT", "Ports", "Stack", "StackError", "prepare_env", "procfile"]
+__all__ = ["ROOT", "Call", "Ports", "Stack", "StackError", "prepare_env", "procfile"]
 
 ROOT = Path(__file__).resolve().parents[2]
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -82,6 +82,23 @@ def prepare_env(var: Path, ports: Ports) -> dict[str, str]:
                                   python=sys.executable)
     inherited = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR", "VIRTUAL_ENV")}
     return {**inherited, **localstack.load_env(env_file), **TEST_OVERRIDES}
+
+
+@dataclass
+class Call:
+    """A call in progress (``Stack.call``)."""
+
+    proc: subprocess.Popen[str]
+    report: Path  # the load harness's results (--json)
+
+    def finish(self, timeout: float = 60) -> dict[str, Any]:
+        """Wait for the call to end; the harness's results. Fails unless it exited 0 (no call
+        refused or broken)."""
+        out, _ = self.proc.communicate(timeout=timeout)
+        results: dict[str, Any] = json.loads(self.report.read_text()) if self.report.exists() else {}
+        if self.proc.returncode != 0:
+            raise StackError(f"the call failed ({self.proc.returncode}):\n{out}\n{results}")
+        return results
 
 
 @dataclass
@@ -220,7 +237,7 @@ class Stack:
         return subprocess.run([sys.executable, *args], cwd=ROOT, env=self.env, capture_output=True, text=True,
                               timeout=timeout)
 
-    def gateway(self, method: str, path: str, body: object = None) -> Any:
+    def gateway(self, method: str, path: str, body: Any = None) -> Any:
         """The WhatsApp gateway's secured API (and its fake driver's /fake/... routes)."""
         resp = requests.request(method, f"{self.url('whatsapp')}{path}", json=body, timeout=10, headers={
             "X-Internal-Secret": self.env["INTERNAL_SECRET"], "X-WhatsApp-Shard": "1"})
@@ -228,23 +245,18 @@ class Stack:
             raise StackError(f"{method} {path}: {resp.status_code} {resp.text}")
         return resp.json()
 
-    def call(self, seconds: float, **popen: Any) -> subprocess.Popen[str]:
-        """One real call, as Twilio makes it: the signed voice webhook to the API, then the TwiML's
-        stream to the calls service, a synthetic caller talking for ``seconds``
-        (``python -m callengine.loadtest``); its output is JSON in ``var/call-*.json``."""
+    def call(self, seconds: float) -> Call:
+        """Start one real call, as Twilio makes it: the signed voice webhook to the API, then the
+        TwiML's stream to the calls service, a synthetic caller talking for ``seconds``
+        (``python -m callengine.loadtest``)."""
         report = self.var / f"call-{time.monotonic_ns()}.json"
         argv = [sys.executable, "-m", "callengine.loadtest", "--twiml-url", f"{self.url('api')}/twilio/voice",
                 "--url", f"ws://127.0.0.1:{self.ports.calls}/ws/twilio", "--auth-token", self.env["TWILIO_AUTH_TOKEN"],
                 "--to", DEMO_NUMBER, "--from", "+15551230000", "--calls", "1", "--scenario", "talk",
                 "--duration", str(seconds), "--quiet", "--json", str(report)]
         proc = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True, **popen)
-        proc.report = report  # type: ignore[attr-defined]
-        return proc
-
-    def metrics(self) -> dict[str, Any]:
-        body: dict[str, Any] = json.loads(self.get("api", f"/metrics.json?token={self.env['INTERNAL_SECRET']}").text)
-        return body
+                                text=True)
+        return Call(proc, report)
 
     # --- nginx ---------------------------------------------------------------------------
 

@@ -9,13 +9,9 @@ next. Calls are real: the signed voice webhook to the API, then the calls servic
 
 from __future__ import annotations
 
-import json
 import signal
 import sqlite3
-import subprocess
 import time
-from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
@@ -52,15 +48,6 @@ def _healthy(stack: Stack) -> None:
     stack.wait(lambda: _queued(stack) == 0 and _unstored(stack) == 0, 60, "the earlier calls stored", "worker")
 
 
-def _finished(call: subprocess.Popen[str], timeout: float = 60) -> dict[str, Any]:
-    """Wait for a call started by Stack.call; its loadtest results (it must have completed)."""
-    out, _ = call.communicate(timeout=timeout)
-    report: Path = call.report  # type: ignore[attr-defined]
-    results: dict[str, Any] = json.loads(report.read_text()) if report.exists() else {}
-    assert call.returncode == 0, f"the call failed ({call.returncode}):\n{out}\n{results}"
-    return results
-
-
 def _queued(stack: Stack) -> int:
     return sum(int(stack.redis_cli("LLEN", f"rq:queue:{q}")) for q in QUEUES)
 
@@ -90,7 +77,7 @@ def test_stuck_calls_count_is_rewritten_from_the_leases(stack: Stack) -> None:
         took = stack.wait(lambda: _active_count(stack) == "1", 10, "calls:active_count rewritten to 1", "calls")
         assert took < LEASE_REWRITE_SECONDS + 1.5, f"rewritten after {took:.1f} s"  # slack: a busy machine
     finally:
-        _finished(call)
+        call.finish()
     stack.wait(lambda: _active_count(stack) == "0", 10, "calls:active_count 0 after the call", "calls")
     assert stack.redis_cli("ZRANGE", "calls:active", "0", "-1", "WITHSCORES") == ""
 
@@ -98,7 +85,7 @@ def test_stuck_calls_count_is_rewritten_from_the_leases(stack: Stack) -> None:
 def test_worker_down_jobs_wait_then_run_when_it_restarts(stack: Stack) -> None:
     stack.stop("worker")  # warm shutdown, as `docker compose stop worker` does
     assert stack.python("-m", "jobs.health").returncode != 0
-    _finished(stack.call(2))
+    stack.call(2).finish()
     stack.wait(lambda: _queued(stack) >= 1, 20, "the call's finalize job queued", "calls")
     time.sleep(1.0)
     assert _queued(stack) >= 1 and _unstored(stack) == 1  # it waits: no worker takes it
@@ -139,7 +126,7 @@ def test_calls_service_drains_on_sigterm(stack: Stack) -> None:
     draining = stack.get("calls", "/health").json()
     assert not matches(draining, parse_documented(DRAINING)), (matches(draining, parse_documented(DRAINING)), draining)
     assert stack.procs["calls"].wait(timeout=30) == 0
-    out, _ = call.communicate(timeout=30)
+    call.proc.communicate(timeout=30)  # closed with 1001 by the drain
     log = stack.log("calls").read_bytes()[log_start:].decode(errors="replace")
     for line in ("callengine: SIGTERM: draining", "callengine.server.serve: draining: 1 live calls, up to 5 s",
                  "callengine.server.serve: drain deadline reached: ending 1 calls", "callengine.server.serve: drained"):
@@ -164,7 +151,7 @@ def test_redis_down_calls_continue_and_everything_reconnects(stack: Stack) -> No
         assert stack.get("calls", "/health").json()["active_calls"] == 1
     finally:
         stack.start("redis")  # step 2, restart: same port, same data directory
-    results = _finished(call)
+    results = call.finish()
     assert (results["calls"]["completed"], results["calls"]["failed"]) == (1, 0), results["calls"]
     for name in ("api", "calls", "worker", "scheduler"):
         assert stack.running(name), f"{name} died while Redis was down\n{stack.tail(name)}"
