@@ -12,6 +12,8 @@ from __future__ import annotations
 import signal
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 
 import pytest
 import requests
@@ -34,10 +36,18 @@ QUEUES = ("high", "default", "low", "broadcasts")
 LEASE_REWRITE_SECONDS = 2.0  # the runbook: calls:active_count is "true within 2 s"
 
 
+@contextmanager
+def _database(stack: Stack) -> Iterator[sqlite3.Connection]:
+    """The stack's SQLite database; committed and closed after (Python 3.13 warns about a
+    connection left to the garbage collector)."""
+    with closing(sqlite3.connect(stack.var / "prosaas.db", timeout=10)) as db, db:
+        yield db
+
+
 def _unstored(stack: Stack) -> int:
     """Calls whose record the worker has not stored yet (the voice webhook makes the row, the
     finalize job fills it in)."""
-    with sqlite3.connect(stack.var / "prosaas.db", timeout=10) as db:
+    with _database(stack) as db:
         return int(db.execute('SELECT count(*) FROM "call" WHERE finalized_at IS NULL').fetchone()[0])
 
 
@@ -95,7 +105,7 @@ def test_worker_down_jobs_wait_then_run_when_it_restarts(stack: Stack) -> None:
 
 
 def test_gateway_down_and_restarted_restores_its_sessions(stack: Stack) -> None:
-    with sqlite3.connect(stack.var / "prosaas.db") as db:
+    with _database(stack) as db:
         (business,) = db.execute("SELECT id FROM business WHERE phone_e164 = ?", (DEMO_NUMBER,)).fetchone()
     stack.gateway("POST", f"/sessions/{business}/start")
     stack.gateway("POST", f"/fake/{business}/scan", {})
@@ -170,7 +180,7 @@ def test_failed_migration_refuses_to_start_then_rerun_succeeds(stack: Stack) -> 
     downgraded = stack.python("-c", "import os, sys; from alembic import command; from api.migrate import "
                               "alembic_config; command.downgrade(alembic_config(os.environ['DATABASE_URL']), '0004')")
     assert downgraded.returncode == 0, downgraded.stderr
-    with sqlite3.connect(stack.var / "prosaas.db") as db:
+    with _database(stack) as db:
         db.execute("CREATE INDEX ix_broadcast_business_created ON broadcast (business_id)")
     failed = stack.python("-m", "api.migrate")  # step 1: the logs end with the error
     assert failed.returncode == 1
@@ -182,7 +192,7 @@ def test_failed_migration_refuses_to_start_then_rerun_succeeds(stack: Stack) -> 
     refusal = "api: database at 0004, head is 0005: run python -m api.migrate"
     assert refusal in stack.tail("api") and documents(RUNBOOK.read_text(), f"`{refusal}`")
     assert documents(RUNBOOK.read_text(), f"`{last}`"), f"the runbook does not quote {last!r}"
-    with sqlite3.connect(stack.var / "prosaas.db") as db:
+    with _database(stack) as db:
         db.execute("DROP INDEX ix_broadcast_business_created")  # step 2: fix the cause
     rerun = stack.python("-m", "api.migrate")  # step 3: re-run
     assert rerun.returncode == 0 and rerun.stdout.strip() == "database upgraded from 0004 to 0005", rerun.stderr
