@@ -36,8 +36,9 @@ For a test (tests/scripts/test_localstack.py; the repository root on ``sys.path`
         subprocess.Popen(["/bin/sh", "-c", command], cwd=ROOT, env=env, start_new_session=True)
 
 ``run`` starts ``LOCALSTACK_PROCESSES`` from the Procfile under honcho (each line's output
-prefixed with its name, and kept in VAR/log/NAME.log too), prints the URLs and the login once every service answers, and on
-Ctrl-C (SIGINT or SIGTERM) stops them in order rather than all at once: the WhatsApp gateway
+prefixed with its name, and kept in VAR/log/NAME.log too), prints the URLs and the login once
+every service answers, and on Ctrl-C (SIGINT or SIGTERM) stops them in order rather than all
+at once: the WhatsApp gateway
 (it flushes its events to the API), then the calls service, which drains its live calls and
 queues their records; the worker stores them, then the API, the scheduler and the worker stop,
 and Redis last (its append-only file keeps whatever is still queued for the next start;
