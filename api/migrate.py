@@ -17,13 +17,15 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from api.db.engine import make_engine
 from api.errors import SettingsError
 from api.settings import Settings
 
-__all__ = ["alembic_config", "current_revision", "head_revision", "main", "upgrade"]
+__all__ = ["alembic_config", "current_revision", "head_revision", "is_known_revision", "main", "upgrade"]
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 log = logging.getLogger("api.migrate")
@@ -42,6 +44,14 @@ def head_revision() -> str:
     return head
 
 
+def is_known_revision(revision: str) -> bool:
+    """True when ``revision`` is one of this code's migrations (False: a newer release's)."""
+    try:
+        return ScriptDirectory.from_config(alembic_config("sqlite://")).get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at (``None`` before the first migration)."""
     with engine.connect() as conn:
@@ -49,11 +59,31 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine) -> None:
-    """Upgrade ``engine``'s database to head inside one connection."""
+    """Upgrade ``engine``'s database to head in one transaction: all of it or nothing.
+
+    PostgreSQL's DDL is transactional. So is SQLite's, but the pysqlite driver commits before
+    each DDL statement on its own, so a migration failing half-way would leave its first steps
+    (a batch ALTER's copy table) and the rerun would fail on them: on SQLite the driver's
+    implicit transactions are switched off for this connection and the BEGIN is ours.
+
+    Raises:
+        sqlalchemy.exc.SQLAlchemyError: a migration failed; nothing of the upgrade is kept.
+    """
     config = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "head")
+    with engine.connect() as conn:
+        raw = conn.connection.driver_connection if conn.dialect.name == "sqlite" else None
+        saved = raw.isolation_level if raw is not None else None
+        if raw is not None:
+            raw.isolation_level = None  # no implicit COMMIT before DDL (the sqlite3 module's legacy mode)
+        try:
+            with conn.begin():
+                if raw is not None:
+                    conn.exec_driver_sql("BEGIN")
+                config.attributes["connection"] = conn
+                command.upgrade(config, "head")
+        finally:
+            if raw is not None:
+                raw.isolation_level = saved
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,7 +105,16 @@ def main(argv: list[str] | None = None) -> int:
             ok = before == head_revision()
             print(f"database at {before or 'nothing'}, head is {head_revision()}")
             return 0 if ok else 1
-        upgrade(engine)
+        try:
+            upgrade(engine)
+        except SQLAlchemyError as exc:
+            # The traceback for the log, then one line naming the problem (the last line of
+            # `docker compose logs migrate`).
+            log.exception("upgrade failed")
+            detail = " ".join(str(getattr(exc, "orig", None) or exc).split())
+            print(f"api.migrate: upgrade from {before or 'empty'} to {head_revision()} failed, the database is still "
+                  f"at {current_revision(engine) or 'nothing'}: {type(exc).__name__}: {detail}", file=sys.stderr)
+            return 1
         after = current_revision(engine)
     finally:
         engine.dispose()

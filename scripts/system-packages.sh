@@ -5,7 +5,8 @@
 # shipped clips otherwise), dovecot-imapd (the email-sync tests start a private IMAP server;
 # its system service is never used), nginx (the tests start a private one with the production
 # config; its system service is never used), chromium (the SPA's end-to-end tests drive it
-# headless through playwright-core), python3-venv, curl, make. Runs apt-get as root or through
+# headless through playwright-core), python3-venv, curl, sqlite3 and openssl (commands of
+# docs/RUNBOOK.md that tests/runbook/ runs), make. Runs apt-get as root or through
 # passwordless sudo; otherwise prints the one command to run and carries on.
 set -euo pipefail
 need=()
@@ -16,6 +17,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)  # tes
 [ -x /usr/sbin/nginx ] || need+=(nginx)  # tests: a private nginx on free ports (tests/nginx/)
 [ -x /usr/bin/chromium ] || need+=(chromium)  # tests: the SPA end to end (frontend/e2e/)
 command -v curl >/dev/null || need+=(curl)
+command -v sqlite3 >/dev/null || need+=(sqlite3)  # the runbook's local backup command (tests/runbook/)
+command -v openssl >/dev/null || need+=(openssl)  # the runbook's new-secret command (tests/runbook/)
 command -v make >/dev/null || need+=(make)
 "${PYTHON:-python3}" -c "import ensurepip, venv" 2>/dev/null || need+=(python3-venv)
 # The WhatsApp gateway (baileys/) needs Node.js 20+ with npm; Debian's nodejs may be older, so

@@ -78,3 +78,81 @@ def test_api_refuses_to_start_on_bad_environment() -> None:
     assert result.returncode == 2
     for name in ("API_PORT", "SECRET_KEY", "INTERNAL_SECRET"):
         assert name in result.stderr
+
+
+def _at_0004_with_a_stray_index(url: str) -> None:
+    """A database at 0004 holding an index that 0005 creates: 0005's upgrade fails half-way."""
+    from alembic import command
+
+    from api.migrate import alembic_config
+
+    subprocess.run([sys.executable, "-m", "api.migrate"], env={**os.environ, "DATABASE_URL": url}, cwd=ROOT,
+                   capture_output=True, check=True)
+    command.downgrade(alembic_config(url), "0004")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE INDEX ix_broadcast_business_created ON broadcast (business_id)")
+    engine.dispose()
+
+
+def test_a_failed_sqlite_migration_changes_nothing_and_names_the_error(tmp_path: Path) -> None:
+    """SQLite DDL is transactional, but pysqlite commits before each DDL statement on its own: a
+    failed upgrade left 0005's copy table behind, so the rerun failed on it too."""
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    _at_0004_with_a_stray_index(url)
+    engine = create_engine(url)
+    before = set(inspect(engine).get_table_names())
+    env = {**os.environ, "DATABASE_URL": url}
+    failed = subprocess.run([sys.executable, "-m", "api.migrate"], env=env, cwd=ROOT, capture_output=True, text=True)
+    assert failed.returncode == 1
+    last = failed.stderr.strip().splitlines()[-1]
+    assert last.startswith("api.migrate: upgrade from 0004 to 0005 failed, the database is still at 0004: "), last
+    assert "index ix_broadcast_business_created already exists" in last
+    assert set(inspect(engine).get_table_names()) == before  # no _alembic_tmp_broadcast
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP INDEX ix_broadcast_business_created")  # the operator's fix
+    engine.dispose()
+    rerun = subprocess.run([sys.executable, "-m", "api.migrate"], env=env, cwd=ROOT, capture_output=True, text=True)
+    assert rerun.returncode == 0 and rerun.stdout.strip() == "database upgraded from 0004 to 0005", rerun.stderr
+
+
+def test_api_refuses_to_start_on_a_database_not_at_head(tmp_path: Path) -> None:
+    from tests.conftest import free_port
+
+    for name, url in (("empty", f"sqlite:///{tmp_path / 'empty.db'}"), ("behind", f"sqlite:///{tmp_path / 'old.db'}")):
+        if name == "behind":
+            _at_0004_with_a_stray_index(url)
+        env = {**os.environ, "DATABASE_URL": url, "API_PORT": str(free_port()), "API_HOST": "127.0.0.1"}
+        try:
+            result = subprocess.run([sys.executable, "-m", "api"], env=env, cwd=ROOT, capture_output=True, text=True,
+                                    timeout=30)
+        except subprocess.TimeoutExpired as exc:
+            raise AssertionError(f"the API started on the {name} database") from exc
+        revision = "nothing" if name == "empty" else "0004"
+        assert result.returncode == 1, result.stderr
+        assert f"api: database at {revision}, head is 0005: run python -m api.migrate" in result.stderr
+
+
+def test_api_starts_on_a_database_ahead_of_its_code(tmp_path: Path) -> None:
+    """A rolled-back image on a database its successor migrated: it starts (and warns); it is
+    the older code's schema plus what it does not know."""
+    from tests.conftest import free_port, wait_for_port
+
+    url = f"sqlite:///{tmp_path / 'ahead.db'}"
+    subprocess.run([sys.executable, "-m", "api.migrate"], env={**os.environ, "DATABASE_URL": url}, cwd=ROOT,
+                   capture_output=True, check=True)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
+    engine.dispose()
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url, "API_PORT": str(port), "API_HOST": "127.0.0.1"}
+    log = tmp_path / "api.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "api"], env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        assert wait_for_port(port, proc, timeout=60), log.read_text()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert "database at 9999, which this code (head 0005) does not know" in log.read_text()
