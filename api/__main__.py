@@ -12,14 +12,12 @@ import trio
 from hypercorn.config import Config
 from hypercorn.trio import serve
 from quart_trio import QuartTrio
-from sqlalchemy.exc import SQLAlchemyError
 
 from api import __version__
 from api.app import create_app
-from api.db.engine import make_engine
+from api.db.revisions import schema_problem
 from api.errors import SettingsError
 from api.logs import configure_logging
-from api.migrate import current_revision, head_revision, is_known_revision
 from api.settings import Settings
 
 log = logging.getLogger("api")
@@ -57,31 +55,6 @@ Configured only by environment variables, read once at start by api/settings.py 
 "API" table lists each one), chiefly: API_HOST, API_PORT, API_WORKERS, DATABASE_URL, REDIS_URL,
 SECRET_KEY, INTERNAL_SECRET, PUBLIC_BASE_URL, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, APP_ENV,
 LOG_LEVEL. A bad value stops it with exit 2 and one message listing every problem."""
-
-
-def schema_problem(database_url: str) -> str | None:
-    """Why the API must not start on this database: it is behind the code's migration head (or
-    empty); ``None`` when it is not.
-
-    A database ahead of the code (a revision this code does not know: an image rolled back after
-    its successor migrated) is not a reason, nor is an unreachable one: the API starts, warns,
-    and ``/readyz`` reports it.
-    """
-    engine = make_engine(database_url, pool_size=1)
-    try:
-        current, head = current_revision(engine), head_revision()
-    except SQLAlchemyError as exc:
-        log.warning("database not reachable at start, its revision is not checked: %s", type(exc).__name__)
-        return None
-    finally:
-        engine.dispose()
-    if current == head:
-        return None
-    if current is not None and not is_known_revision(current):
-        log.warning("database at %s, which this code (head %s) does not know: a newer release migrated it", current,
-                    head)
-        return None
-    return f"database at {current or 'nothing'}, head is {head}: run python -m api.migrate"
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

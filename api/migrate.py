@@ -11,51 +11,19 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from pathlib import Path
 
 from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.db.engine import make_engine
+from api.db.revisions import alembic_config, current_revision, head_revision, is_known_revision
 from api.errors import SettingsError
 from api.settings import Settings
 
 __all__ = ["alembic_config", "current_revision", "head_revision", "is_known_revision", "main", "upgrade"]
 
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 log = logging.getLogger("api.migrate")
-
-
-def alembic_config(url: str) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    return config
-
-
-def head_revision() -> str:
-    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
-    assert head is not None, "no migrations found"
-    return head
-
-
-def is_known_revision(revision: str) -> bool:
-    """True when ``revision`` is one of this code's migrations (False: a newer release's)."""
-    try:
-        return ScriptDirectory.from_config(alembic_config("sqlite://")).get_revision(revision) is not None
-    except CommandError:
-        return False
-
-
-def current_revision(engine: Engine) -> str | None:
-    """The revision the database is at (``None`` before the first migration)."""
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
 
 
 def upgrade(engine: Engine) -> None:

@@ -33,6 +33,7 @@ from contracts.envvars import LOG_LEVELS, EnvReader, choice, int_range, redis_ur
 from jobs.enqueue import enqueue_periodic
 from jobs.leader import HEARTBEAT_PREFIX, LAST_SLOTS_KEY, Claim, LeaderLock
 from jobs.schedule import DEFAULT_TABLE, Entry, due_slot, interval_var, parse_last_slots, read_table
+from jobs.schema import database_problem
 
 __all__ = ["Scheduler", "SchedulerSettings", "SettingsError", "main"]
 
@@ -244,6 +245,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(reason, file=sys.stdout if ok else sys.stderr)
         return 0 if ok else 1
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    problem = database_problem(os.environ)
+    if problem is not None:
+        print(f"jobs.scheduler: {problem}", file=sys.stderr)
+        return 1
     client = make_client(settings)
     scheduler = Scheduler(client, settings)
 

@@ -51,6 +51,7 @@ from rq.worker import WorkerStatus
 
 from contracts.jobs import JOB_SPECS, PermanentJobError
 from jobs import deadletter
+from jobs.schema import database_problem
 from jobs.worker_settings import SettingsError, WorkerSettings, abandoned_bound_seconds, stop_grace_seconds
 
 if TYPE_CHECKING:
@@ -321,6 +322,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"jobs.worker: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    problem = database_problem(os.environ)
+    if problem is not None:
+        print(f"jobs.worker: {problem}", file=sys.stderr)
+        return 1
     if settings.preload:
         preload_job_modules()
     gc.freeze()  # what the worker has loaded is never collected: forked horses do not touch it

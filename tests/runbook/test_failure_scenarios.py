@@ -176,7 +176,8 @@ def test_redis_down_calls_continue_and_everything_reconnects(stack: Stack) -> No
 
 def test_failed_migration_refuses_to_start_then_rerun_succeeds(stack: Stack) -> None:
     """The database is left at 0004 holding an index 0005 creates (a half-done upgrade)."""
-    stack.stop("api")
+    for name in ("api", "worker", "scheduler"):
+        stack.stop(name)
     downgraded = stack.python("-c", "import os, sys; from alembic import command; from api.migrate import "
                               "alembic_config; command.downgrade(alembic_config(os.environ['DATABASE_URL']), '0004')")
     assert downgraded.returncode == 0, downgraded.stderr
@@ -192,9 +193,13 @@ def test_failed_migration_refuses_to_start_then_rerun_succeeds(stack: Stack) -> 
     refusal = "api: database at 0004, head is 0005: run python -m api.migrate"
     assert refusal in stack.tail("api") and documents(RUNBOOK.read_text(), f"`{refusal}`")
     assert documents(RUNBOOK.read_text(), f"`{last}`"), f"the runbook does not quote {last!r}"
+    for name in ("worker", "scheduler"):  # the jobs refuse too (they would fail job by job)
+        assert stack.start(name, wait=False).wait(timeout=60) == 1
+        assert f"jobs.{name}: database at 0004, head is 0005: run python -m api.migrate" in stack.tail(name)
     with _database(stack) as db:
         db.execute("DROP INDEX ix_broadcast_business_created")  # step 2: fix the cause
     rerun = stack.python("-m", "api.migrate")  # step 3: re-run
     assert rerun.returncode == 0 and rerun.stdout.strip() == "database upgraded from 0004 to 0005", rerun.stderr
-    stack.start("api")  # step 4: the services start
+    for name in ("api", "worker", "scheduler"):  # step 4: the services start
+        stack.start(name)
     assert stack.get("api", "/readyz").json() == {"status": "ready", "failing": []}

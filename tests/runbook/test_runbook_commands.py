@@ -292,7 +292,7 @@ NOT_RUN: list[tuple[str, str]] = [
     (r"^kubectl\b", "Kubernetes"),
     (r"…|^docker compose up$|^redis-cli( -n \d+)?$",
      "a form, not a command line (… or a bare program name in the conventions)"),
-    (r"^python -m (api|callengine|jobs failed|api\.whatsapp_move)( <business_id> <shard>)?$",
+    (r"^python -m (api|callengine|jobs failed|jobs\.worker|jobs\.scheduler|api\.whatsapp_move)( <business_id> <shard>)?$",
      "a program's name in prose (its commands are listed separately)"),
     (r"^(make run|scripts/run\.sh|scripts/localstack\.py run)$",
      "the run command in the foreground: this harness starts the same Procfile lines itself"),
