@@ -27,6 +27,8 @@ DEFAULT_PROMPTS: Mapping[str, str] = {
     "ask_message": "Please leave your message after the tone.",
     "message_saved": "Got it.",
     "not_understood": "Sorry, I didn't catch that.",
+    "clarify": "Is that about {intent}, or something else?",
+    "ask_menu": "Sorry. Please choose on the keypad: {menu}.",
     "silence": "Are you still there?",
     "wrap_up": "Thanks {name}, we will call you back about {reason}.",
     "goodbye": "Goodbye.",
@@ -34,6 +36,7 @@ DEFAULT_PROMPTS: Mapping[str, str] = {
 }
 SUPPORTED_LANGUAGES = ("en",)  # the recogniser's model shipped with pocketsphinx is US English
 MAX_TEXT = 500  # a prompt longer than this is a configuration mistake, not a prompt
+MAX_CUE = 60  # an intent's word or phrase: a caller says it in one breath
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,9 @@ class ReceptionistSetup:
     menu: Menu = field(default_factory=Menu)
     prompts: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_PROMPTS))
     caller: str = ""  # the caller's number (E.164) when known
+    # The business's own words per intent ("appointment": ("cleaning", "check-up")), from
+    # ``brain_settings.intent_words``: understood in a caller's sentence like the defaults.
+    intent_words: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     problems: tuple[str, ...] = ()
 
     def prompt(self, key: str, **values: str) -> str:
@@ -84,11 +90,12 @@ def receptionist_setup(reading: SetupReading, *, caller: str = "") -> Receptioni
         if text is None:
             continue
         try:  # the placeholders must be ours, or every call would fail on this prompt
-            text.format(name="", spelling="", number="", reason="", menu="")
+            text.format(name="", spelling="", number="", reason="", menu="", intent="")
         except (KeyError, IndexError, ValueError) as exc:
             problems.append(f"prompts.{key}: bad placeholder {exc}")
             continue
         prompts[key] = text
+    intent_words = _intent_words(setup.brain_settings.get("intent_words"), problems)
     return ReceptionistSetup(
         business_id=setup.business_id,
         greeting=greeting,
@@ -96,8 +103,28 @@ def receptionist_setup(reading: SetupReading, *, caller: str = "") -> Receptioni
         menu=Menu.from_options(setup.menu),
         prompts=prompts,
         caller=caller or setup.caller,
+        intent_words=intent_words,
         problems=tuple(problems),
     )
+
+
+def _intent_words(raw: object, problems: list[str]) -> dict[str, tuple[str, ...]]:
+    """``{"appointment": ["cleaning", "check-up"]}``: bad entries are skipped and reported."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        problems.append("brain_settings.intent_words: expected an object of intent → words")
+        return {}
+    words: dict[str, tuple[str, ...]] = {}
+    for intent, cues in raw.items():
+        if not isinstance(cues, list) or not all(isinstance(c, str) for c in cues):
+            problems.append(f"brain_settings.intent_words.{intent}: expected a list of words")
+            continue
+        kept = tuple(c.strip() for c in cues if c.strip() and len(c) <= MAX_CUE)
+        if len(kept) != len(cues):
+            problems.append(f"brain_settings.intent_words.{intent}: empty or over-long words skipped")
+        words[str(intent).strip().lower()] = kept
+    return words
 
 
 def parse_setup(raw: bytes | str | None, *, caller: str = "") -> ReceptionistSetup:
