@@ -106,7 +106,7 @@ def callers(count: int) -> list[Caller]:
 def play(exe: str, caller: Caller, recognizer: Recognizer, keywords_only: bool) -> Dialogue:
     """One call: the caller answers until the dialogue ends."""
     rng = random.Random(caller.seed)
-    setup = parse_setup({"menu": MENU}, caller=CALLER_ID)
+    setup = parse_setup(json.dumps({"menu": MENU}), caller=CALLER_ID)
     names = tuple(dict.fromkeys(COMMON_NAMES))
     dialogue = Dialogue(setup, names=names)
     model = need_lm(dialogue.vocabulary)

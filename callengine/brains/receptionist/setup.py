@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from callengine.turns.menu import Menu
-from contracts.call_setup import SetupReading, read_setup
+from contracts.call_setup import SetupReading, read_intent_words, read_setup
 
 __all__ = ["DEFAULT_PROMPTS", "ReceptionistSetup", "parse_setup", "receptionist_setup"]
 
@@ -36,7 +36,6 @@ DEFAULT_PROMPTS: Mapping[str, str] = {
 }
 SUPPORTED_LANGUAGES = ("en",)  # the recogniser's model shipped with pocketsphinx is US English
 MAX_TEXT = 500  # a prompt longer than this is a configuration mistake, not a prompt
-MAX_CUE = 60  # an intent's word or phrase: a caller says it in one breath
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +94,7 @@ def receptionist_setup(reading: SetupReading, *, caller: str = "") -> Receptioni
             problems.append(f"prompts.{key}: bad placeholder {exc}")
             continue
         prompts[key] = text
-    intent_words = _intent_words(setup.brain_settings.get("intent_words"), problems)
+    intent_words = read_intent_words(setup.brain_settings.get("intent_words"), problems)
     return ReceptionistSetup(
         business_id=setup.business_id,
         greeting=greeting,
@@ -106,25 +105,6 @@ def receptionist_setup(reading: SetupReading, *, caller: str = "") -> Receptioni
         intent_words=intent_words,
         problems=tuple(problems),
     )
-
-
-def _intent_words(raw: object, problems: list[str]) -> dict[str, tuple[str, ...]]:
-    """``{"appointment": ["cleaning", "check-up"]}``: bad entries are skipped and reported."""
-    if raw is None:
-        return {}
-    if not isinstance(raw, Mapping):
-        problems.append("brain_settings.intent_words: expected an object of intent → words")
-        return {}
-    words: dict[str, tuple[str, ...]] = {}
-    for intent, cues in raw.items():
-        if not isinstance(cues, list) or not all(isinstance(c, str) for c in cues):
-            problems.append(f"brain_settings.intent_words.{intent}: expected a list of words")
-            continue
-        kept = tuple(c.strip() for c in cues if c.strip() and len(c) <= MAX_CUE)
-        if len(kept) != len(cues):
-            problems.append(f"brain_settings.intent_words.{intent}: empty or over-long words skipped")
-        words[str(intent).strip().lower()] = kept
-    return words
 
 
 def parse_setup(raw: bytes | str | None, *, caller: str = "") -> ReceptionistSetup:

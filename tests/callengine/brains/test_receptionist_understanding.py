@@ -115,3 +115,13 @@ def test_the_need_model_is_an_arpa_trigram_with_the_business_words() -> None:
     unigrams = arpa.split("\\1-grams:")[1].split("\\2-grams:")[0].split()
     assert "cleaning" in unigrams and "<s>" in unigrams and "refund" not in unigrams
     assert need_lm(VOCAB) == need_lm(VOCAB)  # deterministic: the recogniser caches it by content
+
+
+def test_a_sentence_resting_on_one_word_is_asked_about() -> None:
+    # one cue word in a long decode is what the need model most often hallucinates
+    d = decide(None, classify("hello there i would like a refund please", VOCAB))
+    assert (d.intent, d.ask) == ("billing", True)
+    d = decide(None, classify("hello there i would like to get a refund please", VOCAB))
+    assert (d.intent, d.ask) == ("billing", True)
+    d = decide(None, classify("hello there i would like a refund for my invoice please", VOCAB))
+    assert (d.intent, d.ask) == ("billing", False)

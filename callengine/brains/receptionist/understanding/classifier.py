@@ -50,6 +50,7 @@ class Understanding:
     needs: tuple[str, ...] = ()
     ruled_out: tuple[str, ...] = ()
     complete: bool = False
+    evidence: float = 0.0  # the winning intent's cue weight (a two-word cue or two cues: 2)
 
 
 def _matches(words: list[str], vocab: Vocabulary) -> list[tuple[int, str, str]]:
@@ -115,4 +116,5 @@ def classify(text: str | None, vocab: Vocabulary) -> Understanding:
         needs=tuple(ranked),
         ruled_out=tuple(ruled_out),
         complete=confidence >= CONFIDENT and words[-1] not in DANGLING,
+        evidence=top,
     )
