@@ -72,7 +72,8 @@ def need_lm(vocab: Vocabulary, names: Iterable[str] = (), known: Iterable[str] |
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m callengine.brains.receptionist.understanding.lm",
-        description="Print the need question's ARPA language model.",
+        description="Print the need question's ARPA language model (for a business offering --intents).",
+        epilog="Reads no environment variables; writes the model to stdout.",
     )
     parser.add_argument("--intents", default="appointment,billing,sales,support,message")
     args = parser.parse_args(argv)
