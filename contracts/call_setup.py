@@ -14,7 +14,9 @@ it to the call's brain. JSON object, version 1::
       "to": "+15550100000",               # the business number that was dialled
       "greeting": "Hello, you reached …", # empty → the brain's default greeting
       "brain": "receptionist",            # receptionist | echo | openai_realtime
-      "brain_settings": {…},              # per-business settings of that brain (free-form)
+      "brain_settings": {…},              # per-business settings of that brain (free-form;
+                                          # the receptionist reads "intent_words":
+                                          # {"appointment": ["cleaning", "check-up"]})
       "language": "en",                   # BCP-47 primary tag
       "timezone": "UTC",                  # IANA zone, for "we are open until …"
       "menu": [{"digit": "1", "label": "new patients", "intent": "sales"}],
@@ -62,6 +64,7 @@ __all__ = [
     "MenuOption",
     "SetupReading",
     "brain_settings_problems",
+    "read_intent_words",
     "read_menu",
     "read_setup",
 ]
@@ -70,6 +73,7 @@ SETUP_VERSION = 1
 SETUP_TTL_SECONDS = 600  # long enough for Twilio to open the stream, then gone
 DTMF_MENU_KEYS = frozenset("0123456789ABCD")  # '*' and '#' are for digit entry, never a menu
 MAX_LABEL = 80  # a label is read out in a prompt: longer is a configuration mistake
+MAX_INTENT_WORD = 60  # an intent's word or phrase ("check-up"): a caller says it in one breath
 
 
 class Direction(StrEnum):
@@ -243,14 +247,36 @@ def read_menu(raw: object, problems: list[str]) -> tuple[MenuOption, ...]:
     return tuple(options.values())
 
 
+def read_intent_words(raw: object, problems: list[str]) -> dict[str, tuple[str, ...]]:
+    """A business's own words per intent, ``brain_settings.intent_words``
+    (``{"appointment": ["cleaning", "check-up"]}``: a caller saying one of them wants that
+    intent); bad entries are skipped and reported."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        problems.append("intent_words: expected an object of intent → list of words")
+        return {}
+    words: dict[str, tuple[str, ...]] = {}
+    for intent, cues in raw.items():
+        if not isinstance(cues, list) or not all(isinstance(c, str) for c in cues):
+            problems.append(f"intent_words.{intent}: expected a list of words or phrases")
+            continue
+        kept = tuple(c.strip() for c in cues if c.strip() and len(c) <= MAX_INTENT_WORD)
+        if len(kept) != len(cues):
+            problems.append(f"intent_words.{intent}: empty or longer than {MAX_INTENT_WORD} characters")
+        words[str(intent).strip().lower()] = kept
+    return words
+
+
 def brain_settings_problems(settings: Mapping[str, Any]) -> list[str]:
-    """What the setup's reader would skip in a business's ``brain_settings`` (its ``menu`` and
-    ``prompts``); the API refuses such settings, so an owner hears of a bad key at once rather
-    than callers silently getting the default menu."""
+    """What the setup's reader would skip in a business's ``brain_settings`` (its ``menu``,
+    ``prompts`` and ``intent_words``); the API refuses such settings, so an owner hears of a
+    bad key at once rather than callers silently getting the default menu."""
     problems: list[str] = []
     read_menu(settings.get("menu"), problems)
     if settings.get("prompts") is not None:
         _prompts(settings.get("prompts"), problems)
+    read_intent_words(settings.get("intent_words"), problems)
     return problems
 
 

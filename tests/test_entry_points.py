@@ -34,6 +34,8 @@ ENTRY_POINTS: list[tuple[list[str], bool]] = [
     (["-m", "bench.events_bench"], True),
     (["-m", "bench.overload_bench"], True),
     (["-m", "bench.asr_accuracy"], True),
+    (["-m", "bench.intent_accuracy"], True),
+    (["-m", "callengine.brains.receptionist.understanding.lm"], True),
     (["-m", "bench.worker_bench"], True),
     (["-m", "jobs.worker"], True),
     (["-m", "jobs.health"], True),

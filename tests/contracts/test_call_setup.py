@@ -14,6 +14,7 @@ from contracts.call_setup import (
     Direction,
     LeadRef,
     MenuOption,
+    brain_settings_problems,
     read_setup,
 )
 
@@ -127,3 +128,25 @@ def test_a_test_call_setup_carries_its_flag_to_the_reader() -> None:
     assert reading.problems == () and reading.setup.test is True and reading.setup == setup
     assert read_setup(built().to_json()).setup.test is False  # a phone call
     assert read_setup({"call_sid": "CA1", "test": "yes"}).problems == ("test: expected true or false, got str",)
+
+
+def test_a_business_own_intent_words_reach_the_receptionist() -> None:
+    """Writer → reader: the API's setup carries ``brain_settings.intent_words`` and the
+    receptionist understands them as its intents' words."""
+    settings = BUSINESS["brain_settings"] | {"intent_words": {"sales": ["new patient", "check-up"]}}
+    setup = build_setup(
+        call_sid="CA1", business=BUSINESS | {"brain_settings": settings}, direction="inbound",
+        caller="+15551230000", called="+15550100000", lead=None, created_at_ms=1,
+    )
+    receptionist = parse_setup(setup.to_json())
+    assert receptionist.intent_words == {"sales": ("new patient", "check-up")}
+    assert not receptionist.problems
+
+
+def test_bad_intent_words_are_refused_by_the_settings_check() -> None:
+    assert brain_settings_problems({"intent_words": {"sales": ["quote"]}}) == []
+    assert brain_settings_problems({"intent_words": {"sales": "quote"}}) == [
+        "intent_words.sales: expected a list of words or phrases"
+    ]
+    assert brain_settings_problems({"intent_words": ["quote"]})
+    assert brain_settings_problems({"intent_words": {"sales": ["x" * 61]}})

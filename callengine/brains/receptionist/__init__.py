@@ -25,6 +25,7 @@ from callengine.brains.receptionist.grammars import (
 )
 from callengine.brains.receptionist.setup import ReceptionistSetup, parse_setup
 from callengine.brains.receptionist.tts import Voice
+from callengine.brains.receptionist.understanding import need_lm, vocabulary
 from callengine.turns import DEFAULT_MENU, TurnConfig
 
 if TYPE_CHECKING:
@@ -59,6 +60,7 @@ def build_services(settings: Settings) -> Services:
         name_grammar(COMMON_NAMES),
         yes_no_grammar(),
         digits_grammar(),
+        need_lm(vocabulary(DEFAULT_MENU.values())),  # the default menu's need model
     ]
     recognizer = RecognizerPool(workers=threads, grammars=grammars)
     transcriber = RecognizerPool(workers=max(1, threads - 1), grammars=[], niceness=10)

@@ -37,6 +37,7 @@ import hashlib
 import os
 import random
 import re
+import tempfile
 import threading
 import warnings
 from collections import OrderedDict
@@ -53,7 +54,7 @@ import pocketsphinx
 
 from callengine.errors import CallEngineError
 
-__all__ = ["Heard", "Recognizer", "RecognizerError", "RecognizerPool"]
+__all__ = ["Heard", "Recognizer", "RecognizerError", "RecognizerPool", "is_arpa"]
 
 FEED_BYTES = 3200  # 100 ms of 16 kHz PCM16 per process_raw call: ≤ ~10 ms GIL holds (grammars)
 MAX_GRAMMARS_PER_DECODER = 64  # name grammars vary per call (rejected names); bound them
@@ -151,7 +152,9 @@ class Recognizer:
 
         Args:
             pcm8k: PCM16 8 kHz audio of one caller turn.
-            grammar: A JSGF grammar; None decodes with the full vocabulary language model.
+            grammar: A JSGF grammar, or an ARPA language model (``is_arpa``: the need
+                question's, ``understanding.need_lm``); None decodes with the full
+                vocabulary language model.
             channel: The caller's cepstral mean from their previous turn (``Heard.channel``);
                 None starts from the model's.
 
@@ -190,16 +193,29 @@ class Recognizer:
         if name in slot.searches:
             slot.searches.move_to_end(name)
             return name
-        self._add_variants(slot, grammar)
-        try:
-            slot.decoder.add_jsgf_string(name, grammar)
-        except (ValueError, RuntimeError) as exc:
-            raise RecognizerError(f"invalid grammar: {exc}") from exc
+        if is_arpa(grammar):
+            self._add_lm(slot, name, grammar)
+        else:
+            self._add_variants(slot, grammar)
+            try:
+                slot.decoder.add_jsgf_string(name, grammar)
+            except (ValueError, RuntimeError) as exc:
+                raise RecognizerError(f"invalid grammar: {exc}") from exc
         slot.searches[name] = None
         if len(slot.searches) > MAX_GRAMMARS_PER_DECODER:
             old, _ = slot.searches.popitem(last=False)
             slot.decoder.remove_search(old)
         return name
+
+    def _add_lm(self, slot: _Slot, name: str, arpa: str) -> None:
+        # pocketsphinx reads a language model from a file only; it is parsed at once.
+        with tempfile.NamedTemporaryFile("w", suffix=".arpa", encoding="utf-8") as file:
+            file.write(arpa)
+            file.flush()
+            try:
+                slot.decoder.add_lm_file(name, file.name)
+            except (ValueError, RuntimeError) as exc:
+                raise RecognizerError(f"invalid language model: {exc}") from exc
 
     def _add_variants(self, slot: _Slot, grammar: str) -> None:
         body = grammar.split(";", 2)[-1]  # skip the "#JSGF V1.0; grammar name;" header
@@ -242,6 +258,11 @@ class Recognizer:
             return [w for w in words if all(slot.decoder.lookup_word(p) for p in w.split())]
         finally:
             self._release(slot)
+
+
+def is_arpa(search: str) -> bool:
+    """An ARPA language model's text (its ``\\data\\`` section opens within the header)."""
+    return not search.startswith("#JSGF") and "\\data\\" in search[:1000]
 
 
 def telephone_variants(prons: list[str]) -> set[str]:

@@ -5,7 +5,8 @@
   cut at what the marks say was heard; a finished turn goes to the brain task through a small
   channel.
 - ``run`` (brain task): reads the setup from Redis, then loops over caller turns, DTMF, marks
-  and the silence timer; each turn is recognised with the grammar the dialogue expects (awaited
+  and the silence timer; each turn is recognised with the grammar the dialogue expects (a need
+  turn also with the business's need language model, for open sentences; awaited
   in a thread under a process-wide ``CapacityLimiter`` sized to the cores, decoded in a worker
   process), the dialogue answers, and its prompts are rendered and queued with marks. The
   full-vocabulary transcript of each turn is made in the background, in a pool of its own.
@@ -34,6 +35,7 @@ from callengine.brains.receptionist.grammars import (
 )
 from callengine.brains.receptionist.setup import ReceptionistSetup, receptionist_setup
 from callengine.brains.receptionist.tts import SpeechError, tone
+from callengine.brains.receptionist.understanding import need_lm
 from callengine.events import ClearPlayback, DtmfReceived, InboundEvent, MarkReached
 from callengine.turns import (
     NoiseIgnored,
@@ -63,6 +65,7 @@ TRANSCRIBE_GRACE_SECONDS = 0.5
 PROMPT_GAP = b"\xff" * 1600  # 200 ms between chained prompts
 PLAYOUT_SLACK_SECONDS = 2.0  # marks lost? the prompt counts as played this long after its end
 NO_COMMANDS: tuple[Command, ...] = ()
+MAX_NEED_MODELS = 64  # need models kept (one per business vocabulary seen lately)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +101,7 @@ class Services:
         self._limiter: trio.CapacityLimiter | None = None
         self._background: trio.CapacityLimiter | None = None
         self._names: tuple[str, ...] | None = None
+        self._need_models: dict[tuple[tuple[str, str], ...], str] = {}
 
     @property
     def limiter(self) -> trio.CapacityLimiter:
@@ -126,6 +130,17 @@ class Services:
             )
             self._names = tuple(known)
         return self._names
+
+    def need_model(self, dialogue: Dialogue) -> str:
+        """The need language model of the call's business (built in ~10 ms, kept per
+        vocabulary: every call of a business shares one)."""
+        key = tuple(dialogue.vocabulary.cues.items())
+        model = self._need_models.get(key)
+        if model is None:
+            if len(self._need_models) >= MAX_NEED_MODELS:
+                self._need_models.pop(next(iter(self._need_models)))
+            model = self._need_models[key] = need_lm(dialogue.vocabulary)
+        return model
 
     async def recognize(self, pcm: bytes, grammar: str | None, channel: str | None = None) -> Heard:
         """Recognise one turn in a worker process (at most ``threads`` at once).
@@ -334,10 +349,15 @@ class ReceptionistBrain:
         grammar = _grammar(dialogue)
         began = trio.current_time()
         hyp: str | None = None
+        sentence: str | None = None
         if grammar is not None:
+            channel = self._channel
             try:
-                heard = await self._services.recognize(turn.pcm, grammar, self._channel)
+                heard = await self._services.recognize(turn.pcm, grammar, channel)
                 hyp, self._channel = heard.text, heard.channel
+                if expect is Expect.INTENT:  # the open sentence, from the same starting channel
+                    model = self._services.need_model(dialogue)
+                    sentence = (await self._services.recognize(turn.pcm, model, channel)).text or ""
             except RecognizerError as exc:
                 log.error("recognition failed: %s", exc)
                 self.recognition_errors += 1
@@ -346,6 +366,7 @@ class ReceptionistBrain:
             "at_ms": self._at_ms(turn.speech_start_at),
             "expect": expect.value,
             "heard": hyp,
+            **({"sentence": sentence} if expect is Expect.INTENT else {}),
             "text": None,
             "audio_ms": len(turn.pcm) // 16,
             "asr_ms": round((trio.current_time() - began) * 1000),  # queue + decode
@@ -362,7 +383,7 @@ class ReceptionistBrain:
             entry["text"] = "…"
             background.start_soon(self._transcribe, turn.pcm, entry, False)
         self._last_prompt_end = trio.current_time()
-        return await self._say(dialogue.heard(hyp), commands)
+        return await self._say(dialogue.heard(hyp, sentence=sentence), commands)
 
     async def _transcribe(self, pcm: bytes, entry: dict[str, Any], message: bool) -> None:
         try:

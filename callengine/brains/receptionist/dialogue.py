@@ -1,12 +1,14 @@
 """The receptionist's conversation as a pure state machine.
 
 Inputs are what the caller did: ``heard(text)`` (a recognised turn, decoded with the grammar of
-``expect``; ``None`` when nothing in the grammar matched), ``pressed(digit)`` and ``silence()``
+``expect``; ``None`` when nothing in the grammar matched; a need turn also comes with
+``sentence``, its decode with the need language model), ``pressed(digit)`` and ``silence()``
 (no answer within the silence timeout after the agent finished speaking). Outputs are
 ``Say``/``HangUp`` actions. The brain shell renders and plays them, runs recognition, and keeps
 time.
 
-Flow: greeting → need (speech intent or menu key) → [message] → first name → spell-back
+Flow: greeting → need (speech intent or menu key; a sentence understood without confidence →
+"Is that about …?" → yes, or no → the menu by keypad) → [message] → first name → spell-back
 confirmation → callback number (caller ID confirmed by "yes"/1, or typed + #) → wrap-up →
 goodbye. Each question tolerates ``max_retries`` misunderstandings and ``max_silences``
 silences in a row; then a fallback (unknown intent, no name, caller ID unconfirmed) or, for
@@ -28,6 +30,7 @@ from callengine.brains.receptionist.grammars import (
     read_name,
     read_yes_no,
 )
+from callengine.brains.receptionist.understanding import Vocabulary, classify, decide, vocabulary
 
 if TYPE_CHECKING:
     from callengine.brains.receptionist.setup import ReceptionistSetup
@@ -37,6 +40,8 @@ __all__ = ["Dialogue", "HangUpAction", "Lead", "SayAction", "State", "after_gree
 
 class State(StrEnum):
     NEED = "need"
+    CLARIFY = "clarify"  # "Is that about an appointment, or something else?"
+    MENU = "menu"  # the caller said no: choose on the keypad
     MESSAGE = "message"
     NAME = "name"
     CONFIRM_NAME = "confirm_name"
@@ -65,7 +70,11 @@ class Lead:
     name: str | None = None
     name_confirmed: bool = False
     reason: str | None = None
-    intent_source: str | None = None  # "speech" or "dtmf"
+    intent_source: str | None = None  # "speech", "speech_confirmed" (after "Is that about …?") or "dtmf"
+    understood: str | None = None  # the need sentence as the need model heard it
+    intent_confidence: float | None = None  # how sure the agent was of ``reason`` (0-1)
+    intent_asked: bool = False  # the agent asked "Is that about …?"
+    needs: list[str] = field(default_factory=list)  # every need heard, strongest first
     callback_number: str | None = None
     number_source: str | None = None  # "caller_id", "dtmf" or "speech"
     message: str | None = None
@@ -78,6 +87,10 @@ class Lead:
             "name_confirmed": self.name_confirmed,
             "reason": self.reason,
             "intent_source": self.intent_source,
+            "understood": self.understood,
+            "intent_confidence": self.intent_confidence,
+            "intent_asked": self.intent_asked,
+            "needs": list(self.needs),
             "callback_number": self.callback_number,
             "number_source": self.number_source,
             "message": self.message,
@@ -144,7 +157,11 @@ class Dialogue:
         self._candidate: str | None = None  # name or digits awaiting confirmation
         self._last_question = ""
         self._digits = ""
+        self._asked: str | None = None  # the intent asked about in CLARIFY
         self.ended = False
+        self.vocabulary: Vocabulary = vocabulary(
+            self.intents, extra=setup.intent_words, labels=self._labels()
+        )
 
     # --- what the next turn is decoded with -------------------------------------------------
 
@@ -152,6 +169,8 @@ class Dialogue:
     def expect(self) -> Expect:
         return {
             State.NEED: Expect.INTENT,
+            State.CLARIFY: Expect.YES_NO,
+            State.MENU: Expect.INTENT,
             State.MESSAGE: Expect.FREE,
             State.NAME: Expect.NAME,
             State.CONFIRM_NAME: Expect.YES_NO,
@@ -170,6 +189,14 @@ class Dialogue:
     def intents(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(self.setup.menu.options.values()))
 
+    def _labels(self) -> dict[str, str]:
+        menu = self.setup.menu
+        return {menu.options[k]: label for k, label in menu.labels.items() if k in menu.options}
+
+    def label(self, intent: str) -> str:
+        """How an intent is said in a question: its menu label, else its name."""
+        return self._labels().get(intent, intent.replace("_", " "))
+
     # --- inputs -----------------------------------------------------------------------------
 
     def start(self) -> list[Action]:
@@ -179,17 +206,26 @@ class Dialogue:
         rest = after_greeting(setup.greeting, question)
         return [SayAction(setup.greeting), *([SayAction(rest)] if rest else [])]
 
-    def heard(self, text: str | None) -> list[Action]:
-        """A caller turn, recognised with ``expect``'s grammar (None: nothing matched)."""
+    def heard(self, text: str | None, sentence: str | None = None) -> list[Action]:
+        """A caller turn, recognised with ``expect``'s grammar (None: nothing matched).
+
+        ``sentence`` is a need turn's decode with the need language model (None: not made;
+        ``text`` alone is understood then).
+        """
         if self.ended:
             return []
         self._silences = 0
         state = self.state
-        if state is State.NEED:
-            intent = read_intent(text, self.intents)
-            if intent is not None:
-                return self._got_intent(intent, "speech")
-            return self._retry(fallback=lambda: self._got_intent("other", "none"))
+        if state in (State.NEED, State.MENU):
+            return self._need(text, sentence)
+        if state is State.CLARIFY:
+            answer = read_yes_no(text)
+            if answer is None:
+                return self._retry(fallback=self._ask_menu)
+            if answer:
+                assert self._asked is not None
+                return self._got_intent(self._asked, "speech_confirmed")
+            return self._ask_menu()
         if state is State.MESSAGE:
             self.lead.message = text or ""
             return [SayAction(self.setup.prompt("message_saved")), *self._ask_name()]
@@ -221,7 +257,7 @@ class Dialogue:
             return []
         state = self.state
         self._silences = 0
-        if state is State.NEED:
+        if state in (State.NEED, State.CLARIFY, State.MENU):
             intent = self.setup.menu.intent_for(digit)
             if intent is None:
                 return self._retry(fallback=lambda: self._got_intent("other", "none"))
@@ -276,9 +312,36 @@ class Dialogue:
             return result
         return [SayAction(self.setup.prompt("not_understood")), SayAction(self._last_question)]
 
+    def _need(self, text: str | None, sentence: str | None) -> list[Action]:
+        understanding = classify(sentence if sentence is not None else text, self.vocabulary)
+        decision = decide(read_intent(text, self.intents), understanding)
+        lead = self.lead
+        lead.understood = understanding.text or None
+        lead.needs = list(understanding.needs)
+        lead.intent_confidence = decision.confidence
+        fallback = lambda: self._got_intent("other", "none")  # noqa: E731
+        if decision.intent is None:
+            return self._retry(fallback=fallback)
+        if not decision.ask:
+            return self._got_intent(decision.intent, "speech")
+        if self.state is State.MENU:  # asked once already: the keypad is the way now
+            return self._retry(fallback=fallback)
+        self.state = State.CLARIFY
+        self._asked = decision.intent
+        self._retries = 0
+        lead.intent_asked = True
+        return [self._ask(self.setup.prompt("clarify", intent=self.label(decision.intent)))]
+
+    def _ask_menu(self) -> list[Action]:
+        self.state = State.MENU
+        self._retries = 0
+        return [self._ask(self.setup.prompt("ask_menu", menu=self.setup.menu.describe()))]
+
     def _got_intent(self, intent: str, source: str) -> list[Action]:
         self.lead.reason = intent
         self.lead.intent_source = source
+        if source in ("dtmf", "none"):
+            self.lead.intent_confidence = 1.0 if source == "dtmf" else None
         self._retries = 0
         if intent == "message":
             self.state = State.MESSAGE

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from callengine.turns.menu import Menu
-from contracts.call_setup import SetupReading, read_setup
+from contracts.call_setup import SetupReading, read_intent_words, read_setup
 
 __all__ = ["DEFAULT_PROMPTS", "ReceptionistSetup", "parse_setup", "receptionist_setup"]
 
@@ -27,6 +27,8 @@ DEFAULT_PROMPTS: Mapping[str, str] = {
     "ask_message": "Please leave your message after the tone.",
     "message_saved": "Got it.",
     "not_understood": "Sorry, I didn't catch that.",
+    "clarify": "Is that about {intent}, or something else?",
+    "ask_menu": "Sorry. Please choose on the keypad: {menu}.",
     "silence": "Are you still there?",
     "wrap_up": "Thanks {name}, we will call you back about {reason}.",
     "goodbye": "Goodbye.",
@@ -46,6 +48,9 @@ class ReceptionistSetup:
     menu: Menu = field(default_factory=Menu)
     prompts: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_PROMPTS))
     caller: str = ""  # the caller's number (E.164) when known
+    # The business's own words per intent ("appointment": ("cleaning", "check-up")), from
+    # ``brain_settings.intent_words``: understood in a caller's sentence like the defaults.
+    intent_words: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     problems: tuple[str, ...] = ()
 
     def prompt(self, key: str, **values: str) -> str:
@@ -84,11 +89,12 @@ def receptionist_setup(reading: SetupReading, *, caller: str = "") -> Receptioni
         if text is None:
             continue
         try:  # the placeholders must be ours, or every call would fail on this prompt
-            text.format(name="", spelling="", number="", reason="", menu="")
+            text.format(name="", spelling="", number="", reason="", menu="", intent="")
         except (KeyError, IndexError, ValueError) as exc:
             problems.append(f"prompts.{key}: bad placeholder {exc}")
             continue
         prompts[key] = text
+    intent_words = read_intent_words(setup.brain_settings.get("intent_words"), problems)
     return ReceptionistSetup(
         business_id=setup.business_id,
         greeting=greeting,
@@ -96,6 +102,7 @@ def receptionist_setup(reading: SetupReading, *, caller: str = "") -> Receptioni
         menu=Menu.from_options(setup.menu),
         prompts=prompts,
         caller=caller or setup.caller,
+        intent_words=intent_words,
         problems=tuple(problems),
     )
 

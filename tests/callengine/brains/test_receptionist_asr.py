@@ -14,10 +14,12 @@ from callengine.brains.receptionist.asr import (
     Recognizer,
     RecognizerError,
     RecognizerPool,
+    is_arpa,
     telephone_variants,
 )
 from callengine.brains.receptionist.grammars import intent_grammar, yes_no_grammar
 from callengine.brains.receptionist.tts import Voice
+from callengine.brains.receptionist.understanding import classify, need_lm, vocabulary
 from callengine.loadtest.audio import noise_pcm
 
 
@@ -50,6 +52,18 @@ async def test_a_turn_decodes_the_same_whatever_other_calls_said_before(recogniz
     # The caller's own channel does carry over, from their previous turn.
     assert first.channel != other_channel
     assert recognizer.recognize(turn, grammar, first.channel).channel != first.channel
+
+
+async def test_an_open_sentence_is_decoded_with_the_need_model(recognizer: Recognizer) -> None:
+    vocab = vocabulary(["appointment", "billing", "sales", "support", "message"])
+    model = need_lm(vocab)
+    assert is_arpa(model) and not is_arpa(intent_grammar(["sales"]))
+    turn = await speech("Hello, I would like to book an appointment for tomorrow morning, please")
+    heard = recognizer.recognize(turn, model)
+    assert heard.text is not None and "appointment" in heard.text
+    assert classify(heard.text, vocab).intent == "appointment"
+    # the grammars still work on the same decoder after the model
+    assert recognizer.recognize(await speech("support"), intent_grammar(["sales", "support"])).text == "support"
 
 
 def test_telephone_variants_drop_edge_fricatives() -> None:

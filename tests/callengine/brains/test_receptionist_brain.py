@@ -186,3 +186,20 @@ async def test_services_report_the_recognition_load(services: Services, nursery)
         await done.wait()
     load = services.statistics()
     assert (load["borrowed"], load["waiting"], load["transcribing"]) == (0, 0, 0)
+
+
+def test_each_business_gets_its_need_model_once(services: Services) -> None:
+    from callengine.brains.receptionist.dialogue import Dialogue
+    from callengine.brains.receptionist.setup import parse_setup
+
+    clinic = orjson.dumps(
+        {
+            "menu": [{"digit": "1", "label": "appointments", "intent": "appointment"}],
+            "brain_settings": {"intent_words": {"appointment": ["cleaning"]}},
+        }
+    )
+    first = services.need_model(Dialogue(parse_setup(clinic)))
+    assert services.need_model(Dialogue(parse_setup(clinic))) is first  # built once, shared
+    assert " cleaning " in first and " refund " not in first
+    default = services.need_model(Dialogue(parse_setup(None)))
+    assert default != first and " cleaning " not in default

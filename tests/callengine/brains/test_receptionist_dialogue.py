@@ -102,6 +102,8 @@ def test_happy_path_by_voice() -> None:
     assert d.lead.as_dict() | {} == {
         "name": "David", "name_confirmed": True, "reason": "support", "intent_source": "speech",
         "callback_number": CALLER, "number_source": "caller_id", "message": None, "message_path": None,
+        "understood": "i need support", "intent_confidence": 0.9, "intent_asked": False,
+        "needs": ["support"],
     }
     assert "Thanks David, we will call you back about support." in texts(actions)
 
@@ -204,3 +206,84 @@ def test_custom_greetings_and_prompts(greeting: str, ask_need: str, said_after: 
     actions = Dialogue(parse_setup(raw, caller=CALLER)).start()
     said = [a.text for a in actions if isinstance(a, SayAction)]
     assert said == [greeting.strip(), *([said_after] if said_after else [])]
+
+
+# --- the need in a sentence: understood, or asked about ----------------------------------
+
+CLINIC = orjson.dumps(
+    {
+        "menu": [
+            {"digit": "1", "label": "an appointment", "intent": "appointment"},
+            {"digit": "2", "label": "billing", "intent": "billing"},
+        ],
+        "brain_settings": {"intent_words": {"appointment": ["cleaning", "check-up"]}},
+    }
+)
+
+
+def test_a_confident_sentence_is_taken_with_what_was_understood() -> None:
+    d = Dialogue(parse_setup(CLINIC, caller=CALLER))
+    d.start()
+    sentence = "hello i would like to book a check up for tomorrow morning please"
+    assert "first name" in texts(d.heard("i'd like booking", sentence=sentence))
+    lead = d.lead
+    assert (lead.reason, lead.intent_source, lead.intent_asked) == ("appointment", "speech", False)
+    assert lead.understood == sentence and lead.intent_confidence == 1.0
+    assert lead.needs == ["appointment"]
+
+
+def test_two_decodes_that_differ_ask_and_a_yes_takes_the_intent() -> None:
+    d = Dialogue(parse_setup(CLINIC, caller=CALLER))
+    d.start()
+    question = texts(d.heard("i'd like billing", sentence="i want to book a cleaning next week"))
+    assert question == "Is that about an appointment, or something else?"
+    assert expect_of(d) == "yes_no" and state_of(d) == "clarify"
+    assert "first name" in texts(d.heard("yes"))
+    assert (d.lead.reason, d.lead.intent_source, d.lead.intent_asked) == (
+        "appointment", "speech_confirmed", True,
+    )
+
+
+def test_a_no_to_the_clarifying_question_goes_to_the_keypad_menu() -> None:
+    d = Dialogue(parse_setup(CLINIC, caller=CALLER))
+    d.start()
+    d.heard("billing", sentence="um i want to ask you something about the cleaning and my bill")
+    assert state_of(d) == "clarify"
+    menu = texts(d.heard("no"))
+    assert "keypad" in menu and "press 1 for an appointment, or 2 for billing" in menu
+    assert state_of(d) == "menu"
+    assert "first name" in texts(d.pressed("2"))
+    assert (d.lead.reason, d.lead.intent_source) == ("billing", "dtmf")
+    assert d.lead.intent_asked and d.lead.intent_confidence == 1.0
+
+
+def test_an_unclear_answer_to_the_question_is_asked_again_then_the_menu() -> None:
+    d = Dialogue(parse_setup(CLINIC, caller=CALLER), max_retries=1)
+    d.start()
+    d.heard(None, sentence="hello can you help me with my bill and the cleaning today")
+    assert state_of(d) == "clarify"
+    assert "Is that about" in texts(d.heard(None))
+    assert "keypad" in texts(d.heard(None))
+    assert state_of(d) == "menu"
+
+
+def test_the_menu_does_not_ask_twice() -> None:
+    d = Dialogue(parse_setup(CLINIC, caller=CALLER), max_retries=1)
+    d.start()
+    d.heard(None, sentence="hello i want to ask about a cleaning and a bill")
+    d.heard("no")
+    assert state_of(d) == "menu"
+    assert "didn't catch" in texts(d.heard("billing", sentence="um something about the bill and a cleaning"))
+    assert state_of(d) == "menu"
+    d.heard(None, sentence="")
+    assert d.lead.reason == "other" and state_of(d) == "name"
+
+
+def test_intent_words_from_settings_are_read_and_bad_ones_reported() -> None:
+    setup = parse_setup(CLINIC)
+    assert setup.intent_words == {"appointment": ("cleaning", "check-up")}
+    bad = parse_setup(orjson.dumps({"brain_settings": {"intent_words": {"sales": "quote", "billing": ["", "bill"]}}}))
+    assert bad.intent_words == {"billing": ("bill",)}
+    assert any("intent_words.sales" in p for p in bad.problems)
+    assert any("intent_words.billing" in p for p in bad.problems)
+    assert parse_setup(orjson.dumps({"brain_settings": {"intent_words": []}})).intent_words == {}

@@ -142,6 +142,16 @@ async def test_recorded_callers_leave_the_right_lead(tmp_path: Path) -> None:
     # A caller the agent misheard drifts off the script and may hang up first.
     hangups = sum(r["end_reason"] == "hangup" for r in records.values())
     assert hangups / len(records) >= REQUIRED_RATE
+    # Keyword answers are taken as before, never asked about (the scripted callers could not
+    # answer "Is that about …?"); a spoken need records its sentence and the agent's certainty.
+    leads = [r["brain_summary"]["lead"] for r in records.values()]
+    assert not any(lead["intent_asked"] for lead in leads)
+    for record in records.values():
+        lead = record["brain_summary"]["lead"]
+        if lead["intent_source"] == "speech":
+            needs = [e for e in record["transcript"] if e.get("expect") == "intent"]
+            assert needs and all("sentence" in e for e in needs)
+            assert 0 < lead["intent_confidence"] <= 1
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -77,3 +77,21 @@ async def test_espeak_voice_is_preferred_and_cached() -> None:
 
 def test_clips_only_voice() -> None:
     assert Voice(engine="clips").engine == "clips"
+
+
+def test_clips_cover_the_clarifying_question_and_the_keypad_menu() -> None:
+    bank = ClipBank()
+    d = Dialogue(parse_setup(None, caller="+15551230000"))
+    d.start()
+    texts: list[str] = []
+    for actions in (
+        d.heard("i need help", sentence="hello i was hoping you could help me with my thing"),
+        d.heard(None),
+        d.heard("no"),
+    ):
+        texts += [a.text for a in actions if isinstance(a, SayAction)]
+    assert texts[0] == "Is that about support, or something else?"
+    assert any("keypad" in t for t in texts)
+    for text in texts:
+        assert bank.render(text)
+    assert bank.missing_words == 0
