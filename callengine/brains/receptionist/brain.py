@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import wave
@@ -276,7 +275,9 @@ class ReceptionistBrain:
                 self.turns_dropped += 1
             return NO_COMMANDS
         if type(event) is TurnPaused:
-            with contextlib.suppress(trio.WouldBlock):  # only a candidate: the turn still ends
+            # Only a candidate (the turn still ends by the full pause): never let candidates
+            # fill the buffer that finished turns need.
+            if self._turns_tx.statistics().current_buffer_used < TURN_BUFFER - 1:
                 self._turns_tx.send_nowait(event)
             return NO_COMMANDS
         if type(event) is NoiseIgnored:

@@ -326,3 +326,17 @@ async def test_the_filler_plays_only_while_a_turn_waits_for_recognition(services
     # The answer follows the filler as its own utterance; the filler played in full.
     agents = [e for e in summary["transcript"] if e["speaker"] == "agent"]
     assert agents[-1]["text"].startswith("Thanks") and filler["interrupted"] is False
+
+
+async def test_candidates_never_crowd_out_a_finished_turn(services: Services) -> None:
+    # The brain task is busy (not running here): a caller who pauses briefly five times
+    # offers five candidates, yet the turn that the full pause ends is still queued.
+    brain = ReceptionistBrain(services)
+    line = Line(brain)
+    line.pause(400)
+    for _ in range(5):
+        line.send([voice_frame(k) for k in range(20)])
+        line.pause(300)
+    line.pause(500)
+    assert brain.turns_dropped == 0
+    assert brain.summary()["metrics"]["listen_ms"] > 0  # the turn ended (and was not dropped)
