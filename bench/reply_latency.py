@@ -20,8 +20,8 @@ recognition time, so a faster reply never makes a caller talk over it.
 Reported per scenario: reply time p50/p90/p99 (caller's last voiced frame → first audio of
 the answer queued; and → first audio of any kind, the "one moment" filler included), per
 question kind; its parts (endpointing pause, recognition wait, decode); turns ended early;
-fillers played; and **mid-sentence cut-offs**: caller turns that began inside one of the
-caller's own sentences (a sentence ended at its internal pause shows up as two turns).
+fillers played; and **mid-sentence cut-offs**: sentences of the caller heard as more than one
+turn (a sentence ended at one of its internal pauses shows up as two turns).
 """
 
 from __future__ import annotations
@@ -187,10 +187,17 @@ def _spread(values: list[float]) -> dict[str, int | None]:
     return {"n": len(values), "p50": _pct(values, 0.5), "p90": _pct(values, 0.9), "p99": _pct(values, 0.99)}
 
 
+def _speech_ms(entry: dict[str, Any]) -> tuple[float, float]:
+    """A caller turn's speech (ms from the call's start): its audio less the detector's
+    120 ms lead-in and 240 ms tail."""
+    return entry["at_ms"], entry["at_ms"] + max(0, entry["audio_ms"] - 360)
+
+
 def analyse(records: list[dict[str, Any]], sentences: list[list[list[float]]]) -> dict[str, Any]:
     reply: list[float] = []
     first_audio: list[float] = []
     by_kind: dict[str, list[float]] = {}
+    ended_early: list[float] = []
     parts: dict[str, list[float]] = {"endpoint_ms": [], "asr_wait_ms": [], "asr_decode_ms": []}
     early = fillers = turns = cutoffs = paused_sentences = 0
     for record in records:
@@ -202,6 +209,8 @@ def analyse(records: list[dict[str, Any]], sentences: list[list[list[float]]]) -
                 reply.append(entry["reply_ms"])
                 first_audio.append(entry.get("first_audio_ms", entry["reply_ms"]))
                 by_kind.setdefault(entry["expect"], []).append(entry["reply_ms"])
+                if entry.get("early"):
+                    ended_early.append(entry["reply_ms"])
             for key, values in parts.items():
                 if entry.get(key) is not None:
                     values.append(entry[key])
@@ -210,14 +219,17 @@ def analyse(records: list[dict[str, Any]], sentences: list[list[list[float]]]) -
         for start, end, pieces in sentences[profile]:
             if pieces > 1:
                 paused_sentences += 1
-            inside = [e for e in entries if start * 1000 + 300 < e["at_ms"] < end * 1000]
-            cutoffs += len(inside)
+            # A sentence cut at one of its pauses is heard as two turns or more. (A turn that
+            # starts late, over the agent's prompt, is one turn: the caller barged in.)
+            overlapping = [e for e in entries if _speech_ms(e)[0] < end * 1000 and _speech_ms(e)[1] > start * 1000]
+            cutoffs += max(0, len(overlapping) - 1)
     return {
         "calls": len(records),
         "turns": turns,
         "reply_ms": _spread(reply),
         "first_audio_ms": _spread(first_audio),
         "reply_ms_by_expect": {k: _spread(v) for k, v in sorted(by_kind.items())},
+        "reply_ms_ended_early": _spread(ended_early),
         **{k: _spread(v) for k, v in parts.items()},
         "ended_early": early,
         "fillers": fillers,
@@ -277,11 +289,16 @@ def run(redis_url: str, work: Path, *, smooth_calls: int, burst_calls: int, grou
     return results
 
 
+_NO_RUN: dict[str, Any] = {"failed": None, "underruns": None, "harness_lateness_p99_ms": None,
+                           "recognition_waiting_peak": None}
+
+
 def line(r: dict[str, Any]) -> str:
     rep, first = r["reply_ms"], r["first_audio_ms"]
     kinds = ", ".join(f"{k} {v['p50']}/{v['p90']}" for k, v in r["reply_ms_by_expect"].items())
     return (f"{r['calls']} calls, {r['turns']} turns: reply p50/p90/p99 {rep['p50']}/{rep['p90']}/{rep['p99']} ms "
             f"(first audio {first['p50']}/{first['p90']}/{first['p99']}); by question p50/p90: {kinds}; "
+            f"ended early p50/p90 {r['reply_ms_ended_early']['p50']}/{r['reply_ms_ended_early']['p90']}; "
             f"endpointing p50 {r['endpoint_ms']['p50']}, recognition wait p50/p90 "
             f"{r['asr_wait_ms']['p50']}/{r['asr_wait_ms']['p90']}, decode p50/p90 "
             f"{r['asr_decode_ms']['p50']}/{r['asr_decode_ms']['p90']} ms; ended early {r['ended_early']}, "
@@ -302,8 +319,17 @@ def main(argv: list[str] | None = None) -> int:
                    help="extra engine environment (e.g. CALLS_TURN_PAUSE_MS=700); repeatable")
     p.add_argument("--json", type=Path, help="write the results here")
     p.add_argument("--dump", type=Path, help="write the call records into this directory")
+    p.add_argument("--analyse", type=Path, metavar="DIR", help="only analyse the records --dump kept in DIR")
     args = p.parse_args(argv)
     env = dict(item.split("=", 1) for item in args.env)
+    if args.analyse:
+        cache: dict[tuple[str, str, int], bytes] = {}
+        sentences = [render(c, 4000 + k, cache)[1] for k, c in enumerate(CALLERS)]
+        for name in ("smooth", "burst"):
+            path = args.analyse / f"{name}-records.json"
+            if path.exists():
+                print(f"{name}: " + line(analyse(json.loads(path.read_text()), sentences) | _NO_RUN))
+        return 0
     with tempfile.TemporaryDirectory() as tmp, private_redis(Path(tmp)) as redis_url:
         results = run(redis_url, Path(tmp), smooth_calls=args.smooth_calls, burst_calls=args.burst_calls,
                       group=args.group, group_spacing=args.group_spacing, env=env,

@@ -74,6 +74,7 @@ EARLY_PAUSE_MS = 240
 # queued behind other calls' turns): past the 700 ms pause plus a usual answer's ~100 ms.
 FILLER_AFTER_SECONDS = 1.0
 FILLER = "One moment."
+FILLER_POLL_SECONDS = 0.05  # a waiting candidate checks this often whether its turn has ended
 
 
 @dataclass(frozen=True, slots=True)
@@ -461,8 +462,14 @@ class ReceptionistBrain:
             if after is not None:
                 with trio.move_on_at(since + after):
                     await done.wait()
-                if not done.is_set() and (may_fill is None or may_fill()):
-                    filler_at = await self._filler(commands)
+                # A candidate's turn may end later (the full pause, or frames arriving late):
+                # keep looking until the decode is back.
+                while not done.is_set():
+                    if may_fill is None or may_fill():
+                        filler_at = await self._filler(commands)
+                        break
+                    with trio.move_on_after(FILLER_POLL_SECONDS):
+                        await done.wait()
             await done.wait()
         outcome = result[0]
         if isinstance(outcome, RecognizerError):

@@ -328,6 +328,22 @@ async def test_the_filler_plays_only_while_a_turn_waits_for_recognition(services
     assert agents[-1]["text"].startswith("Thanks") and filler["interrupted"] is False
 
 
+async def test_no_filler_while_the_caller_may_go_on_but_one_once_the_turn_ends(services: Services) -> None:
+    brain = ReceptionistBrain(services, replace(ReceptionistConfig(), filler_after_seconds=0.3))
+    async with trio.open_nursery() as nursery:
+        line = await talking_to(nursery, brain, State.NUMBER)
+        async with services.slots.hold(0.0):
+            line.send(await said(services, "yes"))
+            line.pause(240)  # a candidate, waiting for the busy worker; the caller may go on
+            await trio.sleep(0.5)  # past the filler's time: still no filler (not a turn yet)
+            assert not any(e.get("filler") for e in brain.summary()["transcript"])
+            line.pause(500)  # the full pause: now it is the caller's turn, and it waits
+            await until(lambda: any(e.get("filler") for e in brain.summary()["transcript"]))
+        await until(lambda: caller_turns(brain) and "reply_ms" in caller_turns(brain)[0])
+        nursery.cancel_scope.cancel()
+    assert brain.summary()["fillers"] == 1 and caller_turns(brain)[0]["filler"] is True
+
+
 async def test_candidates_never_crowd_out_a_finished_turn(services: Services) -> None:
     # The brain task is busy (not running here): a caller who pauses briefly five times
     # offers five candidates, yet the turn that the full pause ends is still queued.
