@@ -17,6 +17,10 @@ number in groups "five five five … one two three … four five six seven"). An
 0.5-1 s after the agent's question would end with the old 700 ms pause and a generous
 recognition time, so a faster reply never makes a caller talk over it.
 
+As in every suite the engine's event loop is pinned to CPU 0 and the harness to CPU 1; the
+recognition worker processes (which would inherit CPU 0) are given both cores, as deployed
+(``--workers-on-cpu0`` keeps them on CPU 0 like the ``receptionist`` suite).
+
 Reported per scenario: reply time p50/p90/p99 (caller's last voiced frame → first audio of
 the answer queued; and → first audio of any kind, the "one moment" filler included), per
 question kind; its parts (endpointing pause, recognition wait, decode); turns ended early;
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import subprocess
@@ -176,6 +181,32 @@ def write_sessions(work: Path, calls: int, delays: list[float]) -> tuple[list[st
     return args, [s for _, s in rendered]
 
 
+def _children(pid: int) -> list[tuple[int, list[str]]]:
+    """``pid``'s child processes and their /proc stat fields after the name."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append((int(stat.parent.name), fields))
+    return out
+
+
+def _children_cpu(pid: int) -> tuple[float, float]:
+    """CPU seconds of ``pid``'s child processes: (nice 0, niced)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    answer = niced = 0.0
+    for _, fields in _children(pid):
+        cpu = (int(fields[11]) + int(fields[12])) / tick
+        if int(fields[16]) > 0:
+            niced += cpu
+        else:
+            answer += cpu
+    return answer, niced
+
+
 def _pct(values: list[float], q: float) -> int | None:
     if not values:
         return None
@@ -243,7 +274,7 @@ def analyse(records: list[dict[str, Any]], sentences: list[list[list[float]]]) -
 
 
 def run_scenario(redis_url: str, work: Path, *, calls: int, delays: list[float], env: dict[str, str],
-                 dump: Path | None = None) -> dict[str, Any]:
+                 dump: Path | None = None, workers_on_all_cpus: bool = True) -> dict[str, Any]:
     import redis
     from rq import Queue
     from rq.serializers import JSONSerializer
@@ -253,15 +284,27 @@ def run_scenario(redis_url: str, work: Path, *, calls: int, delays: list[float],
     client.flushdb()
     with engine(redis_url, work, CALLS_BRAIN="receptionist", **env) as (pid, port):
         time.sleep(4)  # the recognition workers warm up in the background
+        if workers_on_all_cpus:
+            # The engine's event loop is pinned to CPU 0 (the harness has CPU 1); its
+            # recognition workers inherit that, but deployed they have the machine's cores.
+            for child, _ in _children(pid):
+                os.sched_setaffinity(child, range(os.cpu_count() or 1))
+        before = _children_cpu(pid)
         with health_peaks(port) as peaks:
             res = run_harness(f"ws://127.0.0.1:{port}/ws/twilio", work / f"replies-{calls}.json",
                               server_pid=pid, calls=calls, duration=0, extra=[*sessions, "--ramp", "0.005"])
+        after = _children_cpu(pid)
     records = [job.args[0] for job in Queue("high", connection=client, serializer=JSONSerializer).get_jobs()]
     client.close()
     if dump is not None:
         dump.write_text(json.dumps(records, indent=1))
     out = analyse(records, sentences)
+    turns = max(1, out["turns"])
     out.update({
+        # CPU of the engine's worker processes over the run, per caller turn: the answer
+        # workers (nice 0) and the niced full-vocabulary transcriber.
+        "answer_cpu_ms_per_turn": round((after[0] - before[0]) * 1000 / turns),
+        "transcriber_cpu_ms_per_turn": round((after[1] - before[1]) * 1000 / turns),
         "failed": res["calls"]["failed"] + res["calls"]["refused"],
         "underruns": res["outbound"]["underruns"],
         "harness_lateness_p99_ms": res["inbound"]["lateness_ms"].get("p99"),
@@ -272,19 +315,22 @@ def run_scenario(redis_url: str, work: Path, *, calls: int, delays: list[float],
 
 
 def run(redis_url: str, work: Path, *, smooth_calls: int, burst_calls: int, group: int,
-        group_spacing: float, env: dict[str, str], dump: Path | None = None) -> dict[str, Any]:
+        group_spacing: float, env: dict[str, str], dump: Path | None = None,
+        workers_on_all_cpus: bool = True) -> dict[str, Any]:
     results: dict[str, Any] = {}
     if smooth_calls:
         print(f"replies: smooth, {smooth_calls} callers one second apart", flush=True)
         results["smooth"] = run_scenario(redis_url, work, calls=smooth_calls,
                                          delays=[float(i) for i in range(smooth_calls)], env=env,
-                                         dump=dump and dump / "smooth-records.json")
+                                         dump=dump and dump / "smooth-records.json",
+                                         workers_on_all_cpus=workers_on_all_cpus)
         print("  " + line(results["smooth"]), flush=True)
     if burst_calls:
         print(f"replies: burst, {burst_calls} callers in groups of {group}, {group_spacing:g} s apart", flush=True)
         delays = [(i // group) * group_spacing + (i % group) * 0.05 for i in range(burst_calls)]
         results["burst"] = run_scenario(redis_url, work, calls=burst_calls, delays=delays, env=env,
-                                        dump=dump and dump / "burst-records.json")
+                                        dump=dump and dump / "burst-records.json",
+                                        workers_on_all_cpus=workers_on_all_cpus)
         print("  " + line(results["burst"]), flush=True)
     return results
 
@@ -303,7 +349,8 @@ def line(r: dict[str, Any]) -> str:
             f"{r['asr_wait_ms']['p50']}/{r['asr_wait_ms']['p90']}, decode p50/p90 "
             f"{r['asr_decode_ms']['p50']}/{r['asr_decode_ms']['p90']} ms; ended early {r['ended_early']}, "
             f"fillers {r['fillers']}, cut-offs {r['cutoffs']} ({r['sentences_with_pauses']} sentences with "
-            f"pauses); callback number right {r['callback_number_right']}/{r['calls']}; failed {r['failed']}, "
+            f"pauses); recognition CPU per turn {r.get('answer_cpu_ms_per_turn')} ms (transcriber "
+            f"{r.get('transcriber_cpu_ms_per_turn')} ms); callback number right {r['callback_number_right']}/{r['calls']}; failed {r['failed']}, "
             f"underruns {r['underruns']}, harness lateness p99 {r['harness_lateness_p99_ms']} ms, "
             f"recognition waiting peak {r['recognition_waiting_peak']}")
 
@@ -319,6 +366,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="extra engine environment (e.g. CALLS_TURN_PAUSE_MS=700); repeatable")
     p.add_argument("--json", type=Path, help="write the results here")
     p.add_argument("--dump", type=Path, help="write the call records into this directory")
+    p.add_argument("--workers-on-cpu0", action="store_true",
+                   help="leave the recognition workers on the engine's CPU 0 (the receptionist suite's setup)")
     p.add_argument("--analyse", type=Path, metavar="DIR", help="only analyse the records --dump kept in DIR")
     args = p.parse_args(argv)
     env = dict(item.split("=", 1) for item in args.env)
@@ -333,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp, private_redis(Path(tmp)) as redis_url:
         results = run(redis_url, Path(tmp), smooth_calls=args.smooth_calls, burst_calls=args.burst_calls,
                       group=args.group, group_spacing=args.group_spacing, env=env,
-                      dump=args.dump)
+                      dump=args.dump, workers_on_all_cpus=not args.workers_on_cpu0)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0

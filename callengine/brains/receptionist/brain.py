@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import wave
 from dataclasses import dataclass, field
@@ -74,7 +75,7 @@ EARLY_PAUSE_MS = 240
 # queued behind other calls' turns): past the 700 ms pause plus a usual answer's ~100 ms.
 FILLER_AFTER_SECONDS = 1.0
 FILLER = "One moment."
-FILLER_POLL_SECONDS = 0.05  # a waiting candidate checks this often whether its turn has ended
+FILLER_POLL_SECONDS = 0.1  # a waiting candidate checks this often: turn ended? caller went on?
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,15 +400,23 @@ class ReceptionistBrain:
         if grammar is None or detector.pause_state(pause.pause_id) is PauseState.RESUMED:
             return False
         expect = dialogue.expect
+        started = False
 
         def wanted() -> bool:
-            return detector.pause_state(pause.pause_id) is not PauseState.RESUMED
+            nonlocal started
+            started = detector.pause_state(pause.pause_id) is not PauseState.RESUMED
+            return started
 
         def may_fill() -> bool:  # the full pause ended the turn while its decode waited
             return detector.pause_state(pause.pause_id) is PauseState.ENDED
 
+        def stale() -> bool:  # still queued, and the caller went on: stop waiting
+            return not started and detector.pause_state(pause.pause_id) is PauseState.RESUMED
+
         try:
-            decoded = await self._decode(pause.pcm, grammar, pause.speech_end_at, commands, wanted, may_fill)
+            decoded = await self._decode(
+                pause.pcm, grammar, pause.speech_end_at, commands, wanted, may_fill, stale
+            )
         except RecognizerError as exc:
             log.warning("early recognition failed: %s", exc)
             return False
@@ -433,10 +442,12 @@ class ReceptionistBrain:
         commands: trio.MemorySendChannel[Command],
         wanted: Callable[[], bool] | None = None,
         may_fill: Callable[[], bool] | None = None,
+        stale: Callable[[], bool] | None = None,
     ) -> _Decoded | None:
         """Recognise in a worker (the turn that has waited longest first); if no answer is
         decoded ``filler_after_seconds`` after the caller's end of speech (``since``), say the
-        filler meanwhile (when ``may_fill()``). None: ``wanted()`` said skip.
+        filler meanwhile (when ``may_fill()``). None: ``wanted()`` said skip, or ``stale()``
+        did while it waited (a candidate the caller talked past must not hold up their turn).
 
         Raises:
             RecognizerError: The decode failed.
@@ -457,20 +468,24 @@ class ReceptionistBrain:
 
         filler_at: float | None = None
         after = self._config.filler_after_seconds
+        fill_at = since + after if after is not None else math.inf
         async with trio.open_nursery() as nursery:
             nursery.start_soon(work)
-            if after is not None:
-                with trio.move_on_at(since + after):
+            # Until the decode is back: drop a stale candidate, and say the filler once it is
+            # due and the turn has ended (a candidate's turn may end later: the full pause,
+            # or frames arriving late).
+            while not done.is_set():
+                if stale is not None and stale():
+                    nursery.cancel_scope.cancel()
+                    return None
+                now = trio.current_time()
+                if now >= fill_at and (may_fill is None or may_fill()):
+                    filler_at = await self._filler(commands)
+                    fill_at = math.inf
+                    continue
+                watching = stale is not None or now >= fill_at  # a candidate, or a due filler
+                with trio.move_on_at(min(fill_at, now + FILLER_POLL_SECONDS) if watching else fill_at):
                     await done.wait()
-                # A candidate's turn may end later (the full pause, or frames arriving late):
-                # keep looking until the decode is back.
-                while not done.is_set():
-                    if may_fill is None or may_fill():
-                        filler_at = await self._filler(commands)
-                        break
-                    with trio.move_on_after(FILLER_POLL_SECONDS):
-                        await done.wait()
-            await done.wait()
         outcome = result[0]
         if isinstance(outcome, RecognizerError):
             raise outcome

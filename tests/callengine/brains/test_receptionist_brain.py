@@ -344,6 +344,27 @@ async def test_no_filler_while_the_caller_may_go_on_but_one_once_the_turn_ends(s
     assert brain.summary()["fillers"] == 1 and caller_turns(brain)[0]["filler"] is True
 
 
+async def test_a_candidate_the_caller_talked_past_does_not_hold_up_their_turn(services: Services) -> None:
+    brain = ReceptionistBrain(services, replace(ReceptionistConfig(), filler_after_seconds=0.3))
+    async with trio.open_nursery() as nursery:
+        line = await talking_to(nursery, brain, State.NUMBER)
+        async with services.slots.hold(0.0):  # every worker busy: the candidate queues
+            line.send(await said(services, "no"))
+            line.pause(300)  # a candidate …
+            await until(lambda: services.statistics()["waiting"] == 1)
+            line.send(await said(services, "that's wrong"))  # … the caller talked past
+            line.pause(800)  # their turn ends, and waits for the busy worker: the filler
+            await until(lambda: any(e.get("filler") for e in brain.summary()["transcript"]))
+            assert services.statistics()["waiting"] == 1  # the turn's decode, not the candidate's
+        await until(lambda: caller_turns(brain) and "reply_ms" in caller_turns(brain)[0])
+        nursery.cancel_scope.cancel()
+    [turn] = caller_turns(brain)
+    assert turn["filler"] is True and turn["heard"] is not None and turn["heard"].endswith("wrong")
+    # Decoded once: the second candidate (the whole answer) served the turn; the first, stale
+    # one was dropped from the queue without a decode.
+    assert turn["decoded_at_candidate"] is True and brain.summary()["candidates_decoded"] == 1
+
+
 async def test_candidates_never_crowd_out_a_finished_turn(services: Services) -> None:
     # The brain task is busy (not running here): a caller who pauses briefly five times
     # offers five candidates, yet the turn that the full pause ends is still queued.
