@@ -6,9 +6,14 @@
   channel.
 - ``run`` (brain task): reads the setup from Redis, then loops over caller turns, DTMF, marks
   and the silence timer; each turn is recognised with the grammar the dialogue expects (awaited
-  in a thread under a process-wide ``CapacityLimiter`` sized to the cores, decoded in a worker
-  process), the dialogue answers, and its prompts are rendered and queued with marks. The
-  full-vocabulary transcript of each turn is made in the background, in a pool of its own.
+  in a thread under process-wide ``PrioritySlots`` sized to the cores, oldest turn first,
+  decoded in a worker process), the dialogue answers, and its prompts are rendered and queued
+  with marks. The full-vocabulary transcript of each turn is made in the background, in a
+  pool of its own.
+- Answering sooner: a candidate end of turn (``TurnPaused``, 240 ms of pause) is decoded at
+  once; a complete answer by the question's judge (``complete.py``) ends the turn there,
+  otherwise the decode is kept for the turn the full pause ends (the same audio). A turn
+  with no answer ``filler_after_seconds`` after the caller stopped hears "One moment.".
 """
 
 from __future__ import annotations
