@@ -15,11 +15,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import suites
+from bench import reply_latency, suites
 from bench.plot import draw
 from bench.procs import ROOT, private_redis
 
-SUITES = ("capacity", "cost", "reject", "leak", "peer", "receptionist")
+SUITES = ("capacity", "cost", "reject", "leak", "peer", "receptionist", "replies")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -37,6 +37,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--cost-repeats", type=int, default=3)
     p.add_argument("--receptionist-levels", default="16,32,64,128,192",
                    help="concurrent recorded callers against the receptionist brain")
+    p.add_argument("--replies-calls", default="16,64",
+                   help="reply time: smooth callers, burst callers (in groups of 8)")
     p.add_argument("--peer-levels", default="5,10,20,40")
     p.add_argument("--peer-duration", type=float, default=30.0)
     p.add_argument("--peer-vad", action="store_true", help="run the peer with Silero VAD")
@@ -77,6 +79,14 @@ def summary(results: dict[str, Any]) -> str:
                          f"{r['brain_ms_p50']} / {r['brain_ms_p90']} | {r['cpu_percent']} | "
                          f"{r.get('recognition_busy_peak')} / {r.get('recognition_workers')}, "
                          f"{r.get('recognition_waiting_peak')} |")
+        lines.append("")
+    if rep := results.get("replies"):
+        lines += ["| callers | turns | reply p50 / p90 / p99 ms | first audio p50 / p90 / p99 ms | ended early | fillers | cut-offs |",
+                  "|---|---|---|---|---|---|---|"]
+        for name, r in rep.items():
+            a, f = r["reply_ms"], r["first_audio_ms"]
+            lines.append(f"| {name} {r['calls']} | {r['turns']} | {a['p50']} / {a['p90']} / {a['p99']} | "
+                         f"{f['p50']} / {f['p90']} / {f['p99']} | {r['ended_early']} | {r['fillers']} | {r['cutoffs']} |")
         lines.append("")
     if rej := results.get("reject"):
         lines += [f"Reject when full ({rej['active_calls']} live calls, {rej['attempts']} attempts): "
@@ -132,6 +142,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"receptionist: recorded callers at {args.receptionist_levels}", flush=True)
             levels = [int(x) for x in args.receptionist_levels.split(",")]
             results["receptionist"] = suites.receptionist(redis_url, work, levels)
+        if "replies" in chosen:
+            smooth, burst = (int(x) for x in args.replies_calls.split(","))
+            results["replies"] = reply_latency.run(redis_url, work, smooth_calls=smooth, burst_calls=burst,
+                                                   group=8, group_spacing=3.0, env={})
         if "peer" in chosen:
             print(f"peer: Pipecat echo bot vs us at {args.peer_levels}", flush=True)
             levels = [int(x) for x in args.peer_levels.split(",")]

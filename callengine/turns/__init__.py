@@ -1,7 +1,8 @@
 """Turn-taking shared by every brain (pure: no trio, no sockets, no Redis).
 
 - ``TurnDetector``: WebRTC VAD + calibrated energy floor → speech onset (barge-in), end of
-  turn, short noises ignored; stricter while the agent talks (its own echo).
+  turn, short noises ignored; stricter while the agent talks (its own echo); optionally a
+  candidate end after a short pause that the brain may accept at once (``end_turn``).
 - ``PlaybackTracker``: marks → how much of the agent's utterance the caller heard.
 - ``Menu`` / ``DigitEntry``: the DTMF menu and keypad number entry.
 - ``TurnMetrics``: per-turn response split (endpointing vs brain), barge-in latency,
@@ -12,11 +13,13 @@ from __future__ import annotations
 
 from callengine.turns.detector import (
     NoiseIgnored,
+    PauseState,
     SpeechStarted,
     TurnConfig,
     TurnDetector,
     TurnEnded,
     TurnEvent,
+    TurnPaused,
 )
 from callengine.turns.menu import DEFAULT_MENU, DigitEntry, Menu
 from callengine.turns.metrics import TurnMetrics
@@ -28,6 +31,7 @@ __all__ = [
     "DigitEntry",
     "Menu",
     "NoiseIgnored",
+    "PauseState",
     "Played",
     "PlaybackTracker",
     "SpeechStarted",
@@ -36,5 +40,6 @@ __all__ = [
     "TurnEnded",
     "TurnEvent",
     "TurnMetrics",
+    "TurnPaused",
     "truncate_text",
 ]

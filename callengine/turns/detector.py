@@ -12,19 +12,36 @@ line that fools the VAD does not count as the caller speaking.
 - *End of turn* (``TurnEnded``): ``pause_ms`` of unvoiced frames after an onset. An utterance
   shorter than ``min_speech_ms`` of voiced audio is a noise (a cough, a click):
   ``NoiseIgnored`` instead, and the agent carries on.
+- *Early end* (``TurnPaused``, when ``early_pause_ms`` is set): after that much of a pause the
+  turn so far is offered as a candidate. Whoever judges it (the brain, with the question's
+  "is this already a complete answer?" test) may call ``end_turn(pause_id, now)``: while the
+  same pause lasts that ends the turn at once (``TurnEnded``); once the caller has resumed it
+  returns None and nothing was cut. With ``early_pause_ms`` ≥ the kept tail (240 ms) the
+  candidate's audio is exactly the audio the full pause would hand over, so a decode of it
+  serves the final turn too.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import final
 
 import webrtcvad
 
 from callengine.audio.mulaw import FRAME_MS, rms
 
-__all__ = ["NoiseIgnored", "SpeechStarted", "TurnConfig", "TurnDetector", "TurnEnded", "TurnEvent"]
+__all__ = [
+    "NoiseIgnored",
+    "PauseState",
+    "SpeechStarted",
+    "TurnConfig",
+    "TurnDetector",
+    "TurnEnded",
+    "TurnEvent",
+    "TurnPaused",
+]
 
 SAMPLE_RATE = 8000
 FRAME_BYTES_PCM = 320  # 20 ms of PCM16 at 8 kHz: one of the three frame sizes WebRTC VAD takes
@@ -44,6 +61,9 @@ class TurnConfig:
     echo_margin: float = 2.0  # ...and twice as loud as the floor otherwise needs
     min_speech_ms: int = 200  # voiced audio shorter than this is a noise, not a turn
     max_utterance_ms: int = 15_000  # bounds memory; a longer turn is cut and handed over
+    # Pause after which the turn so far is offered for an early end (0: never). 240 ms: the
+    # audio then equals the full pause's (TAIL_FRAMES), and people leave ~200 ms between turns.
+    early_pause_ms: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +100,30 @@ class NoiseIgnored:
     voiced_ms: int
 
 
-TurnEvent = SpeechStarted | TurnEnded | NoiseIgnored
+@dataclass(frozen=True, slots=True)
+class TurnPaused:
+    """The caller has paused ``early_pause_ms``: a candidate end of turn (see the module doc).
+
+    Attributes:
+        pcm: The utterance so far (as ``TurnEnded.pcm`` would be if the turn ended now).
+        pause_id: Names this pause for ``TurnDetector.end_turn`` and ``pause_state``.
+    """
+
+    pcm: bytes
+    speech_start_at: float
+    speech_end_at: float
+    at: float
+    voiced_ms: int
+    pause_id: int
+
+
+class PauseState(StrEnum):
+    OPEN = "open"  # the caller is still silent; the turn can be ended now
+    RESUMED = "resumed"  # the caller spoke again: the candidate was not the end
+    ENDED = "ended"  # the turn ended in this pause (early or by the full pause)
+
+
+TurnEvent = SpeechStarted | TurnPaused | TurnEnded | NoiseIgnored
 
 PREROLL_FRAMES = 16  # kept before detection, of which LEAD_FRAMES before the first voiced frame
 LEAD_FRAMES = 6  # 120 ms before the word: more or less cost recognition on the fixtures
@@ -96,6 +139,10 @@ class TurnDetector:
         self._vad = webrtcvad.Vad(cfg.vad_mode)
         self._calibration_frames = max(1, cfg.calibration_ms // FRAME_MS)
         self._pause_frames = max(1, cfg.pause_ms // FRAME_MS)
+        self._early_frames = cfg.early_pause_ms // FRAME_MS  # 0: no candidates
+        self._pause_id = 0  # the last candidate's id
+        self._open_pause: int | None = None  # the candidate whose pause still lasts
+        self._ended_pause: int | None = None  # the candidate whose pause ended its turn
         self._max_frames = cfg.max_utterance_ms // FRAME_MS
         self._noise: list[int] = []
         self.floor: float | None = None  # calibrated line noise rms
@@ -170,23 +217,59 @@ class TurnDetector:
             self._quiet_run = 0
             self._voiced_frames += 1
             self._last_voiced_at = now
+            self._open_pause = None  # the caller resumed: an earlier candidate was not the end
         else:
             self._quiet_run += 1
         if self._quiet_run <= TAIL_FRAMES or voiced:
             self._utterance.append(pcm)
         if self._quiet_run < self._pause_frames and len(self._utterance) < self._max_frames:
+            if self._quiet_run == self._early_frames and self._early_frames:
+                voiced_ms = self._voiced_frames * FRAME_MS
+                if voiced_ms >= cfg.min_speech_ms:
+                    self._pause_id += 1
+                    self._open_pause = self._pause_id
+                    return TurnPaused(
+                        b"".join(self._utterance), self._speech_start, self._last_voiced_at, now,
+                        voiced_ms, self._pause_id,
+                    )
             return None
+        return self._finish(now)
+
+    def _finish(self, now: float) -> TurnEnded | NoiseIgnored:
         self.speaking = False
+        self._ended_pause, self._open_pause = self._open_pause, None
         voiced_ms = self._voiced_frames * FRAME_MS
         audio = b"".join(self._utterance)
         self._utterance = []
         self._quiet_run = 0
-        if voiced_ms < cfg.min_speech_ms:
+        if voiced_ms < self.config.min_speech_ms:
             return NoiseIgnored(now, voiced_ms)
         return TurnEnded(audio, self._speech_start, self._last_voiced_at, now, voiced_ms)
+
+    def pause_state(self, pause_id: int) -> PauseState:
+        """What became of the candidate ``pause_id``."""
+        if pause_id == self._open_pause:
+            return PauseState.OPEN
+        if pause_id == self._ended_pause:
+            return PauseState.ENDED
+        return PauseState.RESUMED
+
+    def end_turn(self, pause_id: int, now: float) -> TurnEnded | None:
+        """End the turn at the candidate ``pause_id`` now, if its pause still lasts.
+
+        Returns:
+            The turn (its audio is the candidate's), or None when the caller has resumed or
+            the turn already ended.
+        """
+        if not self.speaking or pause_id != self._open_pause:
+            return None
+        event = self._finish(now)
+        assert type(event) is TurnEnded  # candidates are offered only past min_speech_ms
+        return event
 
     def cancel_turn(self) -> None:
         """Forget a turn in progress (e.g. the call moves on without it)."""
         self.speaking = False
         self._utterance = []
         self._quiet_run = 0
+        self._open_pause = None

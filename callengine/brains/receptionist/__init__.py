@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, final
 
 from callengine.brains.receptionist.asr import RecognizerPool
 from callengine.brains.receptionist.brain import (
+    EARLY_PAUSE_MS,
     ReceptionistBrain,
     ReceptionistConfig,
     Services,
@@ -72,7 +73,7 @@ def build_services(settings: Settings) -> Services:
 
 def receptionist_config(settings: Settings) -> ReceptionistConfig:
     return ReceptionistConfig(
-        turns=TurnConfig(pause_ms=settings.turn_pause_ms),
+        turns=TurnConfig(pause_ms=settings.turn_pause_ms, early_pause_ms=EARLY_PAUSE_MS),
         silence_seconds=settings.receptionist.silence_seconds,
         max_silences=settings.receptionist.max_silences,
         max_retries=settings.receptionist.max_retries,

@@ -6,15 +6,20 @@
   channel.
 - ``run`` (brain task): reads the setup from Redis, then loops over caller turns, DTMF, marks
   and the silence timer; each turn is recognised with the grammar the dialogue expects (a need
-  turn also with the business's need language model, for open sentences; awaited
-  in a thread under a process-wide ``CapacityLimiter`` sized to the cores, decoded in a worker
-  process), the dialogue answers, and its prompts are rendered and queued with marks. The
-  full-vocabulary transcript of each turn is made in the background, in a pool of its own.
+  turn also with the business's need language model, for open sentences; awaited in a thread
+  under process-wide ``PrioritySlots`` sized to the cores, oldest turn first, decoded in a
+  worker process), the dialogue answers, and its prompts are rendered and queued with marks.
+  The full-vocabulary transcript of each turn is made in the background, in a pool of its own.
+- Answering sooner: a candidate end of turn (``TurnPaused``, 240 ms of pause) is decoded at
+  once; a complete answer by the question's judge (``complete.py``) ends the turn there,
+  otherwise the decode is kept for the turn the full pause ends (the same audio). A turn
+  with no answer ``filler_after_seconds`` after the caller stopped hears "One moment.".
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import wave
 from dataclasses import dataclass, field
@@ -24,6 +29,7 @@ from typing import TYPE_CHECKING, Any, final
 import trio
 
 from callengine.brains.receptionist.asr import Heard, RecognizerError, RecognizerPool
+from callengine.brains.receptionist.complete import DEFAULT_JUDGES, Judge
 from callengine.brains.receptionist.dialogue import Dialogue, HangUpAction, SayAction
 from callengine.brains.receptionist.grammars import (
     COMMON_NAMES,
@@ -33,22 +39,25 @@ from callengine.brains.receptionist.grammars import (
     name_grammar,
     yes_no_grammar,
 )
+from callengine.brains.receptionist.scheduling import PrioritySlots
 from callengine.brains.receptionist.setup import ReceptionistSetup, receptionist_setup
 from callengine.brains.receptionist.tts import SpeechError, tone
 from callengine.brains.receptionist.understanding import need_lm
 from callengine.events import ClearPlayback, DtmfReceived, InboundEvent, MarkReached
 from callengine.turns import (
     NoiseIgnored,
+    PauseState,
     PlaybackTracker,
     SpeechStarted,
     TurnConfig,
     TurnDetector,
     TurnEnded,
     TurnMetrics,
+    TurnPaused,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from callengine.brains.base import CallInfo
     from callengine.brains.receptionist.tts import Voice
@@ -66,11 +75,22 @@ PROMPT_GAP = b"\xff" * 1600  # 200 ms between chained prompts
 PLAYOUT_SLACK_SECONDS = 2.0  # marks lost? the prompt counts as played this long after its end
 NO_COMMANDS: tuple[Command, ...] = ()
 MAX_NEED_MODELS = 64  # need models kept (one per business vocabulary seen lately)
+# A candidate end of turn after this much pause: the turn's audio is then final (the
+# detector keeps a 240 ms tail), so its decode serves the full pause too.
+EARLY_PAUSE_MS = 240
+# Said when the answer is not on its way this long after the caller stopped (recognition
+# queued behind other calls' turns): past the 700 ms pause plus a usual answer's ~100 ms.
+FILLER_AFTER_SECONDS = 1.0
+FILLER = "One moment."
+FILLER_POLL_SECONDS = 0.1  # a waiting candidate checks this often: turn ended? caller went on?
 
 
 @dataclass(frozen=True, slots=True)
 class ReceptionistConfig:
-    turns: TurnConfig = field(default_factory=TurnConfig)
+    turns: TurnConfig = field(default_factory=lambda: TurnConfig(early_pause_ms=EARLY_PAUSE_MS))
+    # Per question: is the turn so far already a complete answer? (ends it at the candidate)
+    complete: Mapping[Expect, Judge] = field(default_factory=lambda: dict(DEFAULT_JUDGES))
+    filler_after_seconds: float | None = FILLER_AFTER_SECONDS  # None: never a filler
     silence_seconds: float = 6.0
     max_silences: int = 2
     max_retries: int = 2
@@ -83,7 +103,8 @@ class Services:
     """Process-wide pieces shared by every call: recognisers, voice, limiters.
 
     ``recognizer`` answers the questions (grammar passes): ``threads`` worker processes, and
-    one ``CapacityLimiter(threads)`` bounds the turns in flight, process-wide. ``transcriber``
+    one ``PrioritySlots(threads)`` bounds the turns in flight, process-wide, handing a free
+    worker to the turn whose caller has waited longest. ``transcriber``
     makes the record's full-vocabulary transcript: ``threads - 1`` (at least one) niced
     worker processes under a limiter of their own, so transcripts never hold up answers.
     """
@@ -98,36 +119,28 @@ class Services:
         self.transcriber = transcriber
         self.voice = voice
         self.threads = recognizer.workers
-        self._limiter: trio.CapacityLimiter | None = None
+        self.slots = PrioritySlots(self.threads)
         self._background: trio.CapacityLimiter | None = None
         self._names: tuple[str, ...] | None = None
         self._need_models: dict[tuple[tuple[str, str], ...], str] = {}
 
-    @property
-    def limiter(self) -> trio.CapacityLimiter:
-        # Created on first use, inside the running Trio loop.
-        if self._limiter is None:
-            self._limiter = trio.CapacityLimiter(self.threads)
-        return self._limiter
-
     def statistics(self) -> dict[str, int]:
-        """Recognition load: answers decoding and waiting (the limiter caps capacity), and
+        """Recognition load: answers decoding and waiting (the slots cap capacity), and
         the background transcripts likewise."""
-        answers = _load(self._limiter)
+        answers = self.slots.statistics()
         transcripts = _load(self._background)
         return {
             "threads": self.threads,
-            "borrowed": answers[0],
-            "waiting": answers[1],
+            "borrowed": answers.borrowed,
+            "waiting": answers.waiting,
             "transcribing": transcripts[0],
             "transcripts_waiting": transcripts[1],
         }
 
     async def names(self) -> tuple[str, ...]:
         if self._names is None:
-            known = await trio.to_thread.run_sync(
-                self.recognizer.known_words, list(COMMON_NAMES), limiter=self.limiter
-            )
+            async with self.slots.hold(trio.current_time()):
+                known = await trio.to_thread.run_sync(self.recognizer.known_words, list(COMMON_NAMES))
             self._names = tuple(known)
         return self._names
 
@@ -148,9 +161,36 @@ class Services:
         ``channel`` is the caller's, from their previous ``Heard`` (None for a first turn).
         Cancellation: the wait is abandoned; the worker finishes the turn and drops it.
         """
-        return await trio.to_thread.run_sync(
-            self.recognizer.recognize, pcm, grammar, channel, limiter=self.limiter, abandon_on_cancel=True
-        )
+        decoded = await self.recognize_timed(pcm, grammar, channel)
+        assert decoded is not None
+        return decoded[0]
+
+    async def recognize_timed(
+        self,
+        pcm: bytes,
+        grammar: str | None,
+        channel: str | None = None,
+        *,
+        since: float | None = None,
+        wanted: Callable[[], bool] | None = None,
+    ) -> tuple[Heard, float, float] | None:
+        """``recognize``, with the seconds spent waiting for a worker and decoding.
+
+        Args:
+            since: When the caller stopped speaking: the oldest waits are served first
+                (default: now).
+            wanted: Asked once a worker is free; False skips the decode (None is returned):
+                a candidate end of turn the caller has since talked past.
+        """
+        began = trio.current_time()
+        async with self.slots.hold(began if since is None else since):
+            if wanted is not None and not wanted():
+                return None
+            started = trio.current_time()
+            heard = await trio.to_thread.run_sync(
+                self.recognizer.recognize, pcm, grammar, channel, abandon_on_cancel=True
+            )
+        return heard, started - began, trio.current_time() - started
 
     async def transcribe(self, pcm: bytes, channel: str | None = None) -> str | None:
         """Full-vocabulary pass for the record (background; never waits on answers)."""
@@ -172,6 +212,19 @@ def _load(limiter: trio.CapacityLimiter | None) -> tuple[int, int]:
         return 0, 0
     stats = limiter.statistics()
     return stats.borrowed_tokens, stats.tasks_waiting
+
+
+@dataclass(frozen=True, slots=True)
+class _Decoded:
+    """A turn's audio decoded at its candidate end, kept for the full pause's turn."""
+
+    pcm: bytes
+    grammar: str
+    channel: str | None  # the caller's channel it was decoded from
+    heard: Heard
+    wait: float
+    decode: float
+    filler_at: float | None
 
 
 def _grammar(dialogue: Dialogue) -> str | None:
@@ -197,7 +250,7 @@ class ReceptionistBrain:
         self._detector = TurnDetector(cfg.turns)
         self._playback = PlaybackTracker()
         self.metrics = TurnMetrics()
-        self._turns_tx, self._turns_rx = trio.open_memory_channel[TurnEnded](TURN_BUFFER)
+        self._turns_tx, self._turns_rx = trio.open_memory_channel[TurnEnded | TurnPaused](TURN_BUFFER)
         self._wake = trio.Event()  # on_media → run: something changed (barge-in)
         self.transcript: list[dict[str, Any]] = []
         self._agent_entries: dict[str, dict[str, Any]] = {}
@@ -210,6 +263,11 @@ class ReceptionistBrain:
         self._call_sid = ""
         self._t0: float | None = None  # the call's start (trio clock): transcript entries' at_ms
         self._channel: str | None = None  # the caller's cepstral mean, from their last turn
+        self._reply_to: tuple[dict[str, Any], float] | None = None  # caller entry awaiting its reply
+        self._decoded: _Decoded | None = None  # the last candidate's decode
+        self.fillers = 0  # "one moment" said while a turn waited for recognition
+        self.candidates_decoded = 0  # turns decoded at a short pause (TurnPaused)
+        self.early_ends = 0  # turns ended there: a complete answer
 
     # --- receive task -----------------------------------------------------------------------
 
@@ -237,6 +295,12 @@ class ReceptionistBrain:
             except trio.WouldBlock:
                 self.turns_dropped += 1
             return NO_COMMANDS
+        if type(event) is TurnPaused:
+            # Only a candidate (the turn still ends by the full pause): never let candidates
+            # fill the buffer that finished turns need.
+            if self._turns_tx.statistics().current_buffer_used < TURN_BUFFER - 1:
+                self._turns_tx.send_nowait(event)
+            return NO_COMMANDS
         if type(event) is NoiseIgnored:
             self.metrics.noises_ignored += 1
         return NO_COMMANDS
@@ -263,12 +327,12 @@ class ReceptionistBrain:
             setup, max_retries=cfg.max_retries, max_silences=cfg.max_silences, names=names
         )
         async with trio.open_nursery() as background:
-            events_tx, events_rx = trio.open_memory_channel[InboundEvent | TurnEnded](0)
+            events_tx, events_rx = trio.open_memory_channel[InboundEvent | TurnEnded | TurnPaused](0)
             background.start_soon(self._forward_inbound, inbound, events_tx.clone())
             background.start_soon(self._forward_turns, events_tx)
             done = await self._say(dialogue.start(), commands)
             while not done:
-                event: InboundEvent | TurnEnded | None = None
+                event: InboundEvent | TurnEnded | TurnPaused | None = None
                 with trio.move_on_at(self._deadline()):
                     event = await events_rx.receive()
                 now = trio.current_time()
@@ -298,6 +362,8 @@ class ReceptionistBrain:
                     self.transcript.append({"speaker": "caller", "dtmf": event.digit, "at_ms": self._at_ms(now)})
                     self._last_prompt_end = now
                     done = await self._say(dialogue.pressed(event.digit), commands)
+                elif type(event) is TurnPaused:
+                    done = await self._candidate(event, dialogue, commands, background)
                 elif type(event) is TurnEnded:
                     done = await self._heard(event, dialogue, commands, background)
             goodbye_played = self._playing_until - PLAYOUT_SLACK_SECONDS
@@ -316,14 +382,14 @@ class ReceptionistBrain:
     async def _forward_inbound(
         self,
         inbound: trio.MemoryReceiveChannel[InboundEvent],
-        out: trio.MemorySendChannel[InboundEvent | TurnEnded],
+        out: trio.MemorySendChannel[InboundEvent | TurnEnded | TurnPaused],
     ) -> None:
         async with out:
             async for event in inbound:
                 if type(event) in (MarkReached, DtmfReceived):
                     await out.send(event)
 
-    async def _forward_turns(self, out: trio.MemorySendChannel[InboundEvent | TurnEnded]) -> None:
+    async def _forward_turns(self, out: trio.MemorySendChannel[InboundEvent | TurnEnded | TurnPaused]) -> None:
         async with out:
             async for turn in self._turns_rx:
                 await out.send(turn)
@@ -338,29 +404,174 @@ class ReceptionistBrain:
         self._setup_problems = setup.problems
         return setup
 
+    async def _candidate(
+        self,
+        pause: TurnPaused,
+        dialogue: Dialogue,
+        commands: trio.MemorySendChannel[Command],
+        background: trio.Nursery,
+    ) -> bool:
+        """The caller paused briefly: decode the turn so far now. A complete answer (the
+        question's judge) ends the turn at once; otherwise the decode is kept for the turn
+        the full pause ends (the same audio) and nothing more happens."""
+        grammar = _grammar(dialogue)
+        detector = self._detector
+        if grammar is None or detector.pause_state(pause.pause_id) is PauseState.RESUMED:
+            return False
+        expect = dialogue.expect
+        started = False
+
+        def wanted() -> bool:
+            nonlocal started
+            started = detector.pause_state(pause.pause_id) is not PauseState.RESUMED
+            return started
+
+        def may_fill() -> bool:  # the full pause ended the turn while its decode waited
+            return detector.pause_state(pause.pause_id) is PauseState.ENDED
+
+        def stale() -> bool:  # still queued, and the caller went on: stop waiting
+            return not started and detector.pause_state(pause.pause_id) is PauseState.RESUMED
+
+        try:
+            decoded = await self._decode(
+                pause.pcm, grammar, pause.speech_end_at, commands, wanted, may_fill, stale
+            )
+        except RecognizerError as exc:
+            log.warning("early recognition failed: %s", exc)
+            return False
+        if decoded is None:
+            return False
+        self.candidates_decoded += 1
+        self._decoded = decoded
+        judge = self._config.complete.get(expect)
+        if judge is None or dialogue.expect is not expect or not judge(decoded.heard.text):
+            return False
+        turn = detector.end_turn(pause.pause_id, trio.current_time())
+        if turn is None:
+            return False  # resumed meanwhile, or the full pause already ended it (queued)
+        self.metrics.caller_turn(turn.speech_start_at, turn.speech_end_at, turn.at)
+        self.early_ends += 1
+        return await self._heard(turn, dialogue, commands, background, early=True)
+
+    async def _sentence(self, turn: TurnEnded, dialogue: Dialogue, channel: str | None) -> str:
+        """The need turn decoded with the business's need language model (its open sentence),
+        served in the same order as the turn's own decode (from the caller's end of speech)."""
+        model = self._services.need_model(dialogue)
+        decoded = await self._services.recognize_timed(turn.pcm, model, channel, since=turn.speech_end_at)
+        assert decoded is not None  # no ``wanted``: never skipped
+        return decoded[0].text or ""
+
+    async def _decode(
+        self,
+        pcm: bytes,
+        grammar: str,
+        since: float,
+        commands: trio.MemorySendChannel[Command],
+        wanted: Callable[[], bool] | None = None,
+        may_fill: Callable[[], bool] | None = None,
+        stale: Callable[[], bool] | None = None,
+    ) -> _Decoded | None:
+        """Recognise in a worker (the turn that has waited longest first); if no answer is
+        decoded ``filler_after_seconds`` after the caller's end of speech (``since``), say the
+        filler meanwhile (when ``may_fill()``). None: ``wanted()`` said skip, or ``stale()``
+        did while it waited (a candidate the caller talked past must not hold up their turn).
+
+        Raises:
+            RecognizerError: The decode failed.
+        """
+        result: list[tuple[Heard, float, float] | None | RecognizerError] = []
+        done = trio.Event()
+        channel = self._channel
+
+        async def work() -> None:
+            try:
+                result.append(
+                    await self._services.recognize_timed(pcm, grammar, channel, since=since, wanted=wanted)
+                )
+            except RecognizerError as exc:
+                result.append(exc)
+            finally:
+                done.set()
+
+        filler_at: float | None = None
+        after = self._config.filler_after_seconds
+        fill_at = since + after if after is not None else math.inf
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(work)
+            # Until the decode is back: drop a stale candidate, and say the filler once it is
+            # due and the turn has ended (a candidate's turn may end later: the full pause,
+            # or frames arriving late).
+            while not done.is_set():
+                if stale is not None and stale():
+                    nursery.cancel_scope.cancel()
+                    return None
+                now = trio.current_time()
+                if now >= fill_at and (may_fill is None or may_fill()):
+                    filler_at = await self._filler(commands)
+                    fill_at = math.inf
+                    continue
+                watching = stale is not None or now >= fill_at  # a candidate, or a due filler
+                with trio.move_on_at(min(fill_at, now + FILLER_POLL_SECONDS) if watching else fill_at):
+                    await done.wait()
+        outcome = result[0]
+        if isinstance(outcome, RecognizerError):
+            raise outcome
+        if outcome is None:
+            return None
+        heard, wait, decode = outcome
+        return _Decoded(pcm, grammar, channel, heard, wait, decode, filler_at)
+
+    async def _filler(self, commands: trio.MemorySendChannel[Command]) -> float | None:
+        """Say "one moment" (rendered once per process, interruptible like any prompt) unless
+        the agent is already talking; returns when it was queued."""
+        if self._playback.playing:
+            return None
+        try:
+            audio = await self._services.voice.render(FILLER)
+        except SpeechError as exc:
+            log.warning("filler synthesis failed: %s", exc)
+            return None
+        now = trio.current_time()
+        await self._queue_audio(FILLER, audio, now, {"filler": True}, commands)
+        self.fillers += 1
+        return now
+
     async def _heard(
         self,
         turn: TurnEnded,
         dialogue: Dialogue,
         commands: trio.MemorySendChannel[Command],
         background: trio.Nursery,
+        *,
+        early: bool = False,
     ) -> bool:
         expect = dialogue.expect
         grammar = _grammar(dialogue)
         began = trio.current_time()
         hyp: str | None = None
         sentence: str | None = None
-        if grammar is not None:
-            channel = self._channel
+        decoded, self._decoded = self._decoded, None
+        if decoded is not None and (decoded.pcm, decoded.grammar, decoded.channel) != (
+            turn.pcm,
+            grammar,
+            self._channel,
+        ):
+            decoded = None  # the caller went on after that candidate, or the question changed
+        reused = decoded is not None
+        if grammar is not None and decoded is None:
             try:
-                heard = await self._services.recognize(turn.pcm, grammar, channel)
-                hyp, self._channel = heard.text, heard.channel
-                if expect is Expect.INTENT:  # the open sentence, from the same starting channel
-                    model = self._services.need_model(dialogue)
-                    sentence = (await self._services.recognize(turn.pcm, model, channel)).text or ""
+                decoded = await self._decode(turn.pcm, grammar, turn.speech_end_at, commands)
             except RecognizerError as exc:
                 log.error("recognition failed: %s", exc)
                 self.recognition_errors += 1
+        if decoded is not None:
+            hyp, self._channel = decoded.heard.text, decoded.heard.channel
+            if expect is Expect.INTENT:  # the open sentence, from the same starting channel
+                try:
+                    sentence = await self._sentence(turn, dialogue, decoded.channel)
+                except RecognizerError as exc:
+                    log.error("need-model recognition failed: %s", exc)
+                    self.recognition_errors += 1
         entry: dict[str, Any] = {
             "speaker": "caller",
             "at_ms": self._at_ms(turn.speech_start_at),
@@ -369,9 +580,20 @@ class ReceptionistBrain:
             **({"sentence": sentence} if expect is Expect.INTENT else {}),
             "text": None,
             "audio_ms": len(turn.pcm) // 16,
-            "asr_ms": round((trio.current_time() - began) * 1000),  # queue + decode
+            "asr_ms": round((trio.current_time() - began) * 1000),  # recognition left after the turn
+            # Reply timing, from the caller's last voiced frame: the pause that ended the turn,
+            # waiting for a recognition worker, decoding, and the first reply audio queued.
+            "endpoint_ms": round((turn.at - turn.speech_end_at) * 1000),
+            "asr_wait_ms": round(decoded.wait * 1000) if decoded else None,
+            "asr_decode_ms": round(decoded.decode * 1000) if decoded else None,
+            "early": early,  # ended at the candidate: a complete answer
+            "decoded_at_candidate": reused,
         }
+        if decoded is not None and decoded.filler_at is not None:
+            entry["filler"] = True
+            entry["first_audio_ms"] = round((decoded.filler_at - turn.speech_end_at) * 1000)
         self.transcript.append(entry)
+        self._reply_to = (entry, turn.speech_end_at)
         if expect is Expect.FREE:
             # A message is recorded, not understood: its full-vocabulary transcript is made in
             # the background like every other (a long message decoded in the answer pool
@@ -447,26 +669,42 @@ class ReceptionistBrain:
             audio = PROMPT_GAP.join(p for p in parts if p)
             now = trio.current_time()
             text = " ".join(texts)
-            batch = self._playback.start(text, audio, now)
-            utterance = self._playback.current
-            assert utterance is not None
-            entry = {
-                "speaker": "agent",
-                "at_ms": self._at_ms(now),
-                "text": text,
-                "interrupted": False,
-                "audio_ms": len(audio) // 8,
-                "tts_ms": round((now - began) * 1000),
-            }
-            self.transcript.append(entry)
-            self._agent_entries[utterance] = entry
-            self._playing_until = now + len(audio) / 8000 + PLAYOUT_SLACK_SECONDS
             self.metrics.reply_queued(now)
-            for command in batch:
-                if self._playback.current != utterance:
-                    break  # barge-in while queuing: the rest is dropped
-                await commands.send(command)
+            if self._reply_to is not None:
+                caller_entry, speech_end_at = self._reply_to
+                caller_entry["reply_ms"] = round((now - speech_end_at) * 1000)
+                caller_entry.setdefault("first_audio_ms", caller_entry["reply_ms"])
+                self._reply_to = None
+            await self._queue_audio(text, audio, now, {"tts_ms": round((now - began) * 1000)}, commands)
         return hang_up
+
+    async def _queue_audio(
+        self,
+        text: str,
+        audio: bytes,
+        now: float,
+        extra: dict[str, Any],
+        commands: trio.MemorySendChannel[Command],
+    ) -> None:
+        """Start an utterance: its transcript entry, then its audio and marks."""
+        batch = self._playback.start(text, audio, now)
+        utterance = self._playback.current
+        assert utterance is not None
+        entry = {
+            "speaker": "agent",
+            "at_ms": self._at_ms(now),
+            "text": text,
+            "interrupted": False,
+            "audio_ms": len(audio) // 8,
+            **extra,
+        }
+        self.transcript.append(entry)
+        self._agent_entries[utterance] = entry
+        self._playing_until = now + len(audio) / 8000 + PLAYOUT_SLACK_SECONDS
+        for command in batch:
+            if self._playback.current != utterance:
+                break  # barge-in while queuing: the rest is dropped
+            await commands.send(command)
 
     def _at_ms(self, t: float) -> int:
         """Milliseconds from the call's start to ``t`` (trio clock): when a transcript entry
@@ -494,6 +732,9 @@ class ReceptionistBrain:
             "tts": self._services.voice.engine,
             "turns_dropped": self.turns_dropped,
             "recognition_errors": self.recognition_errors,
+            "candidates_decoded": self.candidates_decoded,
+            "early_ends": self.early_ends,
+            "fillers": self.fillers,
             "setup_problems": list(self._setup_problems),
         }
 

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
+from typing import Any
 
 import orjson
 import pytest
 import trio
 import trio.testing
 
+from callengine.audio.mulaw import rms, ulaw_to_pcm
 from callengine.brains.base import CallInfo
 from callengine.brains.receptionist import build_services, receptionist_config
 from callengine.brains.receptionist.brain import ReceptionistBrain, ReceptionistConfig, Services
+from callengine.brains.receptionist.dialogue import State
+from callengine.brains.receptionist.grammars import read_digits
 from callengine.brains.receptionist.settings import ReceptionistSettings
 from callengine.events import (
     ClearPlayback,
@@ -167,11 +171,9 @@ async def test_silence_after_the_question_gets_a_reprompt(services: Services) ->
 
 
 async def test_services_report_the_recognition_load(services: Services, nursery) -> None:
-    limiter = services.limiter  # one worker here: hold its token, a turn must queue
-    await limiter.acquire()
-    try:
+    done = trio.Event()
+    async with services.slots.hold(trio.current_time()):  # one worker here: a turn must queue
         assert services.statistics()["borrowed"] == 1
-        done = trio.Event()
 
         async def turn() -> None:
             await services.recognize(b"\0" * 3200, None)
@@ -180,8 +182,6 @@ async def test_services_report_the_recognition_load(services: Services, nursery)
         nursery.start_soon(turn)
         await trio.testing.wait_all_tasks_blocked()
         assert services.statistics()["waiting"] == 1
-    finally:
-        limiter.release()
     with trio.fail_after(30):
         await done.wait()
     load = services.statistics()
@@ -203,3 +203,194 @@ def test_each_business_gets_its_need_model_once(services: Services) -> None:
     assert " cleaning " in first and " refund " not in first
     default = services.need_model(Dialogue(parse_setup(None)))
     assert default != first and " cleaning " not in default
+
+
+# --- answering sooner: early end of turn, mid-sentence pauses, the filler --------------------
+
+QUIET = b"\x00\x00" * 160
+
+
+async def said(services: Services, text: str) -> list[bytes]:
+    """``text`` spoken (espeak-ng through μ-law, as a caller's line delivers it), in 20 ms
+    frames, without the synthesiser's leading and trailing silence (the tests time pauses)."""
+    pcm = ulaw_to_pcm(await services.voice.render(text))
+    pcm += b"\x00" * (-len(pcm) % 320)
+    frames = [pcm[i : i + 320] for i in range(0, len(pcm), 320)]
+    loud = [k for k, f in enumerate(frames) if rms(f) > 100]
+    return frames[loud[0] : loud[-1] + 1]
+
+
+class Line:
+    """The caller's side: frames into ``on_media`` with a running chunk number, and every mark
+    echoed at once (the agent's audio plays instantly)."""
+
+    def __init__(self, brain: ReceptionistBrain) -> None:
+        self.brain = brain
+        self.k = 0
+
+    def send(self, frames: list[bytes]) -> None:
+        for pcm in frames:
+            self.brain.on_media(frame(pcm, self.k))
+            self.k += 1
+
+    def pause(self, ms: int) -> None:
+        self.send([QUIET] * (ms // 20))
+
+
+async def echo_marks(inbound: trio.MemorySendChannel[InboundEvent], commands: trio.MemoryReceiveChannel[Command]) -> None:
+    async for command in commands:
+        if isinstance(command, SendMark):
+            await inbound.send(MarkReached(command.name, 3))
+
+
+async def until(condition: Callable[[], object], seconds: float = 15) -> None:
+    with trio.fail_after(seconds):
+        while not condition():
+            await trio.sleep(0.01)
+
+
+def caller_turns(brain: ReceptionistBrain) -> list[dict[str, Any]]:
+    return [e for e in brain.summary()["transcript"] if e["speaker"] == "caller" and "expect" in e]
+
+
+async def talking_to(
+    nursery: trio.Nursery, brain: ReceptionistBrain, state: State
+) -> Line:
+    """A call whose greeting has played, then moved on to ``state``'s question."""
+    inbound, commands = await start_brain(nursery, brain, {"from": "+15551230000"})
+    nursery.start_soon(echo_marks, inbound, commands)
+    await until(lambda: brain.summary()["transcript"] and "heard_ms" in brain.summary()["transcript"][0])
+    assert brain.dialogue is not None
+    brain.dialogue.state = state
+    line = Line(brain)
+    line.pause(400)  # the line's noise floor is calibrated on the first 400 ms
+    return line
+
+
+async def test_a_complete_yes_ends_the_turn_at_the_short_pause(services: Services) -> None:
+    brain = ReceptionistBrain(services)
+    async with trio.open_nursery() as nursery:
+        line = await talking_to(nursery, brain, State.NUMBER)  # "Call you back at …?"
+        line.send(await said(services, "yes"))
+        line.pause(240)  # and not one frame more: only the early end can finish this turn
+        await until(lambda: caller_turns(brain) and "reply_ms" in caller_turns(brain)[0])
+        nursery.cancel_scope.cancel()
+    [turn] = caller_turns(brain)
+    assert turn["early"] is True and turn["heard"] in ("yes", "yeah", "yep")
+    assert turn["endpoint_ms"] < 700 and turn["reply_ms"] < 700 + turn["endpoint_ms"]
+    summary = brain.summary()
+    assert summary["lead"]["callback_number"] == "+15551230000"
+    assert (summary["early_ends"], summary["fillers"]) == (1, 0)
+    assert not any(e.get("filler") for e in summary["transcript"])
+
+
+async def test_a_number_said_in_groups_is_not_cut_at_its_pauses(services: Services) -> None:
+    brain = ReceptionistBrain(services)
+    async with trio.open_nursery() as nursery:
+        line = await talking_to(nursery, brain, State.ENTER_NUMBER)
+        line.send(await said(services, "three one two"))
+        line.pause(400)  # mid-sentence: the short pause offers "three one two" …
+        await until(lambda: brain.summary()["candidates_decoded"] == 1)
+        assert caller_turns(brain) == [], caller_turns(brain)  # … not a whole number: the turn goes on
+        line.send(await said(services, "five five five"))
+        line.pause(320)
+        await until(lambda: brain.summary()["candidates_decoded"] == 2)
+        assert caller_turns(brain) == []
+        line.send(await said(services, "oh one four seven"))
+        line.pause(240)
+        await until(lambda: caller_turns(brain))
+        nursery.cancel_scope.cancel()
+    [turn] = caller_turns(brain)  # one turn, all of it
+    assert read_digits(turn["heard"]) == "3125550147"
+    assert turn["early"] is True and turn["audio_ms"] > 2000
+    assert brain.summary()["state"] == "confirm_digits"
+
+
+async def test_an_incomplete_answer_waits_for_the_full_pause_and_is_decoded_once(services: Services) -> None:
+    brain = ReceptionistBrain(services)
+    async with trio.open_nursery() as nursery:
+        line = await talking_to(nursery, brain, State.ENTER_NUMBER)
+        line.send(await said(services, "five five five one two three four"))  # seven digits
+        line.pause(240)
+        await until(lambda: brain.summary()["candidates_decoded"] == 1)
+        assert caller_turns(brain) == []  # not the expected ten: no early end
+        line.pause(500)  # the full 700 ms pause ends it
+        await until(lambda: caller_turns(brain))
+        nursery.cancel_scope.cancel()
+    [turn] = caller_turns(brain)
+    assert turn["early"] is False and turn["endpoint_ms"] >= 0
+    assert turn["decoded_at_candidate"] is True  # the same audio: no second decode
+    assert brain.summary()["early_ends"] == 0
+
+
+async def test_the_filler_plays_only_while_a_turn_waits_for_recognition(services: Services) -> None:
+    brain = ReceptionistBrain(services, replace(ReceptionistConfig(), filler_after_seconds=0.3))
+    async with trio.open_nursery() as nursery:
+        line = await talking_to(nursery, brain, State.NUMBER)
+        async with services.slots.hold(0.0):  # the only worker is busy with another call's turn
+            line.send(await said(services, "yes"))
+            line.pause(800)  # the full pause ends the turn; its decode still waits
+            await until(lambda: any(e.get("filler") for e in brain.summary()["transcript"]))
+            assert caller_turns(brain) == []
+        await until(lambda: caller_turns(brain) and "reply_ms" in caller_turns(brain)[0])
+        nursery.cancel_scope.cancel()
+    summary = brain.summary()
+    [filler] = [e for e in summary["transcript"] if e.get("filler") and e["speaker"] == "agent"]
+    assert filler["text"] == "One moment."
+    [turn] = caller_turns(brain)
+    assert turn["filler"] is True and turn["first_audio_ms"] < turn["reply_ms"]
+    assert summary["fillers"] == 1
+    # The answer follows the filler as its own utterance; the filler played in full.
+    agents = [e for e in summary["transcript"] if e["speaker"] == "agent"]
+    assert agents[-1]["text"].startswith("Thanks") and filler["interrupted"] is False
+
+
+async def test_no_filler_while_the_caller_may_go_on_but_one_once_the_turn_ends(services: Services) -> None:
+    brain = ReceptionistBrain(services, replace(ReceptionistConfig(), filler_after_seconds=0.3))
+    async with trio.open_nursery() as nursery:
+        line = await talking_to(nursery, brain, State.NUMBER)
+        async with services.slots.hold(0.0):
+            line.send(await said(services, "yes"))
+            line.pause(240)  # a candidate, waiting for the busy worker; the caller may go on
+            await trio.sleep(0.5)  # past the filler's time: still no filler (not a turn yet)
+            assert not any(e.get("filler") for e in brain.summary()["transcript"])
+            line.pause(500)  # the full pause: now it is the caller's turn, and it waits
+            await until(lambda: any(e.get("filler") for e in brain.summary()["transcript"]))
+        await until(lambda: caller_turns(brain) and "reply_ms" in caller_turns(brain)[0])
+        nursery.cancel_scope.cancel()
+    assert brain.summary()["fillers"] == 1 and caller_turns(brain)[0]["filler"] is True
+
+
+async def test_a_candidate_the_caller_talked_past_does_not_hold_up_their_turn(services: Services) -> None:
+    brain = ReceptionistBrain(services, replace(ReceptionistConfig(), filler_after_seconds=0.3))
+    async with trio.open_nursery() as nursery:
+        line = await talking_to(nursery, brain, State.NUMBER)
+        async with services.slots.hold(0.0):  # every worker busy: the candidate queues
+            line.send(await said(services, "no"))
+            line.pause(300)  # a candidate …
+            await until(lambda: services.statistics()["waiting"] == 1)
+            line.send(await said(services, "that's wrong"))  # … the caller talked past
+            line.pause(800)  # their turn ends, and waits for the busy worker: the filler
+            await until(lambda: any(e.get("filler") for e in brain.summary()["transcript"]))
+            assert services.statistics()["waiting"] == 1  # the turn's decode, not the candidate's
+        await until(lambda: caller_turns(brain) and "reply_ms" in caller_turns(brain)[0])
+        nursery.cancel_scope.cancel()
+    [turn] = caller_turns(brain)
+    assert turn["filler"] is True and turn["heard"] is not None and turn["heard"].endswith("wrong")
+    # Decoded once: the second candidate (the whole answer) served the turn; the first, stale
+    # one was dropped from the queue without a decode.
+    assert turn["decoded_at_candidate"] is True and brain.summary()["candidates_decoded"] == 1
+
+
+async def test_candidates_never_crowd_out_a_finished_turn(services: Services) -> None:
+    # The brain task is busy (not running here): a caller who pauses briefly five times
+    # offers five candidates, yet the turn that the full pause ends is still queued.
+    brain = ReceptionistBrain(services)
+    line = Line(brain)
+    line.pause(400)
+    for _ in range(5):
+        line.send([voice_frame(k) for k in range(20)])
+        line.pause(300)
+    line.pause(500)
+    assert brain.turns_dropped == 0
+    assert brain.summary()["metrics"]["listen_ms"] > 0  # the turn ended (and was not dropped)

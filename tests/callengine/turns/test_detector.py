@@ -9,11 +9,13 @@ import pytest
 
 from callengine.turns import (
     NoiseIgnored,
+    PauseState,
     SpeechStarted,
     TurnConfig,
     TurnDetector,
     TurnEnded,
     TurnEvent,
+    TurnPaused,
 )
 
 FRAME = 160  # samples per 20 ms
@@ -116,3 +118,85 @@ def test_a_barge_in_turn_keeps_the_same_lead_in_as_a_normal_one() -> None:
         turns.append(next(e for _, e in events if isinstance(e, TurnEnded)))
     normal, barge_in = turns
     assert len(normal.pcm) == len(barge_in.pcm)  # the stricter onset does not clip the word
+
+
+EARLY = TurnConfig(pause_ms=700, early_pause_ms=240)
+
+
+def test_a_short_pause_offers_the_turn_so_far_and_the_full_pause_still_ends_it() -> None:
+    rng = random.Random(7)
+    det = TurnDetector(EARLY)
+    frames = [noise(rng) for _ in range(30)] + [voice(k) for k in range(30)] + [noise(rng) for _ in range(50)]
+    events = feed(det, frames)
+    assert [type(e) for _, e in events] == [SpeechStarted, TurnPaused, TurnEnded]
+    (_, _), (k_paused, paused), (k_ended, ended) = events
+    assert isinstance(paused, TurnPaused) and isinstance(ended, TurnEnded)
+    assert k_paused == 59 + 12  # last voiced frame + 240 ms
+    assert k_ended == 59 + 35
+    # The candidate's audio is the full pause's (the kept tail is 240 ms): one decode serves both.
+    assert paused.pcm == ended.pcm
+    assert paused.speech_end_at == ended.speech_end_at
+    assert det.pause_state(paused.pause_id) is PauseState.ENDED
+
+
+def test_ending_at_the_candidate_ends_the_turn_at_once_with_its_audio() -> None:
+    rng = random.Random(8)
+    det = TurnDetector(EARLY)
+    frames = [noise(rng) for _ in range(30)] + [voice(k) for k in range(30)] + [noise(rng) for _ in range(14)]
+    events = feed(det, frames)
+    paused = events[-1][1]
+    assert isinstance(paused, TurnPaused)
+    assert det.pause_state(paused.pause_id) is PauseState.OPEN
+    ended = det.end_turn(paused.pause_id, 73 * 0.02)
+    assert isinstance(ended, TurnEnded)
+    assert ended.pcm == paused.pcm and ended.at == pytest.approx(73 * 0.02)
+    assert not det.speaking and det.pause_state(paused.pause_id) is PauseState.ENDED
+    assert det.end_turn(paused.pause_id, 74 * 0.02) is None  # only once
+    # The rest of the pause is silence after a finished turn: no second end.
+    assert feed(det, [noise(rng) for _ in range(60)], start=74) == []
+
+
+@pytest.mark.parametrize("pause_ms", [300, 400, 500])
+def test_a_caller_who_resumes_after_a_mid_sentence_pause_is_never_cut(pause_ms: int) -> None:
+    rng = random.Random(pause_ms)
+    det = TurnDetector(EARLY)
+    gap = pause_ms // 20
+    frames = (
+        [noise(rng) for _ in range(30)]
+        + [voice(k) for k in range(25)]  # "five five five"
+        + [noise(rng) for _ in range(gap)]
+        + [voice(k) for k in range(25)]  # "one two three four"
+        + [noise(rng) for _ in range(50)]
+    )
+    events = feed(det, frames)
+    kinds = [type(e) for _, e in events]
+    assert kinds == [SpeechStarted, TurnPaused, TurnPaused, TurnEnded]
+    first, second, ended = events[1][1], events[2][1], events[3][1]
+    assert isinstance(first, TurnPaused) and isinstance(second, TurnPaused) and isinstance(ended, TurnEnded)
+    # The brain's judgement of the first candidate came back after the caller went on.
+    assert det.pause_state(first.pause_id) is PauseState.RESUMED
+    assert det.end_turn(first.pause_id, 200 * 0.02) is None
+    assert ended.voiced_ms >= 50 * 20 - 100  # both halves in one turn
+    assert len(ended.pcm) > len(first.pcm) + 25 * 320
+
+
+def test_a_late_judgement_cannot_end_a_resumed_turn() -> None:
+    rng = random.Random(9)
+    det = TurnDetector(EARLY)
+    frames = [noise(rng) for _ in range(30)] + [voice(k) for k in range(25)] + [noise(rng) for _ in range(13)]
+    paused = feed(det, frames)[-1][1]
+    assert isinstance(paused, TurnPaused)
+    feed(det, [voice(k) for k in range(3)], start=68)  # the caller goes on
+    assert det.speaking
+    assert det.end_turn(paused.pause_id, 71 * 0.02) is None
+    assert det.speaking  # the turn is still the caller's
+
+
+def test_no_candidates_without_early_pause_or_for_noises() -> None:
+    rng = random.Random(10)
+    det = TurnDetector(TurnConfig(pause_ms=700))
+    frames = [noise(rng) for _ in range(30)] + [voice(k) for k in range(30)] + [noise(rng) for _ in range(50)]
+    assert [type(e) for _, e in feed(det, frames)] == [SpeechStarted, TurnEnded]
+    det = TurnDetector(EARLY)
+    frames = [noise(rng) for _ in range(30)] + [voice(k) for k in range(6)] + [noise(rng) for _ in range(50)]
+    assert [type(e) for _, e in feed(det, frames)] == [SpeechStarted, NoiseIgnored]
