@@ -161,6 +161,11 @@ class Dialogue:
         }.get(self.state, Expect.FREE)
 
     @property
+    def candidate(self) -> str | None:
+        """The name or number being spelled back for confirmation (None between questions)."""
+        return self._candidate if self.state in (State.CONFIRM_NAME, State.CONFIRM_DIGITS) else None
+
+    @property
     def name_choices(self) -> tuple[str, ...]:
         """Names still possible (a name the caller said "no" to is not offered again)."""
         rejected = set(self.lead.rejected_names)
