@@ -33,12 +33,15 @@ from pathlib import Path
 
 from bench.asr_accuracy import VOICES, speech
 from callengine.brains.receptionist.asr import Recognizer
+from callengine.brains.receptionist.brain import second_pass_grammar
 from callengine.brains.receptionist.dialogue import Dialogue, State
 from callengine.brains.receptionist.grammars import (
     COMMON_NAMES,
     Expect,
     intent_grammar,
     name_grammar,
+    read_yes_no,
+    spelling_grammar,
     yes_no_grammar,
 )
 from callengine.brains.receptionist.setup import parse_setup
@@ -65,16 +68,20 @@ class Outcome:
     refused: list[str] = field(default_factory=list)
     turns: int = 0
     spelled: bool = False
-    heard: list[str] = field(default_factory=list)
+    yes_no_misheard: int = 0  # a "no" heard as yes or a "yes" as no (or as nothing)
+    heard: list[str] = field(default_factory=list)  # the candidates spelled back
+    said: list[tuple[str, str | None]] = field(default_factory=list)  # (said, decoded) per turn
 
 
 def grammar_for(dialogue: Dialogue) -> str | None:
     """The grammar the brain decodes the name turns with (``brain._grammar``'s name part)."""
     expect = dialogue.expect
     if expect is Expect.NAME:
-        return name_grammar(dialogue.name_choices)
+        return name_grammar(dialogue.name_choices, sentence=dialogue.name_sentence)
     if expect is Expect.YES_NO:
         return yes_no_grammar()
+    if expect is Expect.SPELLING:
+        return spelling_grammar(dialogue.name_choices)
     return None
 
 
@@ -119,17 +126,27 @@ def run_caller(exe: str, recognizer: Recognizer, i: int, names: list[str]) -> Ou
             asked += 1
         pcm = speech(exe, text, voice, slower, noise, rng)
         heard = recognizer.recognize(pcm, grammar_for(dialogue), channel)
+        again = second_pass_grammar(dialogue, heard.text)
+        if again is not None:
+            heard = recognizer.recognize(pcm, again, channel)
         channel = heard.channel
+        out.said.append((text, heard.text))
+        if expect is Expect.YES_NO and read_yes_no(heard.text) is not (text in YESES):
+            out.yes_no_misheard += 1
         out.turns += 1
         dialogue.heard(heard.text)
     out.stored = dialogue.lead.name.lower() if dialogue.lead.name else None
     return out
 
 
-def measure(exe: str, count: int) -> dict[str, object]:
+def measure(exe: str, count: int, *, verbose: bool = False) -> dict[str, object]:
     names = list(dict.fromkeys(COMMON_NAMES))
     recognizer = Recognizer(size=1)
     outcomes = [run_caller(exe, recognizer, i, names) for i in range(count)]
+    if verbose:
+        for o in outcomes:
+            mark = "✓" if o.stored == o.name else "✗"
+            print(f"{mark} {o.name:12} stored {o.stored}: " + " | ".join(f"{s!r}→{h!r}" for s, h in o.said))
     by_carrier: dict[str, list[int]] = {}
     for o in outcomes:
         row = by_carrier.setdefault(o.carrier, [0, 0, 0])
@@ -147,6 +164,7 @@ def measure(exe: str, count: int) -> dict[str, object]:
         "refused_stored": sum(o.stored is not None and o.stored in o.refused for o in outcomes),
         "spelled": sum(o.spelled for o in outcomes),
         "spelled_right": sum(o.spelled and o.stored == o.name for o in outcomes),
+        "yes_no_misheard": sum(o.yes_no_misheard for o in outcomes),
         "turns_p50": turns[len(turns) // 2],
         "turns_max": turns[-1],
         "held_out": {
@@ -168,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         epilog="Reads no environment variables; needs espeak-ng (apt-get install -y espeak-ng).",
     )
     parser.add_argument("--calls", type=int, default=124, help="synthetic callers (default 124)")
+    parser.add_argument("--verbose", action="store_true", help="print every caller's turns")
     parser.add_argument("--json", type=Path, help="also write the result here")
     args = parser.parse_args(argv)
     exe = shutil.which("espeak-ng")
@@ -177,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.calls < 1:
         print("error: --calls must be at least 1", file=sys.stderr)
         return 2
-    r = measure(exe, args.calls)
+    r = measure(exe, args.calls, verbose=args.verbose)
     n = args.calls
 
     def line(label: str, k: object) -> None:
@@ -192,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     line("a name the caller refused stored", r["refused_stored"])
     line("asked to spell", r["spelled"])
     line("  … and right after spelling", r["spelled_right"])
+    print(f"  spell-back answers misheard: {r['yes_no_misheard']}")
     print(f"  caller turns on the name: p50 {r['turns_p50']}, max {r['turns_max']}")
     held = r["held_out"]
     assert isinstance(held, dict)

@@ -30,6 +30,8 @@ from callengine.brains.receptionist.grammars import (
     digits_grammar,
     intent_grammar,
     name_grammar,
+    read_name,
+    spelling_grammar,
     yes_no_grammar,
 )
 from callengine.brains.receptionist.setup import ReceptionistSetup, receptionist_setup
@@ -52,7 +54,7 @@ if TYPE_CHECKING:
     from callengine.brains.receptionist.tts import Voice
     from callengine.events import Command, MediaReceived
 
-__all__ = ["ReceptionistBrain", "ReceptionistConfig", "Services"]
+__all__ = ["ReceptionistBrain", "ReceptionistConfig", "Services", "second_pass_grammar"]
 
 log = logging.getLogger(__name__)
 
@@ -164,11 +166,25 @@ def _grammar(dialogue: Dialogue) -> str | None:
     if expect is Expect.INTENT:
         return intent_grammar(dialogue.intents)
     if expect is Expect.NAME:
-        return name_grammar(dialogue.name_choices)
+        return name_grammar(dialogue.name_choices, sentence=dialogue.name_sentence)
+    if expect is Expect.SPELLING:
+        return spelling_grammar(dialogue.name_choices)
     if expect is Expect.YES_NO:
         return yes_no_grammar()
     if expect is Expect.DIGITS:
         return digits_grammar()
+    return None
+
+
+def second_pass_grammar(dialogue: Dialogue, hyp: str | None) -> str | None:
+    """The grammar to decode a turn with again when the first pass understood nothing.
+
+    A name turn decoded with the sentence grammar that holds no name (a partial "hello it":
+    the decoder never reached the end of a sentence) is decoded again as a bare name: a bare
+    "thomas" on a noisy line came out as "hello it" (recorded session c06).
+    """
+    if dialogue.expect is Expect.NAME and dialogue.name_sentence and read_name(hyp, dialogue.name_choices) is None:
+        return name_grammar(dialogue.name_choices, sentence=False)
     return None
 
 
@@ -337,6 +353,9 @@ class ReceptionistBrain:
         if grammar is not None:
             try:
                 heard = await self._services.recognize(turn.pcm, grammar, self._channel)
+                again = second_pass_grammar(dialogue, heard.text)
+                if again is not None:
+                    heard = await self._services.recognize(turn.pcm, again, self._channel)
                 hyp, self._channel = heard.text, heard.channel
             except RecognizerError as exc:
                 log.error("recognition failed: %s", exc)
