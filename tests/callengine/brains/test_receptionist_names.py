@@ -22,6 +22,7 @@ from callengine.brains.receptionist.grammars import (
     read_spelling,
     read_yes_no,
     spelling_grammar,
+    yes_no_grammar,
 )
 from callengine.brains.receptionist.setup import parse_setup
 from callengine.brains.receptionist.tts import ClipBank, Voice
@@ -257,3 +258,35 @@ async def test_a_spelled_name_is_recognised(recognizer: Recognizer) -> None:
     names = list(dict.fromkeys(COMMON_NAMES))
     heard = recognizer.recognize(await speech("d, a, v, i, d"), spelling_grammar(names))
     assert read_spelling(heard.text, names) == "David", heard.text
+
+
+@needs_espeak
+async def test_a_misheard_name_is_refused_then_spelled_on_real_audio(recognizer: Recognizer) -> None:
+    # The agent's own voice saying "yes it's jessica" is heard as "jacob" (a first try gone
+    # wrong, as for half the sentence callers); the caller refuses and spells it.
+    names = tuple(dict.fromkeys(COMMON_NAMES))
+    d = Dialogue(parse_setup(None, caller=CALLER), names=names)
+    d.start()
+    d.pressed("2")
+    said = {"name": "yes it's jessica", "spelling": "j, e, s, s, i, c, a"}
+    for _ in range(6):
+        if d.state.value in ("number", "done"):
+            break
+        expect = d.expect.value
+        if expect == "yes_no":
+            text = "yes" if d.candidate == "Jessica" else "no"
+        else:
+            text = said[expect]
+        grammar = {
+            "name": name_grammar(d.name_choices, sentence=d.name_sentence),
+            "spelling": spelling_grammar(d.name_choices),
+            "yes_no": yes_no_grammar(),
+        }[expect]
+        heard = recognizer.recognize(await speech(text), grammar)
+        again = second_pass_grammar(d, heard.text)
+        if again is not None:
+            heard = recognizer.recognize(await speech(text), again)
+        d.heard(heard.text)
+    assert d.lead.name == "Jessica" and d.lead.name_confirmed
+    # The spelling path was taken (if the first try is ever right, pick a sentence it is not).
+    assert d.lead.rejected_names and "jessica" not in d.lead.rejected_names
