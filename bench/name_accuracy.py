@@ -50,8 +50,8 @@ from callengine.brains.receptionist.setup import parse_setup
 CARRIERS = (
     ("my name is {n}", False), ("{n}", False), ("this is {n}", False), ("it's {n}", False),
     ("i'm {n}", False), ("{n} here", False), ("yes it's {n}", False), ("uh my name is {n}", False),
-    ("hi this is {n}", False), ("hi, my name's {n}", True), ("you can call me {n}", True),
-    ("hello, {n} speaking", True), ("my first name is {n}", True), ("oh hi, it's {n}, thanks", True),
+    ("hi this is {n}", False), ("hi, my name's {n}", False), ("you can call me {n}", True),
+    ("hello, {n} speaking", False), ("my first name is {n}", True), ("oh hi, it's {n}, thanks", True),
 )  # fmt: skip
 YESES = ("yes", "yeah", "correct", "yes that's right")
 NOES = ("no", "no that's wrong", "nope")
