@@ -12,7 +12,10 @@ leading or its trailing fricative (measured on the fixtures' intent answers: 11/
 right). Not without both: "sales" as bare "EY L" took "i need help" from support (13 of 15
 such callers in ``python -m bench.asr_accuracy``); and not in a large grammar (the first
 names): there they did no good (first try 66-69 of 124 either way across two noise draws) and
-cost on the retries (a name right within three tries: 92 of 124 with them, 97 without).
+cost on the retries (a name right within three tries: 92 of 124 with them, 97 without). The
+name grammar's carriers ("my name is", "here") make it larger still, so they get none either;
+the spelling grammar spells with the 26 letters, which do (only "x" has an edge fricative to
+drop and more than two phones).
 
 pocketsphinx keeps the GIL while it decodes (the full-vocabulary pass for up to ~450 ms at a
 time), so the engine runs recognisers in worker processes (``RecognizerPool``); inside a

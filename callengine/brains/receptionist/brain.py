@@ -22,7 +22,7 @@ import logging
 import math
 import os
 import wave
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, final
 
@@ -37,6 +37,8 @@ from callengine.brains.receptionist.grammars import (
     digits_grammar,
     intent_grammar,
     name_grammar,
+    read_name,
+    spelling_grammar,
     yes_no_grammar,
 )
 from callengine.brains.receptionist.scheduling import PrioritySlots
@@ -63,7 +65,7 @@ if TYPE_CHECKING:
     from callengine.brains.receptionist.tts import Voice
     from callengine.events import Command, MediaReceived
 
-__all__ = ["ReceptionistBrain", "ReceptionistConfig", "Services"]
+__all__ = ["ReceptionistBrain", "ReceptionistConfig", "Services", "second_pass_grammar"]
 
 log = logging.getLogger(__name__)
 
@@ -232,11 +234,25 @@ def _grammar(dialogue: Dialogue) -> str | None:
     if expect is Expect.INTENT:
         return intent_grammar(dialogue.intents)
     if expect is Expect.NAME:
-        return name_grammar(dialogue.name_choices)
+        return name_grammar(dialogue.name_choices, sentence=dialogue.name_sentence)
+    if expect is Expect.SPELLING:
+        return spelling_grammar(dialogue.name_choices)
     if expect is Expect.YES_NO:
         return yes_no_grammar()
     if expect is Expect.DIGITS:
         return digits_grammar()
+    return None
+
+
+def second_pass_grammar(dialogue: Dialogue, hyp: str | None) -> str | None:
+    """The grammar to decode a turn with again when the first pass understood nothing.
+
+    A name turn decoded with the sentence grammar that holds no name (a partial "hello it":
+    the decoder never reached the end of a sentence) is decoded again as a bare name: a bare
+    "thomas" on a noisy line came out as "hello it" (recorded session c06).
+    """
+    if dialogue.expect is Expect.NAME and dialogue.name_sentence and read_name(hyp, dialogue.name_choices) is None:
+        return name_grammar(dialogue.name_choices, sentence=False)
     return None
 
 
@@ -565,6 +581,17 @@ class ReceptionistBrain:
                 log.error("recognition failed: %s", exc)
                 self.recognition_errors += 1
         if decoded is not None:
+            again = second_pass_grammar(dialogue, decoded.heard.text)
+            if again is not None:  # nothing understood: the same audio, decoded as a bare name
+                try:
+                    retry = await self._services.recognize_timed(
+                        turn.pcm, again, decoded.channel, since=turn.speech_end_at
+                    )
+                    assert retry is not None  # no ``wanted``: never skipped
+                    decoded = replace(decoded, heard=retry[0], decode=decoded.decode + retry[2])
+                except RecognizerError as exc:
+                    log.error("second-pass recognition failed: %s", exc)
+                    self.recognition_errors += 1
             hyp, self._channel = decoded.heard.text, decoded.heard.channel
             if expect is Expect.INTENT:  # the open sentence, from the same starting channel
                 try:

@@ -8,11 +8,12 @@ Inputs are what the caller did: ``heard(text)`` (a recognised turn, decoded with
 time.
 
 Flow: greeting → need (speech intent or menu key; a sentence understood without confidence →
-"Is that about …?" → yes, or no → the menu by keypad) → [message] → first name → spell-back
-confirmation → callback number (caller ID confirmed by "yes"/1, or typed + #) → wrap-up →
-goodbye. Each question tolerates ``max_retries`` misunderstandings and ``max_silences``
-silences in a row; then a fallback (unknown intent, no name, caller ID unconfirmed) or, for
-silence, a polite goodbye.
+"Is that about …?" → yes, or no → the menu by keypad) → [message] → first name (alone or in a
+sentence) → spell-back confirmation (refused, or never understood: "spell it, or press pound
+to skip" → the spelled name spelled back; a refused name is never stored) → callback number
+(caller ID confirmed by "yes"/1, or typed + #) → wrap-up → goodbye. Each question tolerates
+``max_retries`` misunderstandings and ``max_silences`` silences in a row; then a fallback
+(unknown intent, no name, caller ID unconfirmed) or, for silence, a polite goodbye.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from callengine.brains.receptionist.grammars import (
     read_digits,
     read_intent,
     read_name,
+    read_spelling,
     read_yes_no,
 )
 from callengine.brains.receptionist.understanding import Vocabulary, classify, decide, vocabulary
@@ -38,6 +40,11 @@ if TYPE_CHECKING:
 __all__ = ["Dialogue", "HangUpAction", "Lead", "SayAction", "State", "after_greeting", "speak_number", "spell"]
 
 
+# Refused spell-backs after which the caller is asked to spell the name instead of saying it
+# again (measured with ``python -m bench.name_accuracy``).
+NAME_SAYINGS = 1
+
+
 class State(StrEnum):
     NEED = "need"
     CLARIFY = "clarify"  # "Is that about an appointment, or something else?"
@@ -45,6 +52,8 @@ class State(StrEnum):
     MESSAGE = "message"
     NAME = "name"
     CONFIRM_NAME = "confirm_name"
+    SPELL_NAME = "spell_name"
+    CONFIRM_SPELLING = "confirm_spelling"
     NUMBER = "number"
     ENTER_NUMBER = "enter_number"
     CONFIRM_DIGITS = "confirm_digits"
@@ -174,10 +183,25 @@ class Dialogue:
             State.MESSAGE: Expect.FREE,
             State.NAME: Expect.NAME,
             State.CONFIRM_NAME: Expect.YES_NO,
+            State.SPELL_NAME: Expect.SPELLING,
+            State.CONFIRM_SPELLING: Expect.YES_NO,
             State.NUMBER: Expect.YES_NO,
             State.ENTER_NUMBER: Expect.DIGITS,
             State.CONFIRM_DIGITS: Expect.YES_NO,
         }.get(self.state, Expect.FREE)
+
+    @property
+    def candidate(self) -> str | None:
+        """The name or number being spelled back for confirmation (None between questions)."""
+        confirming = (State.CONFIRM_NAME, State.CONFIRM_SPELLING, State.CONFIRM_DIGITS)
+        return self._candidate if self.state in confirming else None
+
+    @property
+    def name_sentence(self) -> bool:
+        """The name turn may be a sentence ("my name is …"): the first time it is asked. Asked
+        again, it is "just your first name", and a grammar of carriers would put "it is" in
+        front of a bare name (measured)."""
+        return not self.lead.rejected_names and self._retries == 0
 
     @property
     def name_choices(self) -> tuple[str, ...]:
@@ -232,12 +256,14 @@ class Dialogue:
         if state is State.NAME:
             name = read_name(text, self.name_choices)
             if name is None:
-                return self._retry(fallback=self._ask_number)
-            self._candidate = name
-            self._retries = 0
-            self.state = State.CONFIRM_NAME
-            return [self._ask(self.setup.prompt("confirm_name", name=name, spelling=spell(name)))]
-        if state in (State.CONFIRM_NAME, State.NUMBER, State.CONFIRM_DIGITS):
+                return self._retry(fallback=self._ask_spelling)
+            return self._spell_back(name, State.CONFIRM_NAME)
+        if state is State.SPELL_NAME:
+            name = read_spelling(text, self.name_choices)
+            if name is None:
+                return self._retry(fallback=self._no_name)
+            return self._spell_back(name, State.CONFIRM_SPELLING)
+        if state in (State.CONFIRM_NAME, State.CONFIRM_SPELLING, State.NUMBER, State.CONFIRM_DIGITS):
             answer = read_yes_no(text)
             if answer is None:
                 return self._retry(fallback=lambda: self._confirmed(False))
@@ -262,8 +288,10 @@ class Dialogue:
             if intent is None:
                 return self._retry(fallback=lambda: self._got_intent("other", "none"))
             return self._got_intent(intent, "dtmf")
-        if state in (State.CONFIRM_NAME, State.CONFIRM_DIGITS) and digit in "12":
+        if state in (State.CONFIRM_NAME, State.CONFIRM_SPELLING, State.CONFIRM_DIGITS) and digit in "12":
             return self._confirmed(digit == "1")
+        if state in (State.NAME, State.SPELL_NAME) and digit == "#":
+            return self._no_name()  # the caller skips the name: the callback number still counts
         if state is State.NUMBER:
             if digit == "1":
                 return self._confirmed(True)
@@ -291,6 +319,8 @@ class Dialogue:
             self.lead.callback_number = self._digits  # typed, but no pound: take it
             self.lead.number_source = "dtmf"
             return self._wrap_up()
+        if self.state is State.SPELL_NAME:
+            return self._no_name()  # saying nothing to "spell it, or press pound" skips it
         self._silences += 1
         if self._silences > self.max_silences:
             self.ended = True
@@ -353,6 +383,22 @@ class Dialogue:
         self._retries = 0
         return [self._ask(self.setup.prompt("ask_name"))]
 
+    def _spell_back(self, name: str, state: State) -> list[Action]:
+        self._candidate = name
+        self._retries = 0
+        self.state = state
+        return [self._ask(self.setup.prompt("confirm_name", name=name, spelling=spell(name)))]
+
+    def _ask_spelling(self, *, again: bool = False) -> list[Action]:
+        self.state = State.SPELL_NAME
+        self._retries = 0
+        return [self._ask(self.setup.prompt("ask_spelling_again" if again else "ask_spelling"))]
+
+    def _no_name(self) -> list[Action]:
+        """Go on without a name (skipped, or never confirmed): never a name the caller refused."""
+        self._candidate = None
+        return self._ask_number()
+
     def _ask_number(self) -> list[Action]:
         self._retries = 0
         caller = self.setup.caller
@@ -366,17 +412,20 @@ class Dialogue:
     def _confirmed(self, yes: bool) -> list[Action]:
         state = self.state
         self._retries = 0
-        if state is State.CONFIRM_NAME:
+        if state in (State.CONFIRM_NAME, State.CONFIRM_SPELLING):
             assert self._candidate is not None
             if yes:
                 self.lead.name = self._candidate
                 self.lead.name_confirmed = True
+                self._candidate = None
                 return self._ask_number()
             self.lead.rejected_names.append(self._candidate.lower())
             if len(self.lead.rejected_names) > self.max_retries:
-                return self._ask_number()  # no name rather than a wrong one
-            self.state = State.NAME
-            return [self._ask(self.setup.prompt("ask_name_again"))]
+                return self._no_name()  # no name rather than a wrong one
+            if len(self.lead.rejected_names) < NAME_SAYINGS:
+                self.state = State.NAME
+                return [self._ask(self.setup.prompt("ask_name_again"))]
+            return self._ask_spelling(again=state is State.CONFIRM_SPELLING)
         if state is State.NUMBER:
             if yes:
                 self.lead.callback_number = self.setup.caller

@@ -21,6 +21,8 @@ DEFAULT_PROMPTS: Mapping[str, str] = {
     "ask_name": "Your first name, please?",
     "confirm_name": "I heard {name}, {spelling}. Is that right?",
     "ask_name_again": "Sorry. Please say just your first name.",
+    "ask_spelling": "Please spell your first name, letter by letter, or press pound to skip.",
+    "ask_spelling_again": "Sorry. Please spell it again, or press pound to skip.",
     "confirm_number": "Call you back at {number}? Say yes, or type a number and pound.",
     "ask_number": "Please type your callback number, then pound.",
     "confirm_digits": "I heard {number}. Is that right?",

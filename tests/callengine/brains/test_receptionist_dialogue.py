@@ -131,11 +131,12 @@ def test_a_rejected_name_is_not_offered_again() -> None:
     d.start()
     d.pressed("1")
     d.heard("sarah")
-    assert "first name" in texts(d.heard("no"))
+    assert "spell your first name" in texts(d.heard("no"))
     assert "sarah" not in d.name_choices
-    d.heard("mark")
+    assert "didn't catch" in texts(d.heard("s a r a h"))  # refused: not offered spelled either
+    d.heard("m a r k")
     d.heard("yes")
-    assert d.lead.name == "Mark"
+    assert d.lead.name == "Mark" and d.lead.rejected_names == ["sarah"]
 
 
 def test_misunderstanding_retries_then_falls_back() -> None:
