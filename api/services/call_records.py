@@ -24,8 +24,9 @@ if TYPE_CHECKING:
 __all__ = ["UnusableRecord", "apply_captured", "captured_lead", "describe", "store_call_record", "upsert_lead"]
 
 # What brains capture about the caller (``brain_summary.lead``), as this module stores it.
-CAPTURED_FIELDS = ("name", "email", "reason", "callback_number", "message")
+CAPTURED_FIELDS = ("name", "email", "reason", "understood", "callback_number", "message")
 MAX_CAPTURED = 500
+MAX_UNDERSTOOD = 120  # the need sentence as heard, in the one-line summary
 
 
 class UnusableRecord(ValueError):
@@ -68,12 +69,38 @@ def captured_lead(raw: Any) -> dict[str, str]:
         value = raw.get(key)
         if isinstance(value, str) and value.strip():
             out[key] = " ".join(value.split())[:MAX_CAPTURED]
+    if "understood" in out:
+        out["understood"] = out["understood"][:MAX_UNDERSTOOD]
+    certainty = _certainty(raw)
+    if certainty and "reason" in out:
+        out["certainty"] = certainty
     return out
 
 
+def _certainty(raw: dict[str, Any]) -> str:
+    """How sure the agent was of the reason: "by keypad", "82 % sure", "confirmed by the caller"
+    (it asked "Is that about …?" and heard yes); empty when the brain did not say."""
+    source = raw.get("intent_source")
+    if source == "dtmf":
+        return "by keypad"
+    parts = []
+    confidence = raw.get("intent_confidence")
+    if isinstance(confidence, int | float) and not isinstance(confidence, bool) and 0 <= confidence <= 1:
+        parts.append(f"{round(confidence * 100)} % sure")
+    if source == "speech_confirmed":
+        parts.append("confirmed by the caller")
+    return ", ".join(parts)
+
+
 def describe(captured: dict[str, str]) -> str:
-    """One line for the call list: "David: sales; call back +15551230000"."""
-    parts = [captured["reason"]] if "reason" in captured else []
+    """One line for the call list: "David: sales; call back +15551230000", with what the agent
+    understood and how sure it was when the brain said: "Dana: appointment (heard "i'd like to
+    book an appointment", 64 % sure, confirmed by the caller); call back +15551230000"."""
+    parts = []
+    if "reason" in captured:
+        how = [f'heard "{captured["understood"]}"'] if "understood" in captured else []
+        how += [captured["certainty"]] if captured.get("certainty") else []
+        parts.append(f"{captured['reason']} ({', '.join(how)})" if how else captured["reason"])
     if "callback_number" in captured:
         parts.append(f"call back {captured['callback_number']}")
     if "message" in captured:

@@ -72,6 +72,28 @@ def test_what_the_brain_captured_fills_the_lead_once(session: Session) -> None:
     assert lead.notes.count("call CA1: David: sales") == 1
 
 
+def test_the_lead_records_what_the_agent_understood_and_how_sure_it_was(session: Session) -> None:
+    asked = {"name": "Dana", "reason": "appointment", "intent_source": "speech_confirmed", "intent_asked": True,
+             "understood": "i would like to  book an appointment", "intent_confidence": 0.64,
+             "callback_number": "+15551230000"}
+    finalize_call({**RECORD, "brain_summary": {"lead": asked}})
+    sure = {"reason": "billing", "intent_source": "speech", "understood": "a refund please", "intent_confidence": 0.9}
+    finalize_call({**RECORD, "call_sid": "CA2", "brain_summary": {"lead": sure}})
+    keyed = {"reason": "sales", "intent_source": "dtmf", "understood": "uh", "intent_confidence": 1.0}
+    finalize_call({**RECORD, "call_sid": "CA3", "brain_summary": {"lead": keyed}})
+    junk = {"reason": "support", "intent_confidence": True, "understood": ["not", "text"]}
+    finalize_call({**RECORD, "call_sid": "CA4", "brain_summary": {"lead": junk}})
+    calls, [lead] = rows(session)
+    assert [c.summary for c in calls] == [
+        'Dana: appointment (heard "i would like to book an appointment", 64 % sure, confirmed by the caller); '
+        "call back +15551230000",
+        'caller: billing (heard "a refund please", 90 % sure)',
+        'caller: sales (heard "uh", by keypad)',
+        "caller: support",  # a bool is no confidence, a list no sentence
+    ]
+    assert 'call CA1: Dana: appointment (heard "i would like to book an appointment", 64 % sure' in lead.notes
+
+
 def test_a_name_a_person_typed_is_not_overwritten(session: Session) -> None:
     finalize_call({**RECORD, "brain_summary": {"lead": {"name": "Dave"}}})
     [_], [lead] = rows(session)
