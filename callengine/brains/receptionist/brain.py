@@ -92,6 +92,9 @@ class ReceptionistConfig:
     turns: TurnConfig = field(default_factory=lambda: TurnConfig(early_pause_ms=EARLY_PAUSE_MS))
     # Per question: is the turn so far already a complete answer? (ends it at the candidate)
     complete: Mapping[Expect, Judge] = field(default_factory=lambda: dict(DEFAULT_JUDGES))
+    # The need turn: decoded with the need model at the candidate too, and ended there when
+    # the dialogue would take it without asking (``Dialogue.need_complete``).
+    complete_needs: bool = True
     filler_after_seconds: float | None = FILLER_AFTER_SECONDS  # None: never a filler
     silence_seconds: float = 6.0
     max_silences: int = 2
@@ -227,6 +230,7 @@ class _Decoded:
     wait: float
     decode: float
     filler_at: float | None
+    sentence: str | None = None  # a need turn's decode with the need model, when made
 
 
 def _grammar(dialogue: Dialogue) -> str | None:
@@ -458,9 +462,24 @@ class ReceptionistBrain:
         if decoded is None:
             return False
         self.candidates_decoded += 1
-        self._decoded = decoded
-        judge = self._config.complete.get(expect)
-        if judge is None or dialogue.expect is not expect or not judge(decoded.heard.text):
+        if expect is Expect.INTENT and self._config.complete_needs:
+            # the need sentence too (the full pause's turn reuses it): is it a complete need?
+            if detector.pause_state(pause.pause_id) is PauseState.RESUMED:
+                self._decoded = decoded
+                return False
+            try:
+                sentence = await self._sentence(pause, dialogue, decoded.channel)
+            except RecognizerError as exc:
+                log.warning("early need-model recognition failed: %s", exc)
+                self._decoded = decoded
+                return False
+            self._decoded = decoded = replace(decoded, sentence=sentence)
+            complete = dialogue.expect is expect and dialogue.need_complete(decoded.heard.text, sentence)
+        else:
+            self._decoded = decoded
+            judge = self._config.complete.get(expect)
+            complete = judge is not None and dialogue.expect is expect and judge(decoded.heard.text)
+        if not complete:
             return False
         turn = detector.end_turn(pause.pause_id, trio.current_time())
         if turn is None:
@@ -469,7 +488,7 @@ class ReceptionistBrain:
         self.early_ends += 1
         return await self._heard(turn, dialogue, commands, background, early=True)
 
-    async def _sentence(self, turn: TurnEnded, dialogue: Dialogue, channel: str | None) -> str:
+    async def _sentence(self, turn: TurnEnded | TurnPaused, dialogue: Dialogue, channel: str | None) -> str:
         """The need turn decoded with the business's need language model (its open sentence),
         served in the same order as the turn's own decode (from the caller's end of speech)."""
         model = self._services.need_model(dialogue)
@@ -593,7 +612,9 @@ class ReceptionistBrain:
                     log.error("second-pass recognition failed: %s", exc)
                     self.recognition_errors += 1
             hyp, self._channel = decoded.heard.text, decoded.heard.channel
-            if expect is Expect.INTENT:  # the open sentence, from the same starting channel
+            if expect is Expect.INTENT and decoded.sentence is not None:
+                sentence = decoded.sentence  # made at the candidate, from the same audio
+            elif expect is Expect.INTENT:  # the open sentence, from the same starting channel
                 try:
                     sentence = await self._sentence(turn, dialogue, decoded.channel)
                 except RecognizerError as exc:

@@ -12,10 +12,11 @@ Judges are pluggable per ``Expect`` (``ReceptionistConfig.complete``):
 - ``DIGITS``: a whole North American number: ten digits, or eleven starting with 1 (a shorter
   string may be a number said in groups; it waits the full pause, and the dialogue takes seven
   or more then).
-- ``INTENT`` and ``NAME``: none yet. The intent sentence needs the need classifier's judgement
-  (``understanding.classify(...).complete``) of its need-model decode, which is made only once
-  the full pause has ended the turn; a bare name keyword after "my name is" cannot tell "sarah"
-  from "sarah jane".
+- ``INTENT``: not a judge of the hypothesis alone: the brain also decodes the candidate with the
+  business's need model and asks ``Dialogue.need_complete`` (both decodes name the same intent,
+  the agent would take it without asking, and the sentence does not stop on a word that leads
+  on); ``ReceptionistConfig.complete_needs`` switches it off.
+- ``NAME``: none. A bare name keyword after "my name is" cannot tell "sarah" from "sarah jane".
 """
 
 from __future__ import annotations

@@ -342,6 +342,23 @@ class Dialogue:
             return result
         return [SayAction(self.setup.prompt("not_understood")), SayAction(self._last_question)]
 
+    def need_complete(self, text: str | None, sentence: str | None) -> bool:
+        """Is this need turn, heard so far, already a complete answer the agent would take
+        without asking? (the brain then ends the turn at the short pause). Only when both
+        decodes agree on the intent, the sentence model is confident and the sentence does not
+        stop on a word that leads on ("… and", "… about the"): "I need" followed by a pause,
+        which the keyword grammar forces onto a keyword, waits for the full pause."""
+        if self.expect is not Expect.INTENT or sentence is None:
+            return False
+        understanding = classify(sentence, self.vocabulary)
+        decision = decide(read_intent(text, self.intents), understanding)
+        return (
+            decision.intent is not None
+            and not decision.ask
+            and understanding.complete
+            and understanding.intent == decision.intent
+        )
+
     def _need(self, text: str | None, sentence: str | None) -> list[Action]:
         understanding = classify(sentence if sentence is not None else text, self.vocabulary)
         decision = decide(read_intent(text, self.intents), understanding)

@@ -394,3 +394,37 @@ async def test_candidates_never_crowd_out_a_finished_turn(services: Services) ->
     line.pause(500)
     assert brain.turns_dropped == 0
     assert brain.summary()["metrics"]["listen_ms"] > 0  # the turn ended (and was not dropped)
+
+
+async def test_a_complete_need_ends_the_turn_at_the_short_pause(services: Services) -> None:
+    brain = ReceptionistBrain(services)
+    async with trio.open_nursery() as nursery:
+        line = await talking_to(nursery, brain, State.NEED)
+        line.send(await said(services, "i want to buy your premium plan please"))
+        line.pause(240)  # only the early end can finish this turn
+        await until(lambda: caller_turns(brain) and "reply_ms" in caller_turns(brain)[0], 30)
+        nursery.cancel_scope.cancel()
+    [turn] = caller_turns(brain)
+    assert turn["early"] is True and turn["decoded_at_candidate"] is True
+    assert "premium plan" in turn["sentence"]  # the need model's decode, made at the candidate
+    summary = brain.summary()
+    assert summary["lead"]["reason"] == "sales" and summary["lead"]["intent_asked"] is False
+    assert summary["early_ends"] == 1
+
+
+async def test_a_need_sentence_paused_in_the_middle_is_not_cut(services: Services) -> None:
+    brain = ReceptionistBrain(services)
+    async with trio.open_nursery() as nursery:
+        line = await talking_to(nursery, brain, State.NEED)
+        line.send(await said(services, "i would like"))
+        line.pause(400)  # mid-sentence: the short pause offers "i would like" …
+        await until(lambda: brain.summary()["candidates_decoded"] == 1, 30)
+        await trio.sleep(0.3)  # … and its need-model decode: names no need, the turn goes on
+        assert caller_turns(brain) == [], caller_turns(brain)
+        line.send(await said(services, "a price for your premium plan"))
+        line.pause(800)
+        await until(lambda: caller_turns(brain), 30)
+        nursery.cancel_scope.cancel()
+    [turn] = caller_turns(brain)  # one turn, all of it
+    assert turn["audio_ms"] > 1500
+    assert brain.summary()["early_ends"] == 0 or turn["early"] is True

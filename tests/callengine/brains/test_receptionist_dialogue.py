@@ -9,6 +9,7 @@ from callengine.brains.receptionist.dialogue import (
     Dialogue,
     HangUpAction,
     SayAction,
+    State,
     speak_number,
     spell,
 )
@@ -288,3 +289,38 @@ def test_intent_words_from_settings_are_read_and_bad_ones_reported() -> None:
     assert any("intent_words.sales" in p for p in bad.problems)
     assert any("intent_words.billing" in p for p in bad.problems)
     assert parse_setup(orjson.dumps({"brain_settings": {"intent_words": []}})).intent_words == {}
+
+
+# --- a need turn complete at the short pause (the brain may end it there) ---------------------
+
+CLINIC_MENU = orjson.dumps({"menu": [
+    {"digit": "1", "label": "appointments", "intent": "appointment"},
+    {"digit": "2", "label": "billing", "intent": "billing"},
+    {"digit": "3", "label": "sales", "intent": "sales"},
+]})
+
+
+@pytest.mark.parametrize(("keyword", "sentence", "complete"), [
+    ("appointment please", "i would like to book an appointment please", True),
+    ("i need billing", "i think i was charged twice and i would like a refund", True),
+    ("sales please", "sales", True),  # a keyword answer both decodes agree on
+    # the caller paused mid-sentence: the sentence leads on, or names nothing yet
+    ("appointment please", "i would like to book an", False),
+    ("billing please", "i think i was charged twice and", False),
+    ("sales please", "i need", False),  # the keyword grammar forced "i need" onto a keyword
+    # the two decodes disagree, or the agent would ask: not complete
+    ("billing please", "i would like to book an appointment please", False),
+    ("sales please", "not about billing i want sales", False),
+    ("appointment please", None, False),  # no need-model decode
+])
+def test_a_need_is_complete_only_when_the_agent_would_take_it_without_asking(
+    keyword: str, sentence: str | None, complete: bool
+) -> None:
+    dialogue = Dialogue(parse_setup(CLINIC_MENU))
+    assert dialogue.need_complete(keyword, sentence) is complete
+
+
+def test_only_the_need_question_is_judged_by_need_complete() -> None:
+    dialogue = Dialogue(parse_setup(CLINIC_MENU))
+    dialogue.state = State.NAME
+    assert dialogue.need_complete("appointment please", "i would like to book an appointment please") is False
