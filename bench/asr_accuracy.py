@@ -12,7 +12,7 @@ dialogue, by the caller's "no" to the spell-back and the name said again (a litt
 decoded without the names already refused, up to three tries (a recognition measure: the
 dialogue itself now asks for the spelling after the first "no", which
 ``python -m bench.name_accuracy`` measures). A first name turn that holds no name is decoded
-again as a bare name, as the brain does (``brain.second_pass_grammar``). Prints the rate
+again as a bare name, as the brain does (``Dialogue.second_pass_grammar``). Prints the rate
 per question and the commonest confusions. Deterministic: the same espeak-ng gives the same
 figures.
 
@@ -139,7 +139,7 @@ def measure(calls: list[list[Turn]]) -> dict[str, object]:
         for turn in call:
             heard = recognizer.recognize(turn.pcm, grammars[turn.question], channel)
             if turn.question == "name" and read_name(heard.text, names) is None:
-                # the brain's second pass (brain.second_pass_grammar): again as a bare name
+                # the brain's second pass (Dialogue.second_pass_grammar): again as a bare name
                 heard = recognizer.recognize(turn.pcm, name_grammar(names, sentence=False), channel)
             channel = heard.channel
             got = heard_as(turn.question, heard.text, names)

@@ -37,10 +37,6 @@ from callengine.brains.receptionist.dialogue import Dialogue, SayAction, State, 
 from callengine.brains.receptionist.grammars import (
     COMMON_NAMES,
     Expect,
-    digits_grammar,
-    intent_grammar,
-    name_grammar,
-    yes_no_grammar,
 )
 from callengine.brains.receptionist.setup import parse_setup
 from callengine.brains.receptionist.understanding import need_lm
@@ -139,11 +135,13 @@ def play(exe: str, caller: Caller, recognizer: Recognizer, keywords_only: bool) 
                 names_said += 1
             elif state is State.CLARIFY:
                 pcm = say("yes" if dialogue.label(caller.intent) in said else "no")
-            elif state is State.CONFIRM_NAME:
+            elif state in (State.CONFIRM_NAME, State.CONFIRM_SPELLING):
                 pcm = say("yes" if spell(caller.name.capitalize()) in said else "no")
+            elif state is State.SPELL_NAME:  # asked to spell it after a refused name
+                pcm = say(", ".join(caller.name.lower()))
             else:  # the callback number: caller ID is right
                 pcm = say("yes")
-            grammar = _grammar(dialogue)
+            grammar = dialogue.grammar()
             heard = recognizer.recognize(pcm, grammar, channel)
             sentence = None
             if dialogue.expect is Expect.INTENT and not keywords_only:
@@ -154,17 +152,6 @@ def play(exe: str, caller: Caller, recognizer: Recognizer, keywords_only: bool) 
         said = " ".join(a.text for a in actions if isinstance(a, SayAction))
         caller.log.append(f"agent: {said}")
     return dialogue
-
-
-def _grammar(dialogue: Dialogue) -> str:
-    expect = dialogue.expect
-    if expect is Expect.INTENT:
-        return intent_grammar(dialogue.intents)
-    if expect is Expect.NAME:
-        return name_grammar(dialogue.name_choices)
-    if expect is Expect.DIGITS:
-        return digits_grammar()
-    return yes_no_grammar()
 
 
 def measure(exe: str, calls: list[Caller], keywords_only: bool, verbose: bool) -> dict[str, object]:

@@ -33,16 +33,12 @@ from pathlib import Path
 
 from bench.asr_accuracy import VOICES, speech
 from callengine.brains.receptionist.asr import Recognizer
-from callengine.brains.receptionist.brain import second_pass_grammar
 from callengine.brains.receptionist.dialogue import Dialogue, State
 from callengine.brains.receptionist.grammars import (
     COMMON_NAMES,
     Expect,
     intent_grammar,
-    name_grammar,
     read_yes_no,
-    spelling_grammar,
-    yes_no_grammar,
 )
 from callengine.brains.receptionist.setup import parse_setup
 
@@ -71,18 +67,6 @@ class Outcome:
     yes_no_misheard: int = 0  # a "no" heard as yes or a "yes" as no (or as nothing)
     heard: list[str] = field(default_factory=list)  # the candidates spelled back
     said: list[tuple[str, str | None]] = field(default_factory=list)  # (said, decoded) per turn
-
-
-def grammar_for(dialogue: Dialogue) -> str | None:
-    """The grammar the brain decodes the name turns with (``brain._grammar``'s name part)."""
-    expect = dialogue.expect
-    if expect is Expect.NAME:
-        return name_grammar(dialogue.name_choices, sentence=dialogue.name_sentence)
-    if expect is Expect.YES_NO:
-        return yes_no_grammar()
-    if expect is Expect.SPELLING:
-        return spelling_grammar(dialogue.name_choices)
-    return None
 
 
 def letters(name: str) -> str:
@@ -125,8 +109,8 @@ def run_caller(exe: str, recognizer: Recognizer, i: int, names: list[str]) -> Ou
             text = letters(name)
             asked += 1
         pcm = speech(exe, text, voice, slower, noise, rng)
-        heard = recognizer.recognize(pcm, grammar_for(dialogue), channel)
-        again = second_pass_grammar(dialogue, heard.text)
+        heard = recognizer.recognize(pcm, dialogue.grammar(), channel)
+        again = dialogue.second_pass_grammar(heard.text)
         if again is not None:
             heard = recognizer.recognize(pcm, again, channel)
         channel = heard.channel

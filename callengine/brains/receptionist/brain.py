@@ -34,12 +34,6 @@ from callengine.brains.receptionist.dialogue import Dialogue, HangUpAction, SayA
 from callengine.brains.receptionist.grammars import (
     COMMON_NAMES,
     Expect,
-    digits_grammar,
-    intent_grammar,
-    name_grammar,
-    read_name,
-    spelling_grammar,
-    yes_no_grammar,
 )
 from callengine.brains.receptionist.scheduling import PrioritySlots
 from callengine.brains.receptionist.setup import ReceptionistSetup, receptionist_setup
@@ -65,7 +59,7 @@ if TYPE_CHECKING:
     from callengine.brains.receptionist.tts import Voice
     from callengine.events import Command, MediaReceived
 
-__all__ = ["ReceptionistBrain", "ReceptionistConfig", "Services", "second_pass_grammar"]
+__all__ = ["ReceptionistBrain", "ReceptionistConfig", "Services"]
 
 log = logging.getLogger(__name__)
 
@@ -231,33 +225,6 @@ class _Decoded:
     decode: float
     filler_at: float | None
     sentence: str | None = None  # a need turn's decode with the need model, when made
-
-
-def _grammar(dialogue: Dialogue) -> str | None:
-    expect = dialogue.expect
-    if expect is Expect.INTENT:
-        return intent_grammar(dialogue.intents)
-    if expect is Expect.NAME:
-        return name_grammar(dialogue.name_choices, sentence=dialogue.name_sentence)
-    if expect is Expect.SPELLING:
-        return spelling_grammar(dialogue.name_choices)
-    if expect is Expect.YES_NO:
-        return yes_no_grammar()
-    if expect is Expect.DIGITS:
-        return digits_grammar()
-    return None
-
-
-def second_pass_grammar(dialogue: Dialogue, hyp: str | None) -> str | None:
-    """The grammar to decode a turn with again when the first pass understood nothing.
-
-    A name turn decoded with the sentence grammar that holds no name (a partial "hello it":
-    the decoder never reached the end of a sentence) is decoded again as a bare name: a bare
-    "thomas" on a noisy line came out as "hello it" (recorded session c06).
-    """
-    if dialogue.expect is Expect.NAME and dialogue.name_sentence and read_name(hyp, dialogue.name_choices) is None:
-        return name_grammar(dialogue.name_choices, sentence=False)
-    return None
 
 
 @final
@@ -434,7 +401,7 @@ class ReceptionistBrain:
         """The caller paused briefly: decode the turn so far now. A complete answer (the
         question's judge) ends the turn at once; otherwise the decode is kept for the turn
         the full pause ends (the same audio) and nothing more happens."""
-        grammar = _grammar(dialogue)
+        grammar = dialogue.grammar()
         detector = self._detector
         if grammar is None or detector.pause_state(pause.pause_id) is PauseState.RESUMED:
             return False
@@ -581,7 +548,7 @@ class ReceptionistBrain:
         early: bool = False,
     ) -> bool:
         expect = dialogue.expect
-        grammar = _grammar(dialogue)
+        grammar = dialogue.grammar()
         began = trio.current_time()
         hyp: str | None = None
         sentence: str | None = None
@@ -600,7 +567,7 @@ class ReceptionistBrain:
                 log.error("recognition failed: %s", exc)
                 self.recognition_errors += 1
         if decoded is not None:
-            again = second_pass_grammar(dialogue, decoded.heard.text)
+            again = dialogue.second_pass_grammar(decoded.heard.text)
             if again is not None:  # nothing understood: the same audio, decoded as a bare name
                 try:
                     retry = await self._services.recognize_timed(

@@ -26,11 +26,16 @@ from typing import TYPE_CHECKING, Any, final
 from callengine.brains.receptionist.grammars import (
     COMMON_NAMES,
     Expect,
+    digits_grammar,
+    intent_grammar,
+    name_grammar,
     read_digits,
     read_intent,
     read_name,
     read_spelling,
     read_yes_no,
+    spelling_grammar,
+    yes_no_grammar,
 )
 from callengine.brains.receptionist.understanding import Vocabulary, classify, decide, vocabulary
 
@@ -208,6 +213,33 @@ class Dialogue:
         """Names still possible (a name the caller said "no" to is not offered again)."""
         rejected = set(self.lead.rejected_names)
         return tuple(n for n in self.names if n not in rejected) or self.names
+
+    def grammar(self) -> str | None:
+        """The grammar the next caller turn is decoded with (None: a message, kept as said in
+        the full vocabulary). The brain and the accuracy benches both decode with it."""
+        expect = self.expect
+        if expect is Expect.INTENT:
+            return intent_grammar(self.intents)
+        if expect is Expect.NAME:
+            return name_grammar(self.name_choices, sentence=self.name_sentence)
+        if expect is Expect.SPELLING:
+            return spelling_grammar(self.name_choices)
+        if expect is Expect.YES_NO:
+            return yes_no_grammar()
+        if expect is Expect.DIGITS:
+            return digits_grammar()
+        return None
+
+    def second_pass_grammar(self, hyp: str | None) -> str | None:
+        """The grammar to decode a turn with again when the first pass understood nothing.
+
+        A name turn decoded with the sentence grammar that holds no name (a partial "hello it":
+        the decoder never reached the end of a sentence) is decoded again as a bare name: a bare
+        "thomas" on a noisy line came out as "hello it" (recorded session c06).
+        """
+        if self.expect is Expect.NAME and self.name_sentence and read_name(hyp, self.name_choices) is None:
+            return name_grammar(self.name_choices, sentence=False)
+        return None
 
     @property
     def intents(self) -> tuple[str, ...]:

@@ -68,7 +68,7 @@ INTENT_WORDS: Mapping[str, tuple[str, ...]] = {
 # with the fillers cut to the five below 58 / 50. "um", "oh", "well" in front of a name were
 # mostly heard in front of bare names. "yes"/"yeah" only before a carrier ("yes, it's Sarah"):
 # straight before a name they took its first sound ("jessica" → "yes jacob", recorded session
-# c17; the same 63 / 50 on the benches with the second pass of ``brain.second_pass_grammar``).
+# c17; the same 63 / 50 on the benches with the second pass of ``Dialogue.second_pass_grammar``).
 NAME_PREFIXES = ("hi", "hello", "yes", "yeah", "uh")
 NAME_GREETINGS = ("hi", "hello", "uh")  # what may come straight before a name
 NAME_CARRIERS = ("my name is", "my name's", "this is", "it's", "it is", "i'm", "i am")

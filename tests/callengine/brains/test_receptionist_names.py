@@ -13,7 +13,6 @@ import pytest
 
 from callengine.audio.mulaw import ulaw_to_pcm
 from callengine.brains.receptionist.asr import Recognizer
-from callengine.brains.receptionist.brain import second_pass_grammar
 from callengine.brains.receptionist.dialogue import Dialogue, HangUpAction, SayAction
 from callengine.brains.receptionist.grammars import (
     COMMON_NAMES,
@@ -22,7 +21,6 @@ from callengine.brains.receptionist.grammars import (
     read_spelling,
     read_yes_no,
     spelling_grammar,
-    yes_no_grammar,
 )
 from callengine.brains.receptionist.setup import parse_setup
 from callengine.brains.receptionist.tts import ClipBank, Voice
@@ -83,10 +81,10 @@ def test_grammars_carry_the_carriers_and_the_spelled_names() -> None:
 
 def test_a_first_name_turn_without_a_name_is_decoded_again_as_a_bare_name() -> None:
     d = at_name()
-    assert second_pass_grammar(d, "hello it") == name_grammar(NAMES, sentence=False)
-    assert second_pass_grammar(d, "my name is mark") is None
+    assert d.second_pass_grammar("hello it") == name_grammar(NAMES, sentence=False)
+    assert d.second_pass_grammar("my name is mark") is None
     d.heard(None)  # asked again: the bare-name grammar already
-    assert second_pass_grammar(d, "hello it") is None
+    assert d.second_pass_grammar("hello it") is None
 
 
 # --- the dialogue's paths --------------------------------------------------------------------
@@ -277,13 +275,8 @@ async def test_a_misheard_name_is_refused_then_spelled_on_real_audio(recognizer:
             text = "yes" if d.candidate == "Jessica" else "no"
         else:
             text = said[expect]
-        grammar = {
-            "name": name_grammar(d.name_choices, sentence=d.name_sentence),
-            "spelling": spelling_grammar(d.name_choices),
-            "yes_no": yes_no_grammar(),
-        }[expect]
-        heard = recognizer.recognize(await speech(text), grammar)
-        again = second_pass_grammar(d, heard.text)
+        heard = recognizer.recognize(await speech(text), d.grammar())
+        again = d.second_pass_grammar(heard.text)
         if again is not None:
             heard = recognizer.recognize(await speech(text), again)
         d.heard(heard.text)
