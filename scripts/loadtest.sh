@@ -22,4 +22,4 @@ api_port=${api_port:-5000}
 calls_port=${calls_port:-5050}
 exec .venv/bin/python -m callengine.loadtest \
   --twiml-url "http://127.0.0.1:$api_port/twilio/voice" --url "ws://127.0.0.1:$calls_port/ws/twilio" \
-  --auth-token "$TWILIO_AUTH_TOKEN" --to +15550100000 "$@"
+  --auth-token="$TWILIO_AUTH_TOKEN" --to +15550100000 "$@"

@@ -70,7 +70,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -153,13 +153,22 @@ def redis_binary() -> str | None:
     return str(bundled) if bundled and os.access(bundled, os.X_OK) else None
 
 
+def dev_secret(draw: Callable[[], str] = lambda: secrets.token_urlsafe(24)) -> str:
+    """A random secret that never starts with "-": passed on a command line (the demo call's
+    --auth-token, show_calls.py's password) one that did was read as an option (seen once in
+    CI: "argument --auth-token: expected one argument")."""
+    while (value := draw()).startswith("-"):
+        pass
+    return value
+
+
 def _dev_secrets(path: Path) -> dict[str, str]:
     """Made once (mode 600) and kept: the demo owner's password must survive restarts."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
-            f.writelines(f"{name}={secrets.token_urlsafe(24)}\n" for name in DEV_SECRETS)
+            f.writelines(f"{name}={dev_secret()}\n" for name in DEV_SECRETS)
     values = load_env(path)
     missing = [name for name in DEV_SECRETS if not values.get(name)]
     if missing:
@@ -557,13 +566,13 @@ def demo_call(env_file: Path, *, root: Path = ROOT) -> int:
     print(f"== demo: a caller dials {DEMO_TO} (signed webhook → TwiML → stream → receptionist)", flush=True)
     subprocess.run(
         [env["PYTHON"], "-m", "callengine.loadtest", "--twiml-url", f"{env['PUBLIC_BASE_URL']}/twilio/voice",
-         "--url", f"ws://127.0.0.1:{env['CALLS_PORT']}/ws/twilio", "--auth-token", env["TWILIO_AUTH_TOKEN"],
+         "--url", f"ws://127.0.0.1:{env['CALLS_PORT']}/ws/twilio", f"--auth-token={env['TWILIO_AUTH_TOKEN']}",
          "--from", DEMO_FROM, "--to", DEMO_TO, "--session", str(session), "--calls", "1", "--quiet"],
         cwd=root, env=env, check=False,
     )  # fmt: skip
     print("== the call, stored by the worker, as GET /api/calls lists it", flush=True)
     shown = subprocess.run(
-        [env["PYTHON"], str(root / "scripts" / "show_calls.py"), api, DEMO_OWNER, env["SEED_OWNER_PASSWORD"],
+        [env["PYTHON"], str(root / "scripts" / "show_calls.py"), "--", api, DEMO_OWNER, env["SEED_OWNER_PASSWORD"],
          str(int(since))],
         cwd=root, env=env, check=False,
     )  # fmt: skip

