@@ -168,22 +168,35 @@ def measure(calls: list[list[Turn]]) -> dict[str, object]:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
+def synthetic_parser(prog: str, doc: str | None, calls: int) -> argparse.ArgumentParser:
+    """The command line the synthetic-caller benches share: --calls and --json."""
     parser = argparse.ArgumentParser(
-        prog="python -m bench.asr_accuracy",
-        description=__doc__.split("\n\n")[0],
+        prog=prog,
+        description=(doc or "").split("\n\n")[0],
         epilog="Reads no environment variables; needs espeak-ng (apt-get install -y espeak-ng).",
     )
-    parser.add_argument("--calls", type=int, default=124, help="synthetic callers (default 124)")
+    parser.add_argument("--calls", type=int, default=calls, help=f"synthetic callers (default {calls})")
     parser.add_argument("--json", type=Path, help="also write the result here")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def espeak_for(calls: int) -> str | int:
+    """espeak-ng's path, or the exit status after saying why the bench cannot run."""
     exe = shutil.which("espeak-ng")
     if exe is None:
         print("error: espeak-ng is not installed (apt-get install -y espeak-ng)", file=sys.stderr)
         return 1
-    if args.calls < 1:
+    if calls < 1:
         print("error: --calls must be at least 1", file=sys.stderr)
         return 2
+    return exe
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = synthetic_parser("python -m bench.asr_accuracy", __doc__, 124).parse_args(argv)
+    exe = espeak_for(args.calls)
+    if isinstance(exe, int):
+        return exe
     result = measure(callers(exe, args.calls))
     rights = result["right"]
     assert isinstance(rights, dict)

@@ -22,16 +22,13 @@ the need model) for comparison. Deterministic: the same espeak-ng gives the same
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
-import shutil
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from bench.asr_accuracy import REPEAT_SLOWER, VOICES, speech
+from bench.asr_accuracy import REPEAT_SLOWER, VOICES, espeak_for, speech, synthetic_parser
 from callengine.brains.receptionist.asr import Recognizer
 from callengine.brains.receptionist.dialogue import Dialogue, SayAction, State, spell
 from callengine.brains.receptionist.grammars import (
@@ -187,23 +184,13 @@ def measure(exe: str, calls: list[Caller], keywords_only: bool, verbose: bool) -
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.intent_accuracy",
-        description=__doc__.split("\n\n")[0],
-        epilog="Reads no environment variables; needs espeak-ng (apt-get install -y espeak-ng).",
-    )
-    parser.add_argument("--calls", type=int, default=200, help="synthetic callers (default 200)")
+    parser = synthetic_parser("python -m bench.intent_accuracy", __doc__, 200)
     parser.add_argument("--keywords-only", action="store_true", help="the need by keyword grammar alone")
     parser.add_argument("--verbose", action="store_true", help="print every dialogue")
-    parser.add_argument("--json", type=Path, help="also write the result here")
     args = parser.parse_args(argv)
-    exe = shutil.which("espeak-ng")
-    if exe is None:
-        print("error: espeak-ng is not installed (apt-get install -y espeak-ng)", file=sys.stderr)
-        return 1
-    if args.calls < 1:
-        print("error: --calls must be at least 1", file=sys.stderr)
-        return 2
+    exe = espeak_for(args.calls)
+    if isinstance(exe, int):
+        return exe
     result = measure(exe, callers(args.calls), args.keywords_only, args.verbose)
     counts = result["counts"]
     assert isinstance(counts, dict)

@@ -22,16 +22,13 @@ Deterministic: the same espeak-ng gives the same figures.
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
-import shutil
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from bench.asr_accuracy import VOICES, speech
+from bench.asr_accuracy import VOICES, espeak_for, speech, synthetic_parser
 from callengine.brains.receptionist.asr import Recognizer
 from callengine.brains.receptionist.dialogue import Dialogue, State
 from callengine.brains.receptionist.grammars import (
@@ -164,22 +161,12 @@ def measure(exe: str, count: int, *, verbose: bool = False) -> dict[str, object]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.name_accuracy",
-        description=__doc__.split("\n\n")[0],
-        epilog="Reads no environment variables; needs espeak-ng (apt-get install -y espeak-ng).",
-    )
-    parser.add_argument("--calls", type=int, default=124, help="synthetic callers (default 124)")
+    parser = synthetic_parser("python -m bench.name_accuracy", __doc__, 124)
     parser.add_argument("--verbose", action="store_true", help="print every caller's turns")
-    parser.add_argument("--json", type=Path, help="also write the result here")
     args = parser.parse_args(argv)
-    exe = shutil.which("espeak-ng")
-    if exe is None:
-        print("error: espeak-ng is not installed (apt-get install -y espeak-ng)", file=sys.stderr)
-        return 1
-    if args.calls < 1:
-        print("error: --calls must be at least 1", file=sys.stderr)
-        return 2
+    exe = espeak_for(args.calls)
+    if isinstance(exe, int):
+        return exe
     r = measure(exe, args.calls, verbose=args.verbose)
     n = args.calls
 

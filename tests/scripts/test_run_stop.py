@@ -26,6 +26,8 @@ from pathlib import Path
 
 import pytest
 
+from scripts.localstack import free_port
+
 __all__: list[str] = []
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,13 +35,6 @@ LINKED = ("scripts", ".venv", "tests", "setup.cfg", "pyproject.toml", "README.md
           "callengine", "api", "jobs", "baileys")  # fmt: skip
 SPA_PAGE = "<!doctype html><title>ProSaaS</title>\n"
 PORTS = ("API_PORT", "CALLS_PORT", "BAILEYS_PORT", "LOCAL_REDIS_PORT")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _listening(port: int) -> bool:
@@ -115,7 +110,7 @@ def test_make_run_demo_call_then_ctrl_c_stores_every_record(tmp_path: Path) -> N
         (root / name).symlink_to(ROOT / name)
     (root / "frontend" / "dist" / "assets").mkdir(parents=True)  # a built SPA: the API serves it
     (root / "frontend" / "dist" / "index.html").write_text(SPA_PAGE)
-    ports = {name: _free_port() for name in PORTS}
+    ports = {name: free_port() for name in PORTS}
     whatsapp = _gateway_installed()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "PUBLIC_BASE_URL")}
     env.update({name: str(port) for name, port in ports.items()})
