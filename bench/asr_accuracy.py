@@ -34,6 +34,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.decode_cache import CachedRecognizer
 from callengine.audio.mulaw import pcm_to_ulaw, ulaw_to_pcm
 from callengine.brains.receptionist.asr import Recognizer
 from callengine.brains.receptionist.grammars import (
@@ -124,14 +125,14 @@ def heard_as(question: str, text: str | None, names: list[str]) -> str:
     return "-" if answer is None else ("yes" if answer else "no")
 
 
-def measure(calls: list[list[Turn]]) -> dict[str, object]:
+def measure(calls: list[list[Turn]], cache: Path | None = None) -> dict[str, object]:
     names = list(dict.fromkeys(COMMON_NAMES))
     grammars = {
         "intent": intent_grammar(INTENTS),
         "name": name_grammar(names),
         "yes": yes_no_grammar(),
     }
-    recognizer = Recognizer(size=1)
+    recognizer = CachedRecognizer(Recognizer(size=1), cache)
     right: Counter[str] = Counter()
     confusions: Counter[tuple[str, str]] = Counter()
     for call in calls:
@@ -159,6 +160,7 @@ def measure(calls: list[list[Turn]]) -> dict[str, object]:
                     right[RETRIED] += 1
                     break
                 refused.add(got)
+    recognizer.save()
     questions = [*grammars, RETRIED]
     return {
         "calls": len(calls),
@@ -169,7 +171,7 @@ def measure(calls: list[list[Turn]]) -> dict[str, object]:
 
 
 def synthetic_parser(prog: str, doc: str | None, calls: int) -> argparse.ArgumentParser:
-    """The command line the synthetic-caller benches share: --calls and --json."""
+    """The command line the synthetic-caller benches share: --calls, --json and --cache."""
     parser = argparse.ArgumentParser(
         prog=prog,
         description=(doc or "").split("\n\n")[0],
@@ -177,6 +179,10 @@ def synthetic_parser(prog: str, doc: str | None, calls: int) -> argparse.Argumen
     )
     parser.add_argument("--calls", type=int, default=calls, help=f"synthetic callers (default {calls})")
     parser.add_argument("--json", type=Path, help="also write the result here")
+    parser.add_argument(
+        "--cache", type=Path, metavar="FILE",
+        help="keep every decode in FILE and reuse it on the next run (bench/decode_cache.py)",
+    )  # fmt: skip
     return parser
 
 
@@ -197,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     exe = espeak_for(args.calls)
     if isinstance(exe, int):
         return exe
-    result = measure(callers(exe, args.calls))
+    result = measure(callers(exe, args.calls), args.cache)
     rights = result["right"]
     assert isinstance(rights, dict)
     print(f"{args.calls} synthetic callers, right answers per question:")

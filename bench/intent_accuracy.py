@@ -27,8 +27,10 @@ import random
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bench.asr_accuracy import REPEAT_SLOWER, VOICES, espeak_for, speech, synthetic_parser
+from bench.decode_cache import CachedRecognizer
 from callengine.brains.receptionist.asr import Recognizer
 from callengine.brains.receptionist.dialogue import Dialogue, SayAction, State, spell
 from callengine.brains.receptionist.grammars import (
@@ -96,7 +98,7 @@ def callers(count: int) -> list[Caller]:
     return result
 
 
-def play(exe: str, caller: Caller, recognizer: Recognizer, keywords_only: bool) -> Dialogue:
+def play(exe: str, caller: Caller, recognizer: CachedRecognizer, keywords_only: bool) -> Dialogue:
     """One call: the caller answers until the dialogue ends."""
     rng = random.Random(caller.seed)
     setup = parse_setup(json.dumps({"menu": MENU}), caller=CALLER_ID)
@@ -140,6 +142,9 @@ def play(exe: str, caller: Caller, recognizer: Recognizer, keywords_only: bool) 
                 pcm = say("yes")
             grammar = dialogue.grammar()
             heard = recognizer.recognize(pcm, grammar, channel)
+            again = dialogue.second_pass_grammar(heard.text)
+            if again is not None:  # as the brain does: a name turn without a name, as a bare name
+                heard = recognizer.recognize(pcm, again, channel)
             sentence = None
             if dialogue.expect is Expect.INTENT and not keywords_only:
                 sentence = recognizer.recognize(pcm, model, channel).text or ""
@@ -151,8 +156,10 @@ def play(exe: str, caller: Caller, recognizer: Recognizer, keywords_only: bool) 
     return dialogue
 
 
-def measure(exe: str, calls: list[Caller], keywords_only: bool, verbose: bool) -> dict[str, object]:
-    recognizer = Recognizer(size=1)
+def measure(
+    exe: str, calls: list[Caller], keywords_only: bool, verbose: bool, cache: Path | None = None
+) -> dict[str, object]:
+    recognizer = CachedRecognizer(Recognizer(size=1), cache)
     count: Counter[str] = Counter()
     confusions: Counter[tuple[str, str]] = Counter()
     for caller in calls:
@@ -173,6 +180,7 @@ def measure(exe: str, calls: list[Caller], keywords_only: bool, verbose: bool) -
         if verbose:
             print(f"--- {caller.intent} {'OK' if right else 'WRONG'} {lead.reason} asked={lead.intent_asked}")
             print("\n".join(caller.log))
+    recognizer.save()
     n = len(calls)
     return {
         "calls": n,
@@ -191,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     exe = espeak_for(args.calls)
     if isinstance(exe, int):
         return exe
-    result = measure(exe, callers(args.calls), args.keywords_only, args.verbose)
+    result = measure(exe, callers(args.calls), args.keywords_only, args.verbose, args.cache)
     counts = result["counts"]
     assert isinstance(counts, dict)
     mode = "keyword grammar only" if args.keywords_only else "keyword grammar + need model"

@@ -27,8 +27,10 @@ import random
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bench.asr_accuracy import VOICES, espeak_for, speech, synthetic_parser
+from bench.decode_cache import CachedRecognizer
 from callengine.brains.receptionist.asr import Recognizer
 from callengine.brains.receptionist.dialogue import Dialogue, State
 from callengine.brains.receptionist.grammars import (
@@ -70,7 +72,7 @@ def letters(name: str) -> str:
     return ", ".join(name.lower())  # "s, a, r, a, h": espeak-ng says letter names
 
 
-def run_caller(exe: str, recognizer: Recognizer, i: int, names: list[str]) -> Outcome:
+def run_caller(exe: str, recognizer: CachedRecognizer, i: int, names: list[str]) -> Outcome:
     rng = random.Random(5000 + i)  # per caller: its line noise does not depend on the others
     voice, speed, noise = VOICES[i % len(VOICES)]
     name = names[(i * 7) % len(names)]  # stride: neighbours in the list sound nothing alike
@@ -120,10 +122,11 @@ def run_caller(exe: str, recognizer: Recognizer, i: int, names: list[str]) -> Ou
     return out
 
 
-def measure(exe: str, count: int, *, verbose: bool = False) -> dict[str, object]:
+def measure(exe: str, count: int, *, verbose: bool = False, cache: Path | None = None) -> dict[str, object]:
     names = list(dict.fromkeys(COMMON_NAMES))
-    recognizer = Recognizer(size=1)
+    recognizer = CachedRecognizer(Recognizer(size=1), cache)
     outcomes = [run_caller(exe, recognizer, i, names) for i in range(count)]
+    recognizer.save()
     if verbose:
         for o in outcomes:
             mark = "✓" if o.stored == o.name else "✗"
@@ -167,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     exe = espeak_for(args.calls)
     if isinstance(exe, int):
         return exe
-    r = measure(exe, args.calls, verbose=args.verbose)
+    r = measure(exe, args.calls, verbose=args.verbose, cache=args.cache)
     n = args.calls
 
     def line(label: str, k: object) -> None:

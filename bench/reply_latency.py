@@ -297,6 +297,7 @@ def run_scenario(redis_url: str, work: Path, *, calls: int, delays: list[float],
     records = [job.args[0] for job in Queue("high", connection=client, serializer=JSONSerializer).get_jobs()]
     client.close()
     if dump is not None:
+        dump.parent.mkdir(parents=True, exist_ok=True)
         dump.write_text(json.dumps(records, indent=1))
     out = analyse(records, sentences)
     turns = max(1, out["turns"])

@@ -22,6 +22,7 @@ from callengine.brains.receptionist.grammars import (
     digits_grammar,
     intent_grammar,
     name_grammar,
+    spelling_grammar,
     yes_no_grammar,
 )
 from callengine.brains.receptionist.setup import ReceptionistSetup, parse_setup
@@ -59,6 +60,8 @@ def build_services(settings: Settings) -> Services:
     grammars = [
         intent_grammar(DEFAULT_MENU.values()),
         name_grammar(COMMON_NAMES),
+        name_grammar(COMMON_NAMES, sentence=False),  # the second pass of a name turn
+        spelling_grammar(COMMON_NAMES),
         yes_no_grammar(),
         digits_grammar(),
         need_lm(vocabulary(DEFAULT_MENU.values())),  # the default menu's need model
