@@ -149,8 +149,8 @@ def play(exe: str, caller: Caller, recognizer: CachedRecognizer, keywords_only: 
             if dialogue.expect is Expect.INTENT and not keywords_only:
                 sentence = recognizer.recognize(pcm, model, channel).text or ""
             channel = heard.channel
-            caller.log.append(f"heard: {heard.text!r} / {sentence!r}")
-            actions = dialogue.heard(heard.text, sentence=sentence)
+            caller.log.append(f"heard: {heard.text!r} / {sentence!r} {heard.alternatives or ''}")
+            actions = dialogue.heard(heard.text, sentence=sentence, alternatives=heard.alternatives)
         said = " ".join(a.text for a in actions if isinstance(a, SayAction))
         caller.log.append(f"agent: {said}")
     return dialogue

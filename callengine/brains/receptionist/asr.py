@@ -37,6 +37,7 @@ cached by content.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import random
 import re
@@ -75,6 +76,10 @@ _JSGF_NAME = re.compile(r"^\s*grammar\s+([\w.]+)\s*;", re.MULTILINE)
 # 580 ms of CPU per number on 12 espeak-ng numbers; at 1e-4 it is 120 ms and 70 of the 120
 # digits land in place instead of none (1e-3: 160 ms, 44; 1e-5: 90 ms, 60; 1e-6: 66 ms, 33).
 SEARCH_WIP = {"digits": 1e-4}
+# Grammars whose decode also reports the n-best's other hypotheses (``Heard.alternatives``):
+# the need question's keyword grammar, where a close second intent means "ask, do not guess".
+NBEST_SEARCHES = frozenset({"intent"})
+NBEST_SCAN = 10  # n-best entries read (most are the best words again, other alignments)
 _NOISE_SECONDS = 2
 
 
@@ -86,11 +91,15 @@ class Heard(NamedTuple):
     """One decoded turn.
 
     ``text`` is the hypothesis (lower-case words) or None; ``channel`` is the caller's cepstral
-    mean after this turn, to pass with the same caller's next turn.
+    mean after this turn, to pass with the same caller's next turn. ``alternatives``: for the
+    grammars of ``NBEST_SEARCHES``, the other word strings among the first ``NBEST_SCAN`` of
+    the n-best, each with its score gap to the n-best's first (pocketsphinx's normalised path
+    score: a gap of 0.02 is close), closest first.
     """
 
     text: str | None
     channel: str
+    alternatives: tuple[tuple[str, float], ...] = ()
 
 
 def _band_noise() -> bytes:
@@ -107,6 +116,7 @@ class _Slot:
         self.initial_cmn: str = decoder.get_cmn()  # the model's, before any utterance
         self.searches: OrderedDict[str, None] = OrderedDict()
         self.variants_for: set[str] = set()  # words already given telephone-band variants
+        self.nbest: set[str] = set()  # searches whose alternatives are read (NBEST_SEARCHES)
 
 
 @final
@@ -192,17 +202,21 @@ class Recognizer:
             decoder.end_utt()
             hyp = decoder.hyp()
             after = decoder.get_cmn()
+            alternatives: tuple[tuple[str, float], ...] = ()
+            if hyp is not None and grammar is not None and decoder.current_search() in slot.nbest:
+                alternatives = _alternatives(decoder, _clean(hyp.hypstr))
         finally:
             self._release(slot)
-        words = hyp.hypstr.split() if hyp is not None else []
-        text = " ".join(w for w in words if not w.startswith(("<", "[", "+")))  # fillers, noise
-        return Heard(text or None, after)
+        text = _clean(hyp.hypstr) if hyp is not None else ""
+        return Heard(text or None, after, alternatives)
 
     def _add_jsgf(self, slot: _Slot, name: str, grammar: str) -> None:
         self._add_variants(slot, grammar)
         decoder = slot.decoder
         match = _JSGF_NAME.search(grammar)
         wip = SEARCH_WIP.get(match.group(1)) if match else None
+        if match and match.group(1) in NBEST_SEARCHES:
+            slot.nbest.add(name)
         default_wip = decoder.config["wip"]
         try:
             if wip is not None:
@@ -226,6 +240,7 @@ class Recognizer:
         if len(slot.searches) > MAX_GRAMMARS_PER_DECODER:
             old, _ = slot.searches.popitem(last=False)
             slot.decoder.remove_search(old)
+            slot.nbest.discard(old)
         return name
 
     def _add_lm(self, slot: _Slot, name: str, arpa: str) -> None:
@@ -284,6 +299,23 @@ class Recognizer:
             return [w for w in words if all(slot.decoder.lookup_word(p) for p in w.split())]
         finally:
             self._release(slot)
+
+
+def _clean(hypstr: str) -> str:
+    """The words of a hypothesis without fillers and noise markers."""
+    return " ".join(w for w in hypstr.split() if not w.startswith(("<", "[", "+")))
+
+
+def _alternatives(decoder: Any, best: str) -> tuple[tuple[str, float], ...]:
+    gaps: dict[str, float] = {}
+    top: float | None = None
+    for entry in itertools.islice(decoder.nbest(), NBEST_SCAN):
+        if top is None:
+            top = entry.score
+        text = _clean(entry.hypstr)
+        if text and text != best and text not in gaps:
+            gaps[text] = round(top - entry.score, 4)
+    return tuple(sorted(gaps.items(), key=lambda item: item[1]))
 
 
 def is_arpa(search: str) -> bool:

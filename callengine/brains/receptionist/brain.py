@@ -320,7 +320,9 @@ class ReceptionistBrain:
                 self._decoded = decoded
                 return False
             self._decoded = decoded = replace(decoded, sentence=sentence)
-            complete = dialogue.expect is expect and dialogue.need_complete(decoded.heard.text, sentence)
+            complete = dialogue.expect is expect and dialogue.need_complete(
+                decoded.heard.text, sentence, decoded.heard.alternatives
+            )
         else:
             self._decoded = decoded
             judge = self._config.complete.get(expect)
@@ -431,6 +433,7 @@ class ReceptionistBrain:
         began = trio.current_time()
         hyp: str | None = None
         sentence: str | None = None
+        alternatives: tuple[tuple[str, float], ...] = ()
         decoded, self._decoded = self._decoded, None
         if decoded is not None and (decoded.pcm, decoded.grammar, decoded.channel) != (
             turn.pcm,
@@ -458,6 +461,7 @@ class ReceptionistBrain:
                     log.error("second-pass recognition failed: %s", exc)
                     self.recognition_errors += 1
             hyp, self._channel = decoded.heard.text, decoded.heard.channel
+            alternatives = decoded.heard.alternatives
             if expect is Expect.INTENT and decoded.sentence is not None:
                 sentence = decoded.sentence  # made at the candidate, from the same audio
             elif expect is Expect.INTENT:  # the open sentence, from the same starting channel
@@ -471,7 +475,7 @@ class ReceptionistBrain:
             "at_ms": self._at_ms(turn.speech_start_at),
             "expect": expect.value,
             "heard": hyp,
-            **({"sentence": sentence} if expect is Expect.INTENT else {}),
+            **({"sentence": sentence, "alternatives": [list(a) for a in alternatives]} if expect is Expect.INTENT else {}),
             "text": None,
             "audio_ms": len(turn.pcm) // 16,
             "asr_ms": round((trio.current_time() - began) * 1000),  # recognition left after the turn
@@ -499,7 +503,7 @@ class ReceptionistBrain:
             entry["text"] = "…"
             background.start_soon(self._transcribe, turn.pcm, entry, False)
         self._last_prompt_end = trio.current_time()
-        return await self._say(dialogue.heard(hyp, sentence=sentence), commands)
+        return await self._say(dialogue.heard(hyp, sentence=sentence, alternatives=alternatives), commands)
 
     async def _transcribe(self, pcm: bytes, entry: dict[str, Any], message: bool) -> None:
         try:

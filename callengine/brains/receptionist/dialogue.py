@@ -38,8 +38,11 @@ from callengine.brains.receptionist.grammars import (
     yes_no_grammar,
 )
 from callengine.brains.receptionist.understanding import Vocabulary, classify, decide, vocabulary
+from callengine.brains.receptionist.understanding.decision import CLOSE_GAP
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from callengine.brains.receptionist.setup import ReceptionistSetup
 
 __all__ = ["Dialogue", "HangUpAction", "Lead", "SayAction", "State", "after_greeting", "speak_number", "spell"]
@@ -262,18 +265,24 @@ class Dialogue:
         rest = after_greeting(setup.greeting, question)
         return [SayAction(setup.greeting), *([SayAction(rest)] if rest else [])]
 
-    def heard(self, text: str | None, sentence: str | None = None) -> list[Action]:
+    def heard(
+        self,
+        text: str | None,
+        sentence: str | None = None,
+        alternatives: Sequence[tuple[str, float]] = (),
+    ) -> list[Action]:
         """A caller turn, recognised with ``expect``'s grammar (None: nothing matched).
 
         ``sentence`` is a need turn's decode with the need language model (None: not made;
-        ``text`` alone is understood then).
+        ``text`` alone is understood then); ``alternatives`` the keyword grammar's other
+        n-best hypotheses with their score gaps (``asr.Heard.alternatives``).
         """
         if self.ended:
             return []
         self._silences = 0
         state = self.state
         if state in (State.NEED, State.MENU):
-            return self._need(text, sentence)
+            return self._need(text, sentence, alternatives)
         if state is State.CLARIFY:
             answer = read_yes_no(text)
             if answer is None:
@@ -374,7 +383,17 @@ class Dialogue:
             return result
         return [SayAction(self.setup.prompt("not_understood")), SayAction(self._last_question)]
 
-    def need_complete(self, text: str | None, sentence: str | None) -> bool:
+    def _rival(self, keyword: str | None, alternatives: Sequence[tuple[str, float]]) -> str | None:
+        """An intent other than ``keyword`` the keyword grammar found nearly as likely."""
+        for alternative, gap in alternatives:
+            intent = read_intent(alternative, self.intents)
+            if gap <= CLOSE_GAP and intent is not None and intent != keyword:
+                return intent
+        return None
+
+    def need_complete(
+        self, text: str | None, sentence: str | None, alternatives: Sequence[tuple[str, float]] = ()
+    ) -> bool:
         """Is this need turn, heard so far, already a complete answer the agent would take
         without asking? (the brain then ends the turn at the short pause). Only when both
         decodes agree on the intent, the sentence model is confident and the sentence does not
@@ -383,7 +402,8 @@ class Dialogue:
         if self.expect is not Expect.INTENT or sentence is None:
             return False
         understanding = classify(sentence, self.vocabulary)
-        decision = decide(read_intent(text, self.intents), understanding)
+        keyword = read_intent(text, self.intents)
+        decision = decide(keyword, understanding, self._rival(keyword, alternatives))
         return (
             decision.intent is not None
             and not decision.ask
@@ -391,9 +411,12 @@ class Dialogue:
             and understanding.intent == decision.intent
         )
 
-    def _need(self, text: str | None, sentence: str | None) -> list[Action]:
+    def _need(
+        self, text: str | None, sentence: str | None, alternatives: Sequence[tuple[str, float]]
+    ) -> list[Action]:
         understanding = classify(sentence if sentence is not None else text, self.vocabulary)
-        decision = decide(read_intent(text, self.intents), understanding)
+        keyword = read_intent(text, self.intents)
+        decision = decide(keyword, understanding, self._rival(keyword, alternatives))
         lead = self.lead
         lead.understood = understanding.text or None
         lead.needs = list(understanding.needs)

@@ -71,6 +71,17 @@ async def test_an_open_sentence_is_decoded_with_the_need_model(recognizer: Recog
     assert recognizer.recognize(await speech("support"), intent_grammar(["sales", "support"])).text == "support"
 
 
+async def test_the_keyword_grammar_reports_its_close_alternatives(recognizer: Recognizer) -> None:
+    grammar = intent_grammar(["appointment", "billing", "sales", "support", "message"])
+    heard = recognizer.recognize(await speech("I need help"), grammar)
+    assert heard.alternatives, "the n-best holds other word strings"
+    gaps = [gap for _, gap in heard.alternatives]
+    assert gaps == sorted(gaps) and all(gap >= 0 for gap in gaps)
+    assert all(text != heard.text for text, _ in heard.alternatives)
+    # only the keyword grammar's decode reads the n-best
+    assert recognizer.recognize(await speech("yes"), yes_no_grammar()).alternatives == ()
+
+
 def test_telephone_variants_drop_edge_fricatives() -> None:
     assert telephone_variants(["S EY L Z"]) == {"EY L Z", "S EY L"}  # not bare "EY L": "help"
     assert telephone_variants(["HH EH L P"]) == {"EH L P"}

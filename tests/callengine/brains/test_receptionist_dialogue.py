@@ -246,6 +246,25 @@ def test_two_decodes_that_differ_ask_and_a_yes_takes_the_intent() -> None:
     )
 
 
+def test_a_short_answer_with_a_close_second_intent_is_asked_about() -> None:
+    # "sales please" on a noisy line: the keyword grammar's best is "schedule please", with
+    # "bill please" and "sales please" close behind in its n-best; the need model heard no need
+    d = Dialogue(parse_setup(CLINIC_MENU, caller=CALLER))
+    d.start()
+    close = (("bill please", 0.0119), ("sales please", 0.0182))
+    question = texts(d.heard("schedule please", sentence="the please", alternatives=close))
+    assert question == "Is that about appointments, or something else?"
+    assert d.lead.intent_asked and d.lead.reason is None
+    # the same answer with its rival far behind, or both decodes agreeing: taken
+    for alternatives, sentence in ((("bill please", 0.2),), "the please"), (close, "appointment please"):
+        d = Dialogue(parse_setup(CLINIC_MENU, caller=CALLER))
+        d.start()
+        d.heard("schedule please", sentence=sentence, alternatives=alternatives)
+        assert (d.lead.reason, d.lead.intent_asked) == ("appointment", False)
+    assert Dialogue(parse_setup(CLINIC_MENU)).need_complete("schedule please", "appointment please", close)
+    assert not Dialogue(parse_setup(CLINIC_MENU)).need_complete("schedule please", "the please", close)
+
+
 def test_a_no_to_the_clarifying_question_goes_to_the_keypad_menu() -> None:
     d = Dialogue(parse_setup(CLINIC, caller=CALLER))
     d.start()

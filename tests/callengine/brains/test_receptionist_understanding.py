@@ -85,6 +85,13 @@ def test_a_short_keyword_answer_keeps_the_keyword_grammars_intent() -> None:
     assert (d.intent, d.ask) == ("support", False) and d.confidence < CONFIDENT
 
 
+def test_a_short_answer_with_a_close_rival_is_asked_about_unless_the_sentence_model_agrees() -> None:
+    unsure = decide("sales", classify("i your please", VOCAB), rival="message")
+    assert (unsure.intent, unsure.ask) == ("sales", True) and unsure.confidence < CONFIDENT
+    assert decide("sales", classify("sales please", VOCAB), rival="message").ask is False
+    assert decide("sales", classify("i your please", VOCAB), rival="sales").ask is False  # no rival
+
+
 def test_a_sentence_is_taken_when_both_decodes_agree_and_asked_about_when_they_differ() -> None:
     sentence = classify("hello i would like to book an appointment for tomorrow", VOCAB)
     assert decide("appointment", sentence).ask is False
