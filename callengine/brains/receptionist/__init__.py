@@ -67,7 +67,7 @@ def build_services(settings: Settings) -> Services:
         need_lm(vocabulary(DEFAULT_MENU.values())),  # the default menu's need model
     ]
     recognizer = RecognizerPool(workers=threads, grammars=grammars)
-    transcriber = RecognizerPool(workers=max(1, threads - 1), grammars=[], niceness=10)
+    transcriber = RecognizerPool(workers=max(1, threads - 1), grammars=[], niceness=10, full_vocabulary=True)
     recognizer.start()
     if settings.receptionist.transcribe:
         transcriber.start()

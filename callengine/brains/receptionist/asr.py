@@ -29,13 +29,16 @@ left by that caller's previous turn, or the model's initial one for a first turn
 result no longer depends on what other calls said, and the mean adapts to the caller's line
 (name answers 67 → 71 of 124 on espeak-ng callers over the telephone band).
 
-A ``Decoder`` is not thread-safe and takes ~0.4 s and tens of MB to build, so a pool keeps one
-per worker thread (at most ``size``, built lazily). Grammars are compiled once per decoder and
-cached by content.
+A ``Decoder`` is not thread-safe, so a pool keeps one per worker thread (at most ``size``,
+built lazily). Grammars are compiled once per decoder and cached by content. The answer
+decoders are *compact* (``lexicon``): no full-vocabulary model, and only the words their
+searches use (a need model was 3.4 s to add over the whole dictionary, 3 ms this way); the
+transcriber's are built with ``full_vocabulary=True``.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import os
@@ -56,6 +59,7 @@ with warnings.catch_warnings():
 
 import pocketsphinx
 
+from callengine.brains.receptionist.lexicon import model_lexicon
 from callengine.errors import CallEngineError
 
 __all__ = ["Heard", "Recognizer", "RecognizerError", "RecognizerPool", "is_arpa"]
@@ -81,6 +85,7 @@ SEARCH_WIP = {"digits": 1e-4}
 NBEST_SEARCHES = frozenset({"intent"})
 NBEST_SCAN = 10  # n-best entries read (most are the best words again, other alignments)
 _NOISE_SECONDS = 2
+SEED_WORD = "yes"  # a compact decoder's dictionary starts with this word (it cannot be empty)
 
 
 class RecognizerError(CallEngineError):
@@ -117,16 +122,21 @@ class _Slot:
         self.searches: OrderedDict[str, None] = OrderedDict()
         self.variants_for: set[str] = set()  # words already given telephone-band variants
         self.nbest: set[str] = set()  # searches whose alternatives are read (NBEST_SEARCHES)
+        self.words: set[str] = {SEED_WORD}  # words in the dictionary (a compact decoder's)
 
 
 @final
 class Recognizer:
     """Thread-safe front of a pool of pocketsphinx decoders."""
 
-    def __init__(self, *, size: int) -> None:
+    def __init__(self, *, size: int, full_vocabulary: bool = False) -> None:
+        """``full_vocabulary``: decoders with the model's whole dictionary and its
+        full-vocabulary language model (``recognize(pcm, None)``, the transcript); otherwise
+        compact ones that know only the words of the searches they were given."""
         if size < 1:
             raise ValueError("a recogniser pool needs at least one decoder")
         self.size = size
+        self.full_vocabulary = full_vocabulary
         self._idle: list[_Slot] = []
         self._built = 0
         self._lock = threading.Lock()
@@ -135,7 +145,11 @@ class Recognizer:
 
     def _decoder(self) -> Any:
         try:
-            return pocketsphinx.Decoder(loglevel="FATAL")
+            if self.full_vocabulary:
+                return pocketsphinx.Decoder(loglevel="FATAL")
+            config = pocketsphinx.Config(loglevel="FATAL", dict=_seed_dictionary())
+            config["lm"] = None
+            return pocketsphinx.Decoder(config)
         except Exception as exc:  # pocketsphinx raises RuntimeError/ValueError on bad models
             raise RecognizerError(f"cannot build the pocketsphinx decoder: {exc}") from exc
 
@@ -189,6 +203,8 @@ class Recognizer:
         try:
             decoder = slot.decoder
             if grammar is None:
+                if not self.full_vocabulary:
+                    raise RecognizerError("a compact recogniser has no full-vocabulary search")
                 decoder.activate_search()
             else:
                 decoder.activate_search(self._search(slot, grammar))
@@ -233,8 +249,12 @@ class Recognizer:
             slot.searches.move_to_end(name)
             return name
         if is_arpa(grammar):
+            if not self.full_vocabulary:
+                self._add_words(slot, _arpa_words(grammar))
             self._add_lm(slot, name, grammar)
         else:
+            if not self.full_vocabulary:
+                self._add_words(slot, _jsgf_words(grammar))
             self._add_jsgf(slot, name, grammar)
         slot.searches[name] = None
         if len(slot.searches) > MAX_GRAMMARS_PER_DECODER:
@@ -253,9 +273,17 @@ class Recognizer:
             except (ValueError, RuntimeError) as exc:
                 raise RecognizerError(f"invalid language model: {exc}") from exc
 
+    def _add_words(self, slot: _Slot, words: set[str]) -> None:
+        """Give a compact decoder the words a search uses, with all their pronunciations
+        (update=False: only searches built from now on see them, as for the variants)."""
+        lexicon = model_lexicon()
+        for word in sorted(words - slot.words):
+            slot.words.add(word)
+            for k, phones in enumerate(lexicon.pronunciations(word)):
+                slot.decoder.add_word(word if k == 0 else f"{word}({k + 1})", phones, False)
+
     def _add_variants(self, slot: _Slot, grammar: str) -> None:
-        body = grammar.split(";", 2)[-1]  # skip the "#JSGF V1.0; grammar name;" header
-        words = set(_JSGF_WORD.findall(body)) - {"public"}
+        words = _jsgf_words(grammar)
         if len(words) > VARIANTS_MAX_WORDS:
             return
         words -= slot.variants_for
@@ -294,6 +322,9 @@ class Recognizer:
 
     def known_words(self, words: list[str]) -> list[str]:
         """The words the model's dictionary can pronounce (grammars may only use these)."""
+        if not self.full_vocabulary:
+            lexicon = model_lexicon()
+            return [w for w in words if all(p in lexicon for p in w.split())]
         slot = self._acquire()
         try:
             return [w for w in words if all(slot.decoder.lookup_word(p) for p in w.split())]
@@ -318,6 +349,35 @@ def _alternatives(decoder: Any, best: str) -> tuple[tuple[str, float], ...]:
     return tuple(sorted(gaps.items(), key=lambda item: item[1]))
 
 
+def _jsgf_words(grammar: str) -> set[str]:
+    body = grammar.split(";", 2)[-1]  # skip the "#JSGF V1.0; grammar name;" header
+    return set(_JSGF_WORD.findall(body)) - {"public"}
+
+
+def _arpa_words(arpa: str) -> set[str]:
+    """The unigrams of an ARPA model (its vocabulary), without the sentence markers."""
+    words: set[str] = set()
+    section = False
+    for line in arpa.splitlines():
+        if line.startswith("\\"):
+            section = line.strip() == "\\1-grams:"
+            continue
+        fields = line.split()
+        if section and len(fields) >= 2 and not fields[1].startswith("<"):
+            words.add(fields[1])
+    return words
+
+
+@functools.cache
+def _seed_dictionary() -> str:
+    """A one-word dictionary file for compact decoders (kept for the process's life)."""
+    prons = model_lexicon().pronunciations(SEED_WORD)
+    with tempfile.NamedTemporaryFile("w", suffix=".dict", delete=False, encoding="utf-8") as file:
+        for k, phones in enumerate(prons):
+            file.write(f"{SEED_WORD if k == 0 else f'{SEED_WORD}({k + 1})'} {phones}\n")
+    return file.name
+
+
 def is_arpa(search: str) -> bool:
     """An ARPA language model's text (its ``\\data\\`` section opens within the header)."""
     return not search.startswith("#JSGF") and "\\data\\" in search[:1000]
@@ -339,11 +399,11 @@ def telephone_variants(prons: list[str]) -> set[str]:
 _worker: Recognizer | None = None  # the decoder of one worker process
 
 
-def _init_worker(niceness: int, grammars: list[str]) -> None:
+def _init_worker(niceness: int, grammars: list[str], full_vocabulary: bool) -> None:
     global _worker
     if niceness:
         os.nice(niceness)
-    _worker = Recognizer(size=1)
+    _worker = Recognizer(size=1, full_vocabulary=full_vocabulary)
     _worker.warm_up(grammars)
 
 
@@ -368,10 +428,13 @@ class RecognizerPool:
     ``recognize`` from a worker thread.
     """
 
-    def __init__(self, *, workers: int, grammars: list[str], niceness: int = 0) -> None:
+    def __init__(
+        self, *, workers: int, grammars: list[str], niceness: int = 0, full_vocabulary: bool = False
+    ) -> None:
         if workers < 1:
             raise ValueError("a recogniser pool needs at least one worker")
         self.workers = workers
+        self._full_vocabulary = full_vocabulary
         self._grammars = grammars
         self._niceness = niceness
         self._pool: ProcessPoolExecutor | None = None
@@ -384,7 +447,7 @@ class RecognizerPool:
                     self.workers,
                     mp_context=get_context("spawn"),  # never fork a process that runs threads
                     initializer=_init_worker,
-                    initargs=(self._niceness, self._grammars),
+                    initargs=(self._niceness, self._grammars, self._full_vocabulary),
                 )
             return self._pool
 

@@ -14,6 +14,7 @@ from callengine.brains.receptionist.asr import (
     Recognizer,
     RecognizerError,
     RecognizerPool,
+    _arpa_words,
     is_arpa,
     telephone_variants,
 )
@@ -23,6 +24,7 @@ from callengine.brains.receptionist.grammars import (
     read_digits,
     yes_no_grammar,
 )
+from callengine.brains.receptionist.lexicon import Lexicon
 from callengine.brains.receptionist.tts import Voice
 from callengine.brains.receptionist.understanding import classify, need_lm, vocabulary
 from callengine.loadtest.audio import noise_pcm
@@ -68,7 +70,9 @@ async def test_an_open_sentence_is_decoded_with_the_need_model(recognizer: Recog
     assert heard.text is not None and "appointment" in heard.text
     assert classify(heard.text, vocab).intent == "appointment"
     # the grammars still work on the same decoder after the model
-    assert recognizer.recognize(await speech("support"), intent_grammar(["sales", "support"])).text == "support"
+    assert (
+        recognizer.recognize(await speech("support"), intent_grammar(["sales", "support"])).text == "support"
+    )
 
 
 async def test_the_keyword_grammar_reports_its_close_alternatives(recognizer: Recognizer) -> None:
@@ -121,7 +125,7 @@ def longest_stall(work: Callable[[], object]) -> float:
 
 @pytest.fixture
 def pool() -> Iterator[RecognizerPool]:
-    workers = RecognizerPool(workers=1, grammars=[yes_no_grammar()])
+    workers = RecognizerPool(workers=1, grammars=[yes_no_grammar()], full_vocabulary=True)
     workers.start()
     yield workers
     workers.close()
@@ -144,3 +148,27 @@ async def test_a_spoken_number_is_decoded_without_inserted_digits(recognizer: Re
     ]:
         heard = recognizer.recognize(await speech(words), digits_grammar()).text
         assert read_digits(heard) == digits, heard
+
+
+def test_the_lexicon_reads_every_pronunciation_of_a_word() -> None:
+    lexicon = Lexicon(["read R EH D", "read(2) R IY D", "it's IH T S # a comment", "broken"])
+    assert lexicon.pronunciations("read") == ("R EH D", "R IY D")
+    assert lexicon.pronunciations("it's") == ("IH T S",)
+    assert "broken" not in lexicon and lexicon.pronunciations("nothing") == ()
+
+
+async def test_a_compact_recogniser_knows_only_what_its_searches_use(recognizer: Recognizer) -> None:
+    assert not recognizer.full_vocabulary
+    with pytest.raises(RecognizerError, match="full-vocabulary"):
+        recognizer.recognize(await speech("hello"), None)
+    # a need model's words are given to the decoder when the model is added
+    model = need_lm(vocabulary(["billing"]))
+    assert "refund" in _arpa_words(model) and "<s>" not in _arpa_words(model)
+    assert (
+        classify(
+            recognizer.recognize(await speech("I would like a refund please"), model).text,
+            vocabulary(["billing"]),
+        ).intent
+        == "billing"
+    )
+    assert recognizer.known_words(["sarah", "qwzx", "mary ann"]) == ["sarah", "mary ann"]

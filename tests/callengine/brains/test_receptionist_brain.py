@@ -17,7 +17,7 @@ from callengine.brains.base import CallInfo
 from callengine.brains.receptionist import build_services, receptionist_config
 from callengine.brains.receptionist.brain import ReceptionistBrain, ReceptionistConfig, Services
 from callengine.brains.receptionist.dialogue import State
-from callengine.brains.receptionist.grammars import read_digits
+from callengine.brains.receptionist.grammars import read_digits, yes_no_grammar
 from callengine.brains.receptionist.settings import ReceptionistSettings
 from callengine.events import (
     ClearPlayback,
@@ -176,7 +176,7 @@ async def test_services_report_the_recognition_load(services: Services, nursery)
         assert services.statistics()["borrowed"] == 1
 
         async def turn() -> None:
-            await services.recognize(b"\0" * 3200, None)
+            await services.recognize(b"\0" * 3200, yes_no_grammar())
             done.set()
 
         nursery.start_soon(turn)
