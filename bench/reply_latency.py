@@ -78,6 +78,7 @@ from callengine.brains.receptionist.tts import espeak_command, wav_to_ulaw
 from callengine.brains.receptionist.understanding import need_lm
 from callengine.loadtest.audio import mulaw_frames, noise_pcm
 from callengine.loadtest.session import build_session, dump_session
+from callengine.turns.detector import LEAD_FRAMES, TAIL_FRAMES, TurnConfig, TurnDetector, TurnEnded
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -89,7 +90,7 @@ LATENCY_S = 1.2  # generous: callers never answer before a slow reply
 PROMPT_GAP_S = 0.2
 CALLER_PEAK = 11000
 TAIL_S = 2.0
-HEARD_LEAD_S, HEARD_TAIL_S = 0.12, 0.24  # the turn detector's lead-in and tail around speech
+TURN_PAUSE_MS = 700  # the engine's CALLS_TURN_PAUSE_MS (its default)
 MAX_STEPS = 30  # answers and keypad entries: a dialogue longer than this is a bench bug
 DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
@@ -207,6 +208,23 @@ class _Line:
         self.pcm = bytearray()
         self._rng = rng
         self._level = level
+        # the engine's turn detector (the receptionist's pause; its early ends are not played)
+        self._detector = TurnDetector(TurnConfig(pause_ms=TURN_PAUSE_MS))
+        self._fed = 0  # frames given to it
+
+    def turns(self, until: float) -> list[bytes]:
+        """The turns the engine's detector ends on the line up to ``until`` (s), as it hands
+        them over: from 120 ms before the onset, with only 240 ms of any pause inside."""
+        frames = int(until * 50)
+        self.reach(frames / 50 + 1)
+        out = []
+        for k in range(self._fed, frames):
+            pcm = ulaw_to_pcm(pcm_to_ulaw(bytes(self.pcm[k * 320 : (k + 1) * 320])))
+            event = self._detector.update(pcm, k / 50)
+            if isinstance(event, TurnEnded):
+                out.append(event.pcm)
+        self._fed = max(self._fed, frames)
+        return out
 
     def reach(self, seconds: float) -> None:
         missing = int(seconds * 8000) - len(self.pcm) // 2
@@ -218,10 +236,20 @@ class _Line:
         self.reach((begin + len(audio)) / 16000 + 1)
         self.pcm[begin : begin + len(audio)] = audioop.add(bytes(self.pcm[begin : begin + len(audio)]), audio, 2)
 
-    def heard(self, start: float, end: float) -> bytes:
-        """``start``…``end`` as the engine gets it: through the line's μ-law."""
-        self.reach(end + 1)
-        return ulaw_to_pcm(pcm_to_ulaw(bytes(self.pcm[int(start * 8000) * 2 : int(end * 8000) * 2])))
+    def heard(self, spans: list[tuple[float, float]]) -> bytes:
+        """The turn of the words said in ``spans`` as the engine's turn detector keeps it, through
+        the line's μ-law: 20 ms frames from 120 ms before the first word to 240 ms after the
+        last, and of a pause inside the turn only its first 240 ms (the detector drops the
+        rest: the paused callers' turns came 110-370 ms shorter than their audio until this
+        was done the same way, and decoded differently)."""
+        frames = [(int(a * 1000) // 20, -(-int(b * 1000) // 20)) for a, b in spans]  # 20 ms frames
+        cuts = []
+        for k, (first, last) in enumerate(frames):
+            end = last + TAIL_FRAMES
+            cuts.append((first - LEAD_FRAMES if k == 0 else first, min(end, frames[k + 1][0]) if k + 1 < len(frames) else end))
+        self.reach(cuts[-1][1] / 50 + 1)
+        pcm = b"".join(bytes(self.pcm[a * 320 : b * 320]) for a, b in cuts)
+        return ulaw_to_pcm(pcm_to_ulaw(pcm))
 
 
 def render(c: Caller, seed: int, cache: dict[tuple[str, str, int], bytes], recognizer: Hearing,
@@ -267,28 +295,36 @@ def render(c: Caller, seed: int, cache: dict[tuple[str, str, int], bytes], recog
         names_said += state is State.NAME
         numbers_said += state is State.ENTER_NUMBER
         begin = at
+        spans: list[tuple[float, float]] = []
         for k, piece in enumerate(pieces):
             pcm = _trimmed(_espeak(piece, c.voice, c.speed, cache))
             pcm = audioop.mul(pcm, 2, CALLER_PEAK / (audioop.max(pcm, 2) or 1))
             line.add(at, pcm)
+            spans.append((at, at + len(pcm) / 16000))
             at += len(pcm) / 16000
             if k < len(pieces) - 1:
                 at += rng.uniform(0.3, 0.5)  # the mid-sentence pause
         out.sentences.append([begin, at, len(pieces)])
-        pcm = line.heard(begin - HEARD_LEAD_S, at + HEARD_TAIL_S)
-        heard = recognizer.recognize(pcm, dialogue.grammar(), channel)
-        again = dialogue.second_pass_grammar(heard.text)
-        if again is not None:
-            heard = recognizer.recognize(pcm, again, channel)
-        sentence = None
-        if dialogue.expect is Expect.INTENT:  # the need model, from the same starting channel
-            sentence = recognizer.recognize(pcm, model, channel).text or ""
-        channel = heard.channel
-        out.heard.append(heard.text)
-        out.expects.append(dialogue.expect.value)
-        out.log.append(f"caller: {' … '.join(pieces)} (heard {heard.text!r}"
-                       + (f" / {sentence!r})" if sentence is not None else ")"))
-        actions = dialogue.heard(heard.text, sentence=sentence)
+        # The turns the engine will cut from it (one, unless a pause ended it early); the
+        # prediction follows them. None: the detector would not take it, decoded as said.
+        turns = line.turns(at + (TURN_PAUSE_MS + 100) / 1000) or [line.heard(spans)]
+        out.log.append(f"caller: {' … '.join(pieces)}" + (f" (heard as {len(turns)} turns)" if len(turns) > 1 else ""))
+        actions = []
+        for pcm in turns:
+            if dialogue.ended:
+                break
+            heard = recognizer.recognize(pcm, dialogue.grammar(), channel)
+            again = dialogue.second_pass_grammar(heard.text)
+            if again is not None:
+                heard = recognizer.recognize(pcm, again, channel)
+            sentence = None
+            if dialogue.expect is Expect.INTENT:  # the need model, from the same starting channel
+                sentence = recognizer.recognize(pcm, model, channel).text or ""
+            channel = heard.channel
+            out.heard.append(heard.text)
+            out.expects.append(dialogue.expect.value)
+            out.log.append(f"  heard {heard.text!r}" + (f" / {sentence!r}" if sentence is not None else ""))
+            actions = dialogue.heard(heard.text, sentence=sentence)
         agent_end = at + OLD_PAUSE_S + LATENCY_S + _agent_seconds(actions, cache)
         said = _said(actions)
     assert dialogue.ended, "the simulated dialogue did not finish:\n" + "\n".join(out.log)
