@@ -12,11 +12,12 @@ its recognition worker processes) against synthetic callers played by the load h
 
 Each caller profile (``CALLERS``: espeak-ng, 10 voices/speeds, line noise; needs the default
 business offers, sales or support, two of them said in a sentence) answers the dialogue the
-way the engine will hear it. ``render`` plays the call through the real ``Dialogue``, and
-decodes each answer in-process as the brain does (``asr.Recognizer(size=1)``: the words as
-rendered, with the caller's line noise, mid-sentence pauses and μ-law, from the channel of the
-caller's turn before; ``dialogue.grammar()``, for a need also the need model, for a name turn
-without a name the bare-name second pass). What follows is the question the engine will ask,
+way the engine will hear it. ``render`` plays the call through the real ``Dialogue``: the
+rendered line (the caller's words, line noise, mid-sentence pauses, μ-law) goes through the
+engine's own turn detector, and each turn it cuts is decoded in-process as the brain does
+(``asr.Recognizer(size=1)``, from the channel of the caller's turn before;
+``dialogue.grammar()``, for a need also the need model, for a name turn without a name the
+bare-name second pass). What follows is the question the engine will ask,
 and the caller answers it as a person: the need; "yes"/"no" to "Is that about …?"; its need's
 key at the keypad menu; the first name ("my name is …" first, the bare name when asked again);
 "yes"/"no" to the spelled-back name; the letters when asked to spell it; "no" to the caller
@@ -26,8 +27,8 @@ is … david", the number in groups "five five five … one two three … four f
 Answers start 0.5-1 s after the agent's question would end with the old 700 ms pause and a
 generous recognition time, so a faster reply never makes a caller talk over it.
 
-The engine cuts turns a little differently from the prediction (and may end a need turn early
-at a pause), so a call can still fall out of step: the line reports how many calls the engine
+The prediction does not play the brain's early ends (a turn judged complete at a 240 ms
+pause) nor late replies the caller talks over, so a call can still fall out of step: the line reports how many calls the engine
 heard exactly as predicted ("in step": every caller turn's ``heard`` as predicted) and how
 many ended with the predicted lead (need, name, callback number). ``--verbose`` prints the
 predicted dialogues; ``--cache FILE`` keeps the predicted decodes between runs
@@ -256,10 +257,12 @@ def render(c: Caller, seed: int, cache: dict[tuple[str, str, int], bytes], recog
            names: tuple[str, ...], caller_id: str = "+15551230000") -> Rendered:
     """The caller's side of one call, answering the dialogue as the engine will hear it.
 
-    Each spoken answer is decoded here the way the brain decodes it (``dialogue.grammar()``
-    from the caller's channel of the turn before; a need turn also with the need model, a name
-    turn that holds no name again as a bare name), and the real ``Dialogue`` takes what was
-    heard: the next answer is the one a person gives to the question that follows.
+    Each spoken answer goes through the engine's turn detector, and each turn it cuts is
+    decoded the way the brain decodes it (``dialogue.grammar()`` from the caller's channel of
+    the turn before; a need turn also with the need model, a name turn that holds no name again
+    as a bare name); the real ``Dialogue`` takes what was heard, and the next answer is the one
+    a person gives to the question that follows. ``recognizer``: anything with ``recognize``
+    (a scripted one in the tests).
     """
     rng = random.Random(seed)
     line = _Line(random.Random(seed + 100_000), c.noise)
@@ -339,16 +342,15 @@ def caller_id(profile: int) -> str:
     return f"+1555123000{profile}"
 
 
-def render_all(recognizer: Hearing | None = None, cache_file: Path | None = None) -> list[Rendered]:
-    """Every caller profile, decoded with one in-process recogniser (the brain's names)."""
-    cached = CachedRecognizer(Recognizer(size=1), cache_file) if recognizer is None else None
-    hearing: Any = cached if cached is not None else recognizer
-    known = getattr(hearing, "known_words", None) or getattr(getattr(hearing, "_recognizer", None), "known_words", None)
-    names = tuple(known(list(COMMON_NAMES))) if known else tuple(COMMON_NAMES)
+def render_all(cache_file: Path | None = None) -> list[Rendered]:
+    """Every caller profile, decoded with one in-process recogniser and the names the brain
+    offers (``Services.names``: the common names the acoustic model's dictionary knows)."""
+    recognizer = Recognizer(size=1)
+    names = tuple(recognizer.known_words(list(COMMON_NAMES)))
+    hearing = CachedRecognizer(recognizer, cache_file)
     cache: dict[tuple[str, str, int], bytes] = {}
     rendered = [render(c, 4000 + k, cache, hearing, names, caller_id(k)) for k, c in enumerate(CALLERS)]
-    if cached is not None:
-        cached.save()
+    hearing.save()
     return rendered
 
 
