@@ -81,11 +81,11 @@ def summary(results: dict[str, Any]) -> str:
                          f"{r.get('recognition_waiting_peak')} |")
         lines.append("")
     if rep := results.get("replies"):
-        lines += ["| callers | turns | reply p50 / p90 / p99 ms | first audio p50 / p90 / p99 ms | ended early | fillers | cut-offs |",
-                  "|---|---|---|---|---|---|---|"]
+        lines += ["| callers | in step | turns | reply p50 / p90 / p99 ms | first audio p50 / p90 / p99 ms | ended early | fillers | cut-offs |",
+                  "|---|---|---|---|---|---|---|---|"]
         for name, r in rep.items():
             a, f = r["reply_ms"], r["first_audio_ms"]
-            lines.append(f"| {name} {r['calls']} | {r['turns']} | {a['p50']} / {a['p90']} / {a['p99']} | "
+            lines.append(f"| {name} {r['calls']} | {r.get('in_step')} | {r['turns']} | {a['p50']} / {a['p90']} / {a['p99']} | "
                          f"{f['p50']} / {f['p90']} / {f['p99']} | {r['ended_early']} | {r['fillers']} | {r['cutoffs']} |")
         lines.append("")
     if rej := results.get("reject"):
