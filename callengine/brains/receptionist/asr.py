@@ -80,6 +80,11 @@ _JSGF_NAME = re.compile(r"^\s*grammar\s+([\w.]+)\s*;", re.MULTILINE)
 # 580 ms of CPU per number on 12 espeak-ng numbers; at 1e-4 it is 120 ms and 70 of the 120
 # digits land in place instead of none (1e-3: 160 ms, 44; 1e-5: 90 ms, 60; 1e-6: 66 ms, 33).
 SEARCH_WIP = {"digits": 1e-4}
+# A need model's search without the flat-lexicon second pass: the need turn's model decode cost
+# 199 → 120 ms of CPU per sentence on five espeak-ng sentences, with the same words in four
+# (the recognition workers are what a burst of callers waits for); narrower beams instead
+# cost words ("quote" lost at 1e-30) for less.
+LM_SEARCH: dict[str, Any] = {"fwdflat": False}
 # Grammars whose decode also reports the n-best's other hypotheses (``Heard.alternatives``):
 # the need question's keyword grammar, where a close second intent means "ask, do not guess".
 NBEST_SEARCHES = frozenset({"intent"})
@@ -265,13 +270,20 @@ class Recognizer:
 
     def _add_lm(self, slot: _Slot, name: str, arpa: str) -> None:
         # pocketsphinx reads a language model from a file only; it is parsed at once.
+        decoder = slot.decoder
+        saved = {key: decoder.config[key] for key in LM_SEARCH}
         with tempfile.NamedTemporaryFile("w", suffix=".arpa", encoding="utf-8") as file:
             file.write(arpa)
             file.flush()
             try:
-                slot.decoder.add_lm_file(name, file.name)
+                for key, value in LM_SEARCH.items():
+                    decoder.config[key] = value  # read once, when the search is built
+                decoder.add_lm_file(name, file.name)
             except (ValueError, RuntimeError) as exc:
                 raise RecognizerError(f"invalid language model: {exc}") from exc
+            finally:
+                for key, value in saved.items():
+                    decoder.config[key] = value
 
     def _add_words(self, slot: _Slot, words: set[str]) -> None:
         """Give a compact decoder the words a search uses, with all their pronunciations
