@@ -29,7 +29,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.asr_accuracy import REPEAT_SLOWER, VOICES, espeak_for, speech, synthetic_parser
+from bench.asr_accuracy import LEAD_S, REPEAT_SLOWER, TAIL_S, VOICES, espeak_for, speech, synthetic_parser
 from bench.decode_cache import CachedRecognizer
 from callengine.brains.receptionist.asr import Recognizer
 from callengine.brains.receptionist.dialogue import Dialogue, SayAction, State, spell
@@ -150,7 +150,8 @@ def play(exe: str, caller: Caller, recognizer: CachedRecognizer, keywords_only: 
                 sentence = recognizer.recognize(pcm, model, channel).text or ""
             channel = heard.channel
             caller.log.append(f"heard: {heard.text!r} / {sentence!r} {heard.alternatives or ''}")
-            actions = dialogue.heard(heard.text, sentence=sentence, alternatives=heard.alternatives)
+            seconds = len(pcm) / 16000 - LEAD_S - TAIL_S  # the words, without the quiet around
+            actions = dialogue.heard(heard.text, sentence=sentence, alternatives=heard.alternatives, seconds=seconds)
         said = " ".join(a.text for a in actions if isinstance(a, SayAction))
         caller.log.append(f"agent: {said}")
     return dialogue

@@ -327,7 +327,8 @@ def render(c: Caller, seed: int, cache: dict[tuple[str, str, int], bytes], recog
             out.heard.append(heard.text)
             out.expects.append(dialogue.expect.value)
             out.log.append(f"  heard {heard.text!r}" + (f" / {sentence!r}" if sentence is not None else ""))
-            actions = dialogue.heard(heard.text, sentence=sentence)
+            seconds = spans[-1][1] - spans[0][0] if len(turns) == 1 else None  # as the engine times it
+            actions = dialogue.heard(heard.text, sentence=sentence, alternatives=heard.alternatives, seconds=seconds)
         agent_end = at + OLD_PAUSE_S + LATENCY_S + _agent_seconds(actions, cache)
         said = _said(actions)
     assert dialogue.ended, "the simulated dialogue did not finish:\n" + "\n".join(out.log)

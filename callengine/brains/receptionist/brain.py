@@ -321,7 +321,7 @@ class ReceptionistBrain:
                 return False
             self._decoded = decoded = replace(decoded, sentence=sentence)
             complete = dialogue.expect is expect and dialogue.need_complete(
-                decoded.heard.text, sentence, decoded.heard.alternatives
+                decoded.heard.text, sentence, decoded.heard.alternatives, pause.speech_end_at - pause.speech_start_at
             )
         else:
             self._decoded = decoded
@@ -503,7 +503,10 @@ class ReceptionistBrain:
             entry["text"] = "…"
             background.start_soon(self._transcribe, turn.pcm, entry, False)
         self._last_prompt_end = trio.current_time()
-        return await self._say(dialogue.heard(hyp, sentence=sentence, alternatives=alternatives), commands)
+        seconds = turn.speech_end_at - turn.speech_start_at
+        return await self._say(
+            dialogue.heard(hyp, sentence=sentence, alternatives=alternatives, seconds=seconds), commands
+        )
 
     async def _transcribe(self, pcm: bytes, entry: dict[str, Any], message: bool) -> None:
         try:

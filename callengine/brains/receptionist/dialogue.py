@@ -270,19 +270,21 @@ class Dialogue:
         text: str | None,
         sentence: str | None = None,
         alternatives: Sequence[tuple[str, float]] = (),
+        seconds: float | None = None,
     ) -> list[Action]:
         """A caller turn, recognised with ``expect``'s grammar (None: nothing matched).
 
         ``sentence`` is a need turn's decode with the need language model (None: not made;
         ``text`` alone is understood then); ``alternatives`` the keyword grammar's other
-        n-best hypotheses with their score gaps (``asr.Heard.alternatives``).
+        n-best hypotheses with their score gaps (``asr.Heard.alternatives``); ``seconds``
+        how long the caller spoke (a need turn that short is a short answer).
         """
         if self.ended:
             return []
         self._silences = 0
         state = self.state
         if state in (State.NEED, State.MENU):
-            return self._need(text, sentence, alternatives)
+            return self._need(text, sentence, alternatives, seconds)
         if state is State.CLARIFY:
             answer = read_yes_no(text)
             if answer is None:
@@ -392,7 +394,11 @@ class Dialogue:
         return None
 
     def need_complete(
-        self, text: str | None, sentence: str | None, alternatives: Sequence[tuple[str, float]] = ()
+        self,
+        text: str | None,
+        sentence: str | None,
+        alternatives: Sequence[tuple[str, float]] = (),
+        seconds: float | None = None,
     ) -> bool:
         """Is this need turn, heard so far, already a complete answer the agent would take
         without asking? (the brain then ends the turn at the short pause). Only when both
@@ -403,7 +409,7 @@ class Dialogue:
             return False
         understanding = classify(sentence, self.vocabulary)
         keyword = read_intent(text, self.intents)
-        decision = decide(keyword, understanding, self._rival(keyword, alternatives))
+        decision = decide(keyword, understanding, self._rival(keyword, alternatives), seconds)
         return (
             decision.intent is not None
             and not decision.ask
@@ -412,11 +418,15 @@ class Dialogue:
         )
 
     def _need(
-        self, text: str | None, sentence: str | None, alternatives: Sequence[tuple[str, float]]
+        self,
+        text: str | None,
+        sentence: str | None,
+        alternatives: Sequence[tuple[str, float]],
+        seconds: float | None,
     ) -> list[Action]:
         understanding = classify(sentence if sentence is not None else text, self.vocabulary)
         keyword = read_intent(text, self.intents)
-        decision = decide(keyword, understanding, self._rival(keyword, alternatives))
+        decision = decide(keyword, understanding, self._rival(keyword, alternatives), seconds)
         lead = self.lead
         lead.understood = understanding.text or None
         lead.needs = list(understanding.needs)

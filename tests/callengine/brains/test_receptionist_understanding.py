@@ -92,6 +92,15 @@ def test_a_short_answer_with_a_close_rival_is_asked_about_unless_the_sentence_mo
     assert decide("sales", classify("i your please", VOCAB), rival="sales").ask is False  # no rival
 
 
+def test_a_short_turn_is_a_short_answer_whatever_the_sentence_model_made_of_it() -> None:
+    # recorded session c20: "i need a quote" (1.2 s) heard by the need model as five words
+    garbled = classify("i leave a to oh", VOCAB)
+    assert decide("support", garbled).ask is True  # as a sentence: nothing understood, ask
+    taken = decide("support", garbled, seconds=1.2)
+    assert (taken.intent, taken.ask) == ("support", False)
+    assert decide("support", garbled, seconds=2.4).ask is True  # a sentence's length
+
+
 def test_a_sentence_is_taken_when_both_decodes_agree_and_asked_about_when_they_differ() -> None:
     sentence = classify("hello i would like to book an appointment for tomorrow", VOCAB)
     assert decide("appointment", sentence).ask is False

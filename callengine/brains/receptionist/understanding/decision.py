@@ -5,7 +5,8 @@ the turn onto "<keyword> please", right for callers who answer with a keyword) a
 need language model (``lm.need_lm``: open sentences), whose words ``classify`` scores. The
 two are combined:
 
-- A short answer (the sentence model heard at most ``SHORT_ANSWER_WORDS`` words) is what the
+- A short answer (the sentence model heard at most ``SHORT_ANSWER_WORDS`` words, or the caller
+  spoke for at most ``SHORT_ANSWER_SECONDS``) is what the
   keyword grammar is for: its intent is taken, as before, unless its n-best held another
   intent within ``CLOSE_GAP`` (``rival``) and the sentence model does not confirm the
   keyword's: then the receptionist asks about the keyword grammar's intent. Asking on every
@@ -28,9 +29,12 @@ from dataclasses import dataclass
 
 from callengine.brains.receptionist.understanding.classifier import CONFIDENT, Understanding
 
-__all__ = ["CLOSE_GAP", "SHORT_ANSWER_WORDS", "SURE_EVIDENCE", "NeedDecision", "decide"]
+__all__ = ["CLOSE_GAP", "SHORT_ANSWER_SECONDS", "SHORT_ANSWER_WORDS", "SURE_EVIDENCE", "NeedDecision", "decide"]
 
 SHORT_ANSWER_WORDS = 4  # "i need sales please": a keyword answer, not a sentence
+# … or this little speech, whatever the sentence model made of it: on a short answer it may
+# fill the turn with words ("i need a quote", 1.2 s, came out as "i leave a to oh").
+SHORT_ANSWER_SECONDS = 1.5
 KEYWORD_AGREED = 0.9  # confidence recorded for a short answer both decodes agree on
 KEYWORD_ALONE = 0.6  # … and for one only the keyword grammar understood
 SURE_EVIDENCE = 1.5  # cue weight a sentence needs to be taken without asking
@@ -51,7 +55,9 @@ class NeedDecision:
     understanding: Understanding
 
 
-def decide(keyword: str | None, sentence: Understanding, rival: str | None = None) -> NeedDecision:
+def decide(
+    keyword: str | None, sentence: Understanding, rival: str | None = None, seconds: float | None = None
+) -> NeedDecision:
     """Combine the keyword grammar's intent with the sentence model's understanding.
 
     Args:
@@ -59,10 +65,14 @@ def decide(keyword: str | None, sentence: Understanding, rival: str | None = Non
         sentence: ``classify`` of the sentence model's hypothesis of the same turn.
         rival: Another intent the keyword grammar found nearly as likely (its n-best within
             ``CLOSE_GAP``), or None.
+        seconds: How long the caller spoke (None: unknown); a turn of at most
+            ``SHORT_ANSWER_SECONDS`` is a short answer.
     """
     if keyword in sentence.ruled_out:  # "not billing": the grammar heard only the keyword
         keyword = None
-    short = len(sentence.text.split()) <= SHORT_ANSWER_WORDS
+    short = len(sentence.text.split()) <= SHORT_ANSWER_WORDS or (
+        seconds is not None and seconds <= SHORT_ANSWER_SECONDS
+    )
     if short and keyword is not None:
         agreed = sentence.intent == keyword
         if agreed:
