@@ -38,7 +38,6 @@ transcriber's are built with ``full_vocabulary=True``.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import itertools
 import os
@@ -152,9 +151,15 @@ class Recognizer:
         try:
             if self.full_vocabulary:
                 return pocketsphinx.Decoder(loglevel="FATAL")
-            config = pocketsphinx.Config(loglevel="FATAL", dict=_seed_dictionary())
-            config["lm"] = None
-            return pocketsphinx.Decoder(config)
+            # The dictionary file is read while the decoder is built, then no longer needed.
+            with tempfile.NamedTemporaryFile("w", suffix=".dict", encoding="utf-8") as seed:
+                prons = model_lexicon().pronunciations(SEED_WORD)
+                for k, phones in enumerate(prons):
+                    seed.write(f"{SEED_WORD if k == 0 else f'{SEED_WORD}({k + 1})'} {phones}\n")
+                seed.flush()
+                config = pocketsphinx.Config(loglevel="FATAL", dict=seed.name)
+                config["lm"] = None
+                return pocketsphinx.Decoder(config)
         except Exception as exc:  # pocketsphinx raises RuntimeError/ValueError on bad models
             raise RecognizerError(f"cannot build the pocketsphinx decoder: {exc}") from exc
 
@@ -378,16 +383,6 @@ def _arpa_words(arpa: str) -> set[str]:
         if section and len(fields) >= 2 and not fields[1].startswith("<"):
             words.add(fields[1])
     return words
-
-
-@functools.cache
-def _seed_dictionary() -> str:
-    """A one-word dictionary file for compact decoders (kept for the process's life)."""
-    prons = model_lexicon().pronunciations(SEED_WORD)
-    with tempfile.NamedTemporaryFile("w", suffix=".dict", delete=False, encoding="utf-8") as file:
-        for k, phones in enumerate(prons):
-            file.write(f"{SEED_WORD if k == 0 else f'{SEED_WORD}({k + 1})'} {phones}\n")
-    return file.name
 
 
 def is_arpa(search: str) -> bool:
