@@ -321,7 +321,7 @@ class ReceptionistBrain:
                 return False
             self._decoded = decoded = replace(decoded, sentence=sentence)
             complete = dialogue.expect is expect and dialogue.need_complete(
-                decoded.heard.text, sentence, decoded.heard.alternatives, pause.speech_end_at - pause.speech_start_at
+                decoded.heard.text, sentence, decoded.heard.alternatives
             )
         else:
             self._decoded = decoded

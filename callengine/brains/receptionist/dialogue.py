@@ -394,11 +394,7 @@ class Dialogue:
         return None
 
     def need_complete(
-        self,
-        text: str | None,
-        sentence: str | None,
-        alternatives: Sequence[tuple[str, float]] = (),
-        seconds: float | None = None,
+        self, text: str | None, sentence: str | None, alternatives: Sequence[tuple[str, float]] = ()
     ) -> bool:
         """Is this need turn, heard so far, already a complete answer the agent would take
         without asking? (the brain then ends the turn at the short pause). Only when both
@@ -409,7 +405,9 @@ class Dialogue:
             return False
         understanding = classify(sentence, self.vocabulary)
         keyword = read_intent(text, self.intents)
-        decision = decide(keyword, understanding, self._rival(keyword, alternatives), seconds)
+        # Not by the turn's length (``seconds``): at a pause the turn so far is short by nature,
+        # and a first clause ("i'd like to get a quote" … "for the premium plan") is no answer yet.
+        decision = decide(keyword, understanding, self._rival(keyword, alternatives))
         return (
             decision.intent is not None
             and not decision.ask
