@@ -36,7 +36,8 @@ from pathlib import Path
 
 from bench.decode_cache import CachedRecognizer
 from callengine.audio.mulaw import pcm_to_ulaw, ulaw_to_pcm
-from callengine.brains.receptionist.asr import Recognizer
+from callengine.brains.receptionist.asr import Heard, Recognizer
+from callengine.brains.receptionist.dialogue import Dialogue
 from callengine.brains.receptionist.grammars import (
     COMMON_NAMES,
     intent_grammar,
@@ -46,7 +47,9 @@ from callengine.brains.receptionist.grammars import (
     read_yes_no,
     yes_no_grammar,
 )
+from callengine.brains.receptionist.setup import parse_setup
 from callengine.brains.receptionist.tts import espeak_command, wav_to_ulaw
+from callengine.brains.receptionist.understanding import classify, decide, need_lm
 from callengine.loadtest.audio import noise_pcm
 
 with warnings.catch_warnings():
@@ -65,6 +68,11 @@ NEEDS = (
 )  # fmt: skip
 YESES = ("yes", "yeah", "correct", "yes that's right")
 INTENTS = ("sales", "support", "message")
+MENU = [  # the business the need decision is taken for: the default menu's intents
+    {"digit": "1", "label": "sales", "intent": "sales"},
+    {"digit": "2", "label": "support", "intent": "support"},
+    {"digit": "0", "label": "leave a message", "intent": "message"},
+]
 PEAK = 11000  # the recorded sessions' caller level
 LEAD_S, TAIL_S = 0.12, 0.3  # quiet kept around a turn (the turn detector keeps ~120 ms before)
 NAME_TRIES = 3  # the name said up to three times
@@ -135,10 +143,15 @@ def measure(calls: list[list[Turn]], cache: Path | None = None) -> dict[str, obj
     recognizer = CachedRecognizer(Recognizer(size=1), cache)
     right: Counter[str] = Counter()
     confusions: Counter[tuple[str, str]] = Counter()
+    decisions: Counter[str] = Counter()
+    business = Dialogue(parse_setup(json.dumps({"menu": MENU}), caller="+15551230000"))
+    model = need_lm(business.vocabulary)
     for call in calls:
         channel: str | None = None
         for turn in call:
             heard = recognizer.recognize(turn.pcm, grammars[turn.question], channel)
+            if turn.question == "intent":  # the whole decision, as the dialogue takes it
+                decisions[need_outcome(business, recognizer, turn, heard, model, channel)] += 1
             if turn.question == "name" and read_name(heard.text, names) is None:
                 # the brain's second pass (Dialogue.second_pass_grammar): again as a bare name
                 heard = recognizer.recognize(turn.pcm, name_grammar(names, sentence=False), channel)
@@ -167,7 +180,24 @@ def measure(calls: list[list[Turn]], cache: Path | None = None) -> dict[str, obj
         "right": {q: right[q] for q in questions},
         "rates": {q: round(right[q] / len(calls), 3) for q in questions},
         "confusions": [[want, got, n] for (want, got), n in confusions.most_common(12)],
+        "need_decisions": dict(decisions),
     }
+
+
+def need_outcome(
+    business: Dialogue, recognizer: CachedRecognizer, turn: Turn, heard: Heard, model: str, channel: str | None
+) -> str:
+    """What the dialogue does with the need turn: the keyword decode, the need model's (from
+    the same channel), the n-best and the speech time (the turn without its quiet)."""
+    sentence = recognizer.recognize(turn.pcm, model, channel).text or ""
+    keyword = read_intent(heard.text, INTENTS)
+    seconds = len(turn.pcm) / 16000 - LEAD_S - TAIL_S
+    rival = business._rival(keyword, heard.alternatives)
+    decision = decide(keyword, classify(sentence, business.vocabulary), rival, seconds)
+    if decision.intent is None:
+        return "not understood"
+    right = "right" if decision.intent == turn.want else "wrong"
+    return f"asked about the {right} need" if decision.ask else f"taken {right}"
 
 
 def synthetic_parser(prog: str, doc: str | None, calls: int) -> argparse.ArgumentParser:
@@ -209,6 +239,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.calls} synthetic callers, right answers per question:")
     for question, n in rights.items():
         print(f"  {question:22} {n:4}/{args.calls} ({n / args.calls:.0%})")
+    decisions = result["need_decisions"]
+    assert isinstance(decisions, dict)
+    print("need turns through the dialogue's decision (keyword grammar + need model + n-best):")
+    for outcome, n in sorted(decisions.items()):
+        print(f"  {outcome:28} {n:4}/{args.calls}")
     print("commonest confusions (wanted → heard, '-' = nothing usable):")
     for want, got, n in result["confusions"]:  # type: ignore[union-attr]
         print(f"  {want} → {got}: {n}")

@@ -23,6 +23,7 @@ def test_a_short_run_reports_every_question(tmp_path: Path, capsys: pytest.Captu
     assert result["right"]["yes"] == 3
     assert result["right"]["intent"] >= 2
     assert result["right"]["name"] <= result["right"]["name within 3 tries"] <= 3
+    assert sum(result["need_decisions"].values()) == 3  # every need turn through the decision
     assert "3 synthetic callers" in capsys.readouterr().out
 
 
