@@ -192,7 +192,7 @@ def need_outcome(
     sentence = recognizer.recognize(turn.pcm, model, channel).text or ""
     keyword = read_intent(heard.text, INTENTS)
     seconds = len(turn.pcm) / 16000 - LEAD_S - TAIL_S
-    rival = business._rival(keyword, heard.alternatives)
+    rival = business.rival(keyword, heard.alternatives)
     decision = decide(keyword, classify(sentence, business.vocabulary), rival, seconds)
     if decision.intent is None:
         return "not understood"

@@ -385,7 +385,7 @@ class Dialogue:
             return result
         return [SayAction(self.setup.prompt("not_understood")), SayAction(self._last_question)]
 
-    def _rival(self, keyword: str | None, alternatives: Sequence[tuple[str, float]]) -> str | None:
+    def rival(self, keyword: str | None, alternatives: Sequence[tuple[str, float]]) -> str | None:
         """An intent other than ``keyword`` the keyword grammar found nearly as likely."""
         for alternative, gap in alternatives:
             intent = read_intent(alternative, self.intents)
@@ -407,7 +407,7 @@ class Dialogue:
         keyword = read_intent(text, self.intents)
         # Not by the turn's length (``seconds``): at a pause the turn so far is short by nature,
         # and a first clause ("i'd like to get a quote" … "for the premium plan") is no answer yet.
-        decision = decide(keyword, understanding, self._rival(keyword, alternatives))
+        decision = decide(keyword, understanding, self.rival(keyword, alternatives))
         return (
             decision.intent is not None
             and not decision.ask
@@ -424,7 +424,7 @@ class Dialogue:
     ) -> list[Action]:
         understanding = classify(sentence if sentence is not None else text, self.vocabulary)
         keyword = read_intent(text, self.intents)
-        decision = decide(keyword, understanding, self._rival(keyword, alternatives), seconds)
+        decision = decide(keyword, understanding, self.rival(keyword, alternatives), seconds)
         lead = self.lead
         lead.understood = understanding.text or None
         lead.needs = list(understanding.needs)
